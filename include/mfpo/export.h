@@ -1,0 +1,25 @@
+/**
+ * @file export.h
+ * @brief Symbol visibility and C/C++ linkage macros shared by every public header.
+ */
+#ifndef MFPO_EXPORT_H
+#define MFPO_EXPORT_H
+
+/** Marks a function as part of the exported ABI. */
+#if defined(MFPO_BUILDING_LIBRARY) && defined(__GNUC__)
+#define MFPO_API __attribute__((visibility("default")))
+#else
+#define MFPO_API
+#endif
+
+#ifdef __cplusplus
+/** Opens an `extern "C"` block when compiled as C++. */
+#define MFPO_BEGIN_DECLS extern "C" {
+/** Closes the block opened by #MFPO_BEGIN_DECLS. */
+#define MFPO_END_DECLS }
+#else
+#define MFPO_BEGIN_DECLS
+#define MFPO_END_DECLS
+#endif
+
+#endif

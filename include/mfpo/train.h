@@ -1,0 +1,73 @@
+/**
+ * @file train.h
+ * @brief The training driver (spec §5): warm-up, one update per step, periodic evaluation.
+ */
+#ifndef MFPO_TRAIN_H
+#define MFPO_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent.h"
+#include "env.h"
+#include "export.h"
+#include "replay.h"
+#include "status.h"
+
+MFPO_BEGIN_DECLS
+
+/** What the progress callback is told; the struct only grows at its end. */
+typedef struct mfpo_progress {
+    size_t struct_size;          /**< sizeof(mfpo_progress). */
+    uint64_t step;               /**< Environment steps taken so far. */
+    uint64_t total_steps;        /**< Steps this call will take in all. */
+    uint64_t episodes;           /**< Episodes finished. */
+    double last_episode_return;  /**< Return of the last finished training episode (NaN before one). */
+    double last_eval_return;     /**< Mean return of the last evaluation (NaN before one). */
+    int evaluated;               /**< 1 when this report follows a fresh evaluation. */
+    mfpo_update_stats stats;     /**< The last update's statistics (zero during warm-up). */
+    double steps_per_second;     /**< Environment steps per wall second since the start of the call. */
+    double elapsed_seconds;      /**< Wall time since the start of the call. */
+} mfpo_progress;
+
+/** Return non-zero to cancel training (mfpo_train() then returns #MFPO_ERR_CANCELLED). */
+typedef int (*mfpo_progress_fn)(void *user, const mfpo_progress *progress);
+
+/** Options of mfpo_train(); fill with mfpo_train_options_init(). The struct only grows at its end. */
+typedef struct mfpo_train_options {
+    size_t struct_size;           /**< sizeof(mfpo_train_options). */
+    uint64_t total_steps;         /**< Environment steps to take. Default 1 000 000. */
+    uint64_t warmup_steps;        /**< Uniform-random steps before the first update. Default 10 000. */
+    double updates_per_step;      /**< Update-to-data ratio (> 0). Default 1. */
+    uint64_t eval_every;          /**< Evaluate every this many steps (0 = never). Default 10 000. */
+    size_t eval_episodes;         /**< Episodes per evaluation. Default 10. */
+    uint64_t episode_limit;       /**< Time limit in steps (truncation); 0 = only the env's. Default 1000. */
+    uint64_t seed;                /**< Seeds episode resets (train and eval). Default 0. */
+    const mfpo_env *eval_env;     /**< Separate instance for evaluation; NULL = no evaluation. */
+    mfpo_progress_fn progress;    /**< Called after every episode, evaluation, and `progress_every` steps. */
+    void *progress_user;          /**< Passed to @p progress. */
+    uint64_t progress_every;      /**< Extra progress reports every this many steps (0 = none). Default 1000. */
+} mfpo_train_options;
+
+/** Fills @p options with the defaults (the paper's MuJoCo loop). */
+MFPO_API void mfpo_train_options_init(mfpo_train_options *options);
+
+/**
+ * Runs the training loop of spec §5 on @p env, storing transitions in @p replay and updating
+ * @p agent. Calls can be repeated to continue training (the step counter restarts per call;
+ * warm-up is skipped when the buffer already holds warmup_steps transitions).
+ * On #MFPO_ERR_ENV the agent and buffer stay as they were after the last good step.
+ */
+MFPO_API mfpo_status mfpo_train(mfpo_agent *agent, mfpo_replay *replay, const mfpo_env *env,
+                                const mfpo_train_options *options);
+
+/**
+ * Runs @p episodes evaluation episodes on @p env with action selection and writes their mean
+ * undiscounted return to @p mean_return. Episode i is reset with seed + i.
+ */
+MFPO_API mfpo_status mfpo_evaluate(mfpo_agent *agent, const mfpo_env *env, size_t episodes,
+                                   uint64_t episode_limit, uint64_t seed, double *mean_return);
+
+MFPO_END_DECLS
+
+#endif

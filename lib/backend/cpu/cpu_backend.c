@@ -1,0 +1,491 @@
+/*
+ * The CPU backend: OpenBLAS cblas_sgemm for dense algebra, plain loops over the shared row kernels
+ * (kernels_common.h, kernels_mfpo.h) for everything else. Buffers are host memory from the
+ * context's allocator.
+ */
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../core/alloc.h"
+#include "../backend.h"
+#include "../kernels_mfpo.h"
+
+typedef struct cpu_backend {
+    mfpo_backend base;
+    const mfpo_allocator *allocator;
+} cpu_backend;
+
+#define CPU(be) ((cpu_backend *)(be))
+#define ALIGN 64
+
+static void cpu_destroy(mfpo_backend *be)
+{
+    const mfpo_allocator *a = CPU(be)->allocator;
+    mfpo_host_free(a, be);
+}
+
+static void *cpu_alloc(mfpo_backend *be, size_t bytes)
+{
+    void *p = mfpo_host_alloc(CPU(be)->allocator, bytes ? bytes : 1, ALIGN);
+    if (p) memset(p, 0, bytes);
+    return p;
+}
+
+static void cpu_free(mfpo_backend *be, void *ptr)
+{
+    if (ptr) mfpo_host_free(CPU(be)->allocator, ptr);
+}
+
+static void cpu_copy(mfpo_backend *be, void *dst, const void *src, size_t bytes)
+{
+    (void)be;
+    if (bytes && dst != src) memmove(dst, src, bytes);
+}
+
+static void cpu_fill(mfpo_backend *be, float *x, float value, size_t n)
+{
+    (void)be;
+    for (size_t i = 0; i < n; i++) x[i] = value;
+}
+
+static void cpu_synchronize(mfpo_backend *be)
+{
+    (void)be;
+}
+
+static void cpu_gemm(mfpo_backend *be, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                     const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
+{
+    (void)be;
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < n; j++) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+                (blasint)m, (blasint)n, (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb, beta, c, (blasint)ldc);
+}
+
+static void cpu_add_rows(mfpo_backend *be, size_t n, size_t cols, float *y, size_t ldy, const float *x, size_t m)
+{
+    (void)be;
+    for (size_t i = 0; i < n; i++) {
+        const float *xr = x + (i % m) * cols;
+        float *yr = y + i * ldy;
+        for (size_t j = 0; j < cols; j++) yr[j] += xr[j];
+    }
+}
+
+static void cpu_fold_rows(mfpo_backend *be, size_t n, size_t cols, const float *g, size_t ldg, float *out, size_t m,
+                          int accumulate)
+{
+    (void)be;
+    if (!accumulate) memset(out, 0, m * cols * sizeof(float));
+    for (size_t i = 0; i < n; i++) {
+        const float *gr = g + i * ldg;
+        float *o = out + (i % m) * cols;
+        for (size_t j = 0; j < cols; j++) o[j] += gr[j];
+    }
+}
+
+static void cpu_copy_rows(mfpo_backend *be, size_t n, size_t cols, float *dst, size_t ldd, const float *src,
+                          size_t lds, size_t repeat)
+{
+    (void)be;
+    for (size_t i = 0; i < n; i++) memcpy(dst + i * ldd, src + (i / repeat) * lds, cols * sizeof(float));
+}
+
+static void cpu_scale(mfpo_backend *be, float *x, float s, size_t n)
+{
+    (void)be;
+    for (size_t i = 0; i < n; i++) x[i] *= s;
+}
+
+/* ------------------------------------------------------------------ layer passes */
+
+static void cpu_fourier_fwd(mfpo_backend *be, size_t n, size_t f, const float *x, const float *w, float *out)
+{
+    (void)be;
+    const float two_pi = (float)(2.0 * MFPO_PI);
+    for (size_t i = 0; i < n; i++) {
+        float *o = out + i * 2 * f;
+        for (size_t k = 0; k < f; k++) {
+            float a = two_pi * x[i] * w[k];
+            o[k] = cosf(a);
+            o[f + k] = sinf(a);
+        }
+    }
+}
+
+static void cpu_fourier_jvp(mfpo_backend *be, size_t n, size_t f, const float *x, const float *w, float xdot,
+                            float *out_dot)
+{
+    (void)be;
+    const float two_pi = (float)(2.0 * MFPO_PI);
+    for (size_t i = 0; i < n; i++) {
+        float *o = out_dot + i * 2 * f;
+        for (size_t k = 0; k < f; k++) {
+            float a = two_pi * x[i] * w[k];
+            float da = two_pi * w[k] * xdot;
+            o[k] = -sinf(a) * da;
+            o[f + k] = cosf(a) * da;
+        }
+    }
+}
+
+static void cpu_fourier_bwd(mfpo_backend *be, size_t n, size_t f, const float *x, const float *w, const float *g,
+                            float *gw, float *gx)
+{
+    (void)be;
+    const float two_pi = (float)(2.0 * MFPO_PI);
+    memset(gw, 0, f * sizeof(float));
+    for (size_t i = 0; i < n; i++) {
+        const float *gr = g + i * 2 * f;
+        float acc_x = 0.0f;
+        for (size_t k = 0; k < f; k++) {
+            float a = two_pi * x[i] * w[k];
+            float da = -sinf(a) * gr[k] + cosf(a) * gr[f + k]; /* d out / d a, contracted with g */
+            gw[k] += da * two_pi * x[i];
+            acc_x += da * two_pi * w[k];
+        }
+        if (gx) gx[i] = acc_x;
+    }
+}
+
+static void cpu_bias_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *bias, float *act)
+{
+    (void)be;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < h; j++) {
+            float v = pre[i * h + j] + bias[j];
+            pre[i * h + j] = v;
+            act[i * h + j] = mfpo_gelu(v);
+        }
+}
+
+static void cpu_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *pre, float *g_pre)
+{
+    (void)be;
+    for (size_t i = 0; i < n * h; i++) g_pre[i] = g_act[i] * mfpo_gelu_grad(pre[i]);
+}
+
+static void cpu_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *pre, float *t_act)
+{
+    (void)be;
+    for (size_t i = 0; i < n * h; i++) t_act[i] = t_pre[i] * mfpo_gelu_grad(pre[i]);
+}
+
+static void cpu_ln_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m,
+                            const float *scale, const float *shift, float *xhat, float *rstd, float *y, float *act)
+{
+    (void)be;
+    for (size_t i = 0; i < n; i++)
+        mfpo_ln_gelu_row(h, pre + i * h, add ? add + (i % m) * h : NULL, scale, shift, xhat ? xhat + i * h : NULL,
+                         rstd ? rstd + i : NULL, y ? y + i * h : NULL, act + i * h);
+}
+
+static void cpu_ln_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *xhat,
+                            const float *rstd, const float *y, const float *scale, float *g_pre, float *g_scale,
+                            float *g_shift)
+{
+    (void)be;
+    for (size_t i = 0; i < n; i++) {
+        const float *ga = g_act + i * h, *xh = xhat + i * h, *yy = y + i * h;
+        float *gp = g_pre + i * h;
+        for (size_t j = 0; j < h; j++) {
+            float gy = ga[j] * mfpo_gelu_grad(yy[j]); /* through GELU */
+            g_scale[j] += gy * xh[j];
+            g_shift[j] += gy;
+            gp[j] = gy * scale[j]; /* gradient w.r.t. xhat */
+        }
+        mfpo_ln_apply_jacobian(h, gp, xh, rstd[i], gp);
+    }
+}
+
+static void cpu_ln_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat,
+                            const float *rstd, const float *y, const float *scale, float *t_act)
+{
+    (void)be;
+    for (size_t i = 0; i < n; i++) {
+        const float *xh = xhat + i * h, *yy = y + i * h;
+        float *ta = t_act + i * h;
+        mfpo_ln_apply_jacobian(h, t_pre + i * h, xh, rstd[i], ta);
+        for (size_t j = 0; j < h; j++) ta[j] = mfpo_gelu_grad(yy[j]) * scale[j] * ta[j];
+    }
+}
+
+/* ------------------------------------------------------------------ random draws */
+
+static void cpu_rng_uniform(mfpo_backend *be, float *out, size_t n, uint64_t seed, uint64_t stream)
+{
+    (void)be;
+    for (size_t i = 0; i < n; i++) out[i] = mfpo_uniform_at(seed, stream, i);
+}
+
+static void cpu_rng_normal(mfpo_backend *be, float *out, size_t n, uint64_t seed, uint64_t stream)
+{
+    (void)be;
+    for (size_t i = 0; i < n; i++) out[i] = mfpo_normal_at(seed, stream, i);
+}
+
+/* ------------------------------------------------------------------ MFPO rows */
+
+static void cpu_sampler_init(mfpo_backend *be, size_t n, size_t a, const float *eps, float *z, size_t ldz, float *logp)
+{
+    (void)be;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(z + i * ldz, eps + i * a, a * sizeof(float));
+        if (logp) logp[i] = mfpo_log_std_normal(a, eps + i * a);
+    }
+}
+
+static void cpu_sampler_step(mfpo_backend *be, size_t n, size_t a, float h, const float *u, float *z, size_t ldz,
+                             const float *d, float *logp)
+{
+    (void)be;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t c = 0; c < a; c++) z[i * ldz + c] -= h * u[i * a + c];
+        if (d && logp) logp[i] += h * d[i];
+    }
+}
+
+static void cpu_clip_actions(mfpo_backend *be, size_t n, size_t a, const float *z, size_t ldz, float *out, size_t ldo)
+{
+    (void)be;
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0; c < a; c++) out[i * ldo + c] = mfpo_clampf(z[i * ldz + c], -1.0f, 1.0f);
+}
+
+static void cpu_flow_times(mfpo_backend *be, size_t n, const float *normals, float mean, float std, size_t flow_rows,
+                           float *t, float *r, float *h)
+{
+    (void)be;
+    for (size_t i = 0; i < n; i++) mfpo_flow_times_row(normals + 2 * i, mean, std, i < flow_rows, t + i, r + i, h + i);
+}
+
+static void cpu_noisy_point(mfpo_backend *be, size_t n, size_t a, const float *act, size_t lda, const float *t,
+                            const float *eps, float *z_t)
+{
+    (void)be;
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0; c < a; c++) z_t[i * a + c] = (1.0f - t[i]) * act[i * lda + c] + t[i] * eps[i * a + c];
+}
+
+static void cpu_gaussian_proposal(mfpo_backend *be, size_t n, size_t k, size_t a, const float *z_t, const float *t,
+                                  const float *uniforms, float *noise, float *out, size_t ldo)
+{
+    (void)be;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < k; j++)
+            for (size_t c = 0; c < a; c++) {
+                size_t e = (i * k + j) * a + c;
+                out[(i * k + j) * ldo + c] = mfpo_gaussian_candidate(z_t[i * a + c], t[i], uniforms[e], noise + e);
+            }
+}
+
+static void cpu_expected_q(mfpo_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits,
+                           float *q)
+{
+    (void)be;
+    for (size_t i = 0; i < n; i++) q[i] = mfpo_expected_q_row(atoms, v_min, v_max, logits + i * atoms);
+}
+
+static void cpu_combine_q(mfpo_backend *be, size_t n, const float *q1, const float *q2, int clipped, float *out)
+{
+    (void)be;
+    for (size_t i = 0; i < n; i++) out[i] = clipped ? (q1[i] < q2[i] ? q1[i] : q2[i]) : 0.5f * (q1[i] + q2[i]);
+}
+
+static void cpu_c51_target(mfpo_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits1,
+                           const float *logits2, const float *reward, const float *mask, const float *next_logp,
+                           const float *log_alpha, float gamma, int clipped, float *target)
+{
+    float scratch[1024];
+    float alpha = expf(log_alpha[0]);
+    (void)be;
+    /* atoms <= 1024 is enforced at configuration time */
+    for (size_t i = 0; i < n; i++)
+        mfpo_c51_target_row(atoms, v_min, v_max, logits1 + i * atoms, logits2 + i * atoms, reward[i], mask[i],
+                            next_logp[i], alpha, gamma, clipped, target + i * atoms, scratch);
+}
+
+static void cpu_softmax_xent(mfpo_backend *be, size_t n, size_t atoms, const float *logits, const float *target,
+                             float *grad, float *loss)
+{
+    double acc = 0.0;
+    (void)be;
+    for (size_t i = 0; i < n; i++)
+        acc += mfpo_xent_row(atoms, logits + i * atoms, target + i * atoms, 1.0f / (float)n, grad + i * atoms);
+    *loss = (float)(acc / (double)n);
+}
+
+static void cpu_snis(mfpo_backend *be, size_t n, size_t k1, size_t k2, size_t a, const float *q, const float *pol_a,
+                     const float *pol_logp, const float *gauss_a, const float *z_t, const float *t,
+                     const float *log_alpha, float *log_w, float *w, float *ess, float *v_hat)
+{
+    float alpha = expf(log_alpha[0]);
+    size_t k = k1 + k2;
+    (void)be;
+    for (size_t i = 0; i < n; i++)
+        mfpo_snis_row(k1, k2, a, q + i * k, pol_a + i * k1 * a, pol_logp + i * k1, gauss_a + i * k2 * a, z_t + i * a,
+                      t[i], alpha, log_w + i * k, w + i * k, ess + 2 * i, v_hat + i * a);
+}
+
+static void cpu_meanflow_loss(mfpo_backend *be, size_t n, size_t w, const float *pred, const float *dot,
+                              const float *vel, const float *h, float *tgt, float *grad, float *loss)
+{
+    double acc = 0.0;
+    float gs = 2.0f / (float)(n * w);
+    (void)be;
+    for (size_t i = 0; i < n; i++) {
+        float hc = mfpo_clampf(h[i], 0.0f, 1.0f);
+        for (size_t c = 0; c < w; c++) {
+            size_t e = i * w + c;
+            float tg = vel[e] - hc * dot[e];
+            float diff = pred[e] - tg;
+            tgt[e] = tg;
+            grad[e] = gs * diff;
+            acc += (double)diff * diff;
+        }
+    }
+    *loss = (float)(acc / (double)(n * w));
+}
+
+static void cpu_row_dot(mfpo_backend *be, size_t n, size_t a, const float *e, const float *jv, float scale, float *acc,
+                        int accumulate)
+{
+    (void)be;
+    for (size_t i = 0; i < n; i++) {
+        float s = 0.0f;
+        for (size_t c = 0; c < a; c++) s += e[i * a + c] * jv[i * a + c];
+        acc[i] = (accumulate ? acc[i] : 0.0f) + scale * s;
+    }
+}
+
+static void cpu_mean(mfpo_backend *be, size_t n, const float *x, float *out)
+{
+    double s = 0.0;
+    (void)be;
+    for (size_t i = 0; i < n; i++) s += x[i];
+    *out = (float)(s / (double)n);
+}
+
+static void cpu_temperature_grad(mfpo_backend *be, const float *mean_logp, const float *log_alpha,
+                                 float target_entropy, float *loss, float *grad)
+{
+    float alpha = expf(log_alpha[0]);
+    float l = alpha * (-mean_logp[0] - target_entropy);
+    (void)be;
+    *loss = l;
+    *grad = l; /* d/d log_alpha of exp(log_alpha) * c is the same expression */
+}
+
+static void cpu_select_best(mfpo_backend *be, size_t n, size_t k, size_t a, const float *q, const float *cand,
+                            size_t ldc, float *out)
+{
+    (void)be;
+    for (size_t i = 0; i < n; i++) {
+        size_t best = 0;
+        for (size_t j = 1; j < k; j++)
+            if (q[i * k + j] > q[i * k + best]) best = j;
+        memcpy(out + i * a, cand + (i * k + best) * ldc, a * sizeof(float));
+    }
+}
+
+/* ------------------------------------------------------------------ optimizers */
+
+static void cpu_adam(mfpo_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1,
+                     float b2, float eps, uint64_t step)
+{
+    (void)be;
+    float c1 = 1.0f / (1.0f - powf(b1, (float)step));
+    float c2 = 1.0f / (1.0f - powf(b2, (float)step));
+    for (size_t i = 0; i < n; i++) {
+        m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+        v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+        p[i] -= lr * (m[i] * c1) / (sqrtf(v[i] * c2) + eps);
+    }
+}
+
+static void cpu_polyak(mfpo_backend *be, size_t n, float *target, const float *online, float tau)
+{
+    (void)be;
+    for (size_t i = 0; i < n; i++) target[i] = tau * online[i] + (1.0f - tau) * target[i];
+}
+
+static int cpu_all_finite(mfpo_backend *be, const float *x, size_t n)
+{
+    (void)be;
+    /* x - x is 0 for finite x and NaN for inf or NaN; summing keeps the loop branch-free */
+    float acc = 0.0f;
+    for (size_t i = 0; i < n; i++) acc += x[i] - x[i];
+    return acc == 0.0f;
+}
+
+static const mfpo_backend_ops cpu_ops = {
+    .destroy = cpu_destroy,
+    .alloc = cpu_alloc,
+    .free = cpu_free,
+    .upload = cpu_copy,
+    .download = cpu_copy,
+    .copy = cpu_copy,
+    .fill = cpu_fill,
+    .synchronize = cpu_synchronize,
+    .gemm = cpu_gemm,
+    .add_rows = cpu_add_rows,
+    .fold_rows = cpu_fold_rows,
+    .copy_rows = cpu_copy_rows,
+    .scale = cpu_scale,
+    .fourier_fwd = cpu_fourier_fwd,
+    .fourier_jvp = cpu_fourier_jvp,
+    .fourier_bwd = cpu_fourier_bwd,
+    .bias_gelu_fwd = cpu_bias_gelu_fwd,
+    .gelu_bwd = cpu_gelu_bwd,
+    .gelu_jvp = cpu_gelu_jvp,
+    .ln_gelu_fwd = cpu_ln_gelu_fwd,
+    .ln_gelu_bwd = cpu_ln_gelu_bwd,
+    .ln_gelu_jvp = cpu_ln_gelu_jvp,
+    .rng_uniform = cpu_rng_uniform,
+    .rng_normal = cpu_rng_normal,
+    .sampler_init = cpu_sampler_init,
+    .sampler_step = cpu_sampler_step,
+    .clip_actions = cpu_clip_actions,
+    .flow_times = cpu_flow_times,
+    .noisy_point = cpu_noisy_point,
+    .gaussian_proposal = cpu_gaussian_proposal,
+    .expected_q = cpu_expected_q,
+    .combine_q = cpu_combine_q,
+    .c51_target = cpu_c51_target,
+    .softmax_xent = cpu_softmax_xent,
+    .snis = cpu_snis,
+    .meanflow_loss = cpu_meanflow_loss,
+    .row_dot = cpu_row_dot,
+    .mean = cpu_mean,
+    .temperature_grad = cpu_temperature_grad,
+    .select_best = cpu_select_best,
+    .adam = cpu_adam,
+    .polyak = cpu_polyak,
+    .all_finite = cpu_all_finite,
+};
+
+mfpo_backend *mfpo_cpu_backend_create(const mfpo_allocator *allocator, int threads, char *reason, size_t reason_size)
+{
+    cpu_backend *be = mfpo_host_alloc(allocator, sizeof *be, ALIGN);
+    if (!be) {
+        snprintf(reason, reason_size, "out of memory creating the CPU backend");
+        return NULL;
+    }
+    memset(be, 0, sizeof *be);
+    be->base.ops = &cpu_ops;
+    be->allocator = allocator;
+    if (threads <= 0) threads = openblas_get_num_procs();
+    if (threads <= 0) threads = 1;
+    openblas_set_num_threads(threads);
+    be->base.threads = threads;
+    snprintf(be->base.device_name, sizeof be->base.device_name, "cpu (OpenBLAS %s, %d thread%s)",
+             openblas_get_config(), threads, threads == 1 ? "" : "s");
+    return &be->base;
+}

@@ -1,0 +1,47 @@
+/* The context's internals, and the error-reporting helpers every exported function uses. */
+#ifndef MFPO_CORE_CTX_H
+#define MFPO_CORE_CTX_H
+
+#include <stdint.h>
+
+#include <mfpo/context.h>
+
+#include "../backend/backend.h"
+
+#define MFPO_ERROR_SIZE 512
+
+struct mfpo_context {
+    mfpo_allocator allocator;
+    mfpo_backend *be;
+    mfpo_backend_kind kind;
+    void *module; /* dlopen handle of the CUDA module, or NULL */
+    uint64_t seed;
+    uint64_t stream; /* next Philox stream: every draw takes a fresh one */
+    char error[MFPO_ERROR_SIZE];
+};
+
+/* Records a formatted message on ctx (which may be NULL: then the thread's creation error) and
+ * returns status, so that `return mfpo_fail(ctx, MFPO_ERR_..., "...", ...);` reads naturally. */
+mfpo_status mfpo_fail(mfpo_context *ctx, mfpo_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* Clears the last error. */
+void mfpo_clear_error(mfpo_context *ctx);
+
+/* The next Philox stream of the context (each random fill uses its own). */
+static inline uint64_t mfpo_next_stream(mfpo_context *ctx)
+{
+    return ctx->stream++;
+}
+
+/* Argument checks that name the argument in the message. */
+#define MFPO_CHECK_NOT_NULL(ctx, arg)                                                                        \
+    do {                                                                                                     \
+        if ((arg) == NULL) return mfpo_fail((ctx), MFPO_ERR_INVALID_ARGUMENT, "%s: argument '%s' is NULL", \
+                                            __func__, #arg);                                                 \
+    } while (0)
+
+#endif
