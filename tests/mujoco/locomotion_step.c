@@ -16,7 +16,9 @@
  * round-trip exactly; input numbers are parsed with strtod (Python's repr()
  * round-trips exactly too).  MuJoCo's warnings go to stderr, not stdout.
  */
-#define _POSIX_C_SOURCE 200809L
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* getline */
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
