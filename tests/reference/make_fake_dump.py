@@ -25,6 +25,7 @@ import time
 
 import numpy as np
 
+sys.dont_write_bytecode = True  # keep the source tree free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mfpo_reference as R  # noqa: E402  (also enables x64, CPU)
 import jax  # noqa: E402

@@ -584,21 +584,23 @@ class Checker:
 # one ill-conditioned operation of the stage, e.g. 1/(1-t), 1/t^2, Q/alpha).
 TOL = {
     # sampler outputs: 2 Euler steps through u and d (f32 forward error ~1e-6)
-    "pol_a": dict(atol=2e-5, rtol=1e-4),
+    # (observed ~2e-6 abs for a float32 evaluation at the paper's sizes)
+    "pol_a": dict(atol=1e-4, rtol=1e-4),
     "pol_logp": dict(atol=1e-4, rtol=1e-5),
-    "crit_next_a": dict(atol=2e-5, rtol=1e-4),
+    "crit_next_a": dict(atol=1e-4, rtol=1e-4),
     "crit_next_logp": dict(atol=1e-4, rtol=1e-5),
-    # probabilities after projection; a target error of 1 ulp of y moves mass by ~E*|y|/dc
-    "crit_target_dist": dict(atol=2e-5, rtol=1e-4),
-    "crit_loss": dict(atol=1e-5, rtol=1e-5),
+    # probabilities after projection; 1 ulp of y (|y| <= 1600) moves mass by ~E*|y|/dc*p
+    "crit_target_dist": dict(atol=1e-4, rtol=1e-3),
+    # means over B rows: a naive float32 sum of n terms has relative error up to ~n*E
+    "crit_loss": dict(atol=1e-5, rtol=1e-4),
     # gradients: elementwise atol relative to max|g|, plus norm-relative error
     "grad": dict(atol_scale=1e-4, rtol=1e-3, normrel=1e-4),
     # Adam/Polyak given the library's gradient: only rounding (update err ~E*lr, param ulp)
-    "adam": dict(atol_lr=1e-3, rtol=1e-6),
+    "adam": dict(atol_lr=1e-3, rtol=4e-6),
     # Polyak given the library's new online params: rounding only; atol relative to max|ref|
     "polyak": dict(atol_scale=1e-6, rtol=1e-5),
     "times": dict(atol=1e-6, rtol=1e-5),
-    "noisy": dict(atol=1e-6, rtol=1e-5),
+    "noisy": dict(atol=5e-6, rtol=1e-5),   # (1-t)a + t eps, |eps| <= ~5
     # (z - t n)/(1-t): per-element atol = 100 E (1 + |z| + t|n|)/max(1-t, t_eps)
     "gauss_a": dict(coef=100 * EPS32, rtol=1e-5),
     # Q = softmax(logits).c: err <= max|logit err| * (v_max - v_min)
@@ -620,11 +622,12 @@ TOL = {
     # mean squared error losses
     "mse_loss": dict(atol=1e-7, rtol=1e-4),
     "scalar": dict(atol=1e-7, rtol=1e-5),
+    "entropy": dict(atol=1e-6, rtol=1e-4),   # mean over B*K1 (4096) log-likelihoods
     "trunc_bounds": dict(coef=100 * EPS32),
     # end-to-end (from inputs only)
-    "e2e_sample": dict(atol=2e-4, rtol=1e-3),
+    "e2e_sample": dict(atol=5e-4, rtol=1e-3),
     "e2e_logp": dict(atol=1e-3, rtol=1e-4),
-    "e2e_dist": dict(atol=2e-4, rtol=1e-3),
+    "e2e_dist": dict(atol=5e-4, rtol=1e-3),
     "e2e_loss": dict(atol=1e-4, rtol=1e-4),
     "e2e_grad": dict(atol_scale=1e-3, rtol=1e-2, normrel=1e-3),
     "e2e_gauss": dict(coef=1e-4, rtol=1e-4),
@@ -646,11 +649,16 @@ def run_checks(c, L, e2e=True):
     F = {k: jnp.asarray(np.asarray(v, np.float64)) for k, v in L.items()}  # lib values in f64
     g = L.get
 
+    reported = set()
+
     def have(*names):
+        """All named library arrays present with the right shape?  Reports each bad one once."""
         bad = [n for n in names if n not in L or tuple(L[n].shape) != exp_sh[n]]
         for n in bad:
-            ck.fail(n, "MISSING from dump" if n not in L else
-                    f"shape {L[n].shape} != expected {exp_sh[n]}")
+            if n not in reported:
+                reported.add(n)
+                ck.fail(n, "MISSING from dump" if n not in L else
+                        f"shape {L[n].shape} != expected {exp_sh[n]}")
         return not bad
 
     alpha = jnp.exp(F["log_alpha"][0])
@@ -841,7 +849,7 @@ def run_checks(c, L, e2e=True):
     if have("pol_logp"):
         H = -jnp.mean(F["pol_logp"])
         if have("entropy"):
-            ck.check("entropy", g("entropy"), np.array([H]), **T["scalar"])
+            ck.check("entropy", g("entropy"), np.array([H]), **T["entropy"])
     if have("entropy"):
         H = F["entropy"][0]
         ga_ref = np.exp(np.asarray(F["log_alpha"])) * (float(H) - c.target_entropy)
