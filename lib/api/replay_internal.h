@@ -1,0 +1,54 @@
+/*
+ * Internal view of the replay buffer, for lib/algo (batch sampling) and the checkpoint code
+ * (saving and restoring the rings). Nothing here is exported from the shared library.
+ */
+#ifndef MFPO_API_REPLAY_INTERNAL_H
+#define MFPO_API_REPLAY_INTERNAL_H
+
+#include <stddef.h>
+
+#include <mfpo/context.h>
+#include <mfpo/replay.h>
+#include <mfpo/status.h>
+
+/*
+ * The rings of a buffer, row-major, `capacity` rows each. Row j of a ring is valid for j < size
+ * (rows at and past `size` are uninitialized until first written). Once the buffer has wrapped
+ * (size == capacity), `next` is the oldest row and the next one to be overwritten; before that,
+ * next == size.
+ */
+typedef struct mfpo_replay_view {
+    mfpo_context *ctx;
+    size_t obs_dim, act_dim, capacity;
+    size_t size; /* transitions stored */
+    size_t next; /* next write position, in [0, capacity) */
+    float *obs;        /* capacity x obs_dim */
+    float *act;        /* capacity x act_dim */
+    float *reward;     /* capacity */
+    float *next_obs;   /* capacity x obs_dim */
+    float *terminated; /* capacity, 1.0f on a true termination, else 0.0f */
+} mfpo_replay_view;
+
+/*
+ * Same contract as mfpo_replay_sample(): n draws with replacement from the context's Philox
+ * stream (one fresh stream per call; draw i uses element i of it), any output may be NULL,
+ * mask = 1 - terminated. Errors are recorded on the buffer's context.
+ */
+mfpo_status mfpo_replay_sample_into(mfpo_replay *r, size_t n, float *obs, float *act, float *rew, float *next_obs,
+                                    float *mask);
+
+/* Fills *view with the buffer's rings and position. The pointers stay valid for the buffer's
+ * lifetime; writers (checkpoint loading) must call mfpo_replay_set_position() afterwards. */
+void mfpo_replay_raw(const mfpo_replay *r, mfpo_replay_view *view);
+
+/*
+ * Sets the fill level and write position after the rings were written directly (checkpoint
+ * loading). Requires size <= capacity, next < capacity, and next == size % capacity unless
+ * size == capacity; otherwise MFPO_ERR_FORMAT (recorded on the context) and nothing changes.
+ */
+mfpo_status mfpo_replay_set_position(mfpo_replay *r, size_t size, size_t next);
+
+/* Bytes of the ring allocation alone (what a checkpoint of a full buffer holds, roughly). */
+size_t mfpo_replay_ring_bytes(const mfpo_replay *r);
+
+#endif
