@@ -18,7 +18,9 @@
 /** Closes the block opened by #MFPO_BEGIN_DECLS. */
 #define MFPO_END_DECLS }
 #else
+/** Opens an `extern "C"` block when compiled as C++; expands to nothing in C. */
 #define MFPO_BEGIN_DECLS
+/** Closes the block opened by #MFPO_BEGIN_DECLS; expands to nothing in C. */
 #define MFPO_END_DECLS
 #endif
 

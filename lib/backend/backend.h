@@ -112,10 +112,13 @@ typedef struct mfpo_backend_ops {
     /* Cross-entropy of log_softmax(logits) against target: grad = (softmax - target)/n; *loss = mean. */
     void (*softmax_xent)(mfpo_backend *be, size_t n, size_t atoms, const float *logits, const float *target,
                          float *grad, float *loss);
-    /* SNIS over both proposals (§4b): log weights, weights, ESS (n x 2) and the combined v_hat. */
-    void (*snis)(mfpo_backend *be, size_t n, size_t k1, size_t k2, size_t a, const float *q,
-                 const float *pol_a, const float *pol_logp, const float *gauss_a, const float *z_t,
-                 const float *t, const float *log_alpha, float *log_w, float *w, float *ess, float *v_hat);
+    /* SNIS over both proposals (§4b). Per row i: scores q_pol (k1) and q_gauss (k2); candidates pol_a
+     * (k1 x a) with log-likelihoods pol_logp (k1) and gauss_a (k2 x a). Writes the log-weights and
+     * weights (n x (k1 + k2), policy first), each proposal's ESS and the combined v_hat (n x a). */
+    void (*snis)(mfpo_backend *be, size_t n, size_t k1, size_t k2, size_t a, const float *q_pol,
+                 const float *q_gauss, const float *pol_a, const float *pol_logp, const float *gauss_a,
+                 const float *z_t, const float *t, const float *log_alpha, float *log_w, float *w,
+                 float *ess_pol, float *ess_gauss, float *v_hat);
     /* MeanFlow regression: tgt = vel - clip(h, 0, 1) * dot; grad = 2 (pred - tgt)/(n w); *loss = mean sq. */
     void (*meanflow_loss)(mfpo_backend *be, size_t n, size_t w, const float *pred, const float *dot,
                           const float *vel, const float *h, float *tgt, float *grad, float *loss);

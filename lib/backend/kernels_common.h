@@ -16,6 +16,9 @@
 
 #ifdef __CUDACC__
 #define MFPO_HD __host__ __device__ static inline
+#elif defined(__GNUC__)
+/* always inlined, so that each CPU clone (AVX-512, AVX2, baseline) gets its own vectorized copy */
+#define MFPO_HD static inline __attribute__((always_inline))
 #else
 #define MFPO_HD static inline
 #endif
@@ -26,20 +29,61 @@
  * clamped to at least this value inside divisions only. */
 #define MFPO_T_EPS 1e-5f
 
+/* ---------------------------------------------------------------- exp and tanh
+ *
+ * The library's own float exp (Cody-Waite reduction and the Cephes minimax polynomial, relative
+ * error about 2e-7): libm's expf/tanhf are calls the compiler cannot vectorize, and they made
+ * GELU and softmax the most expensive part of an update. Written with plain arithmetic and
+ * selects only, so loops over it vectorize, and the CUDA module computes bit-identical values.
+ * NaN propagates; +-inf saturate to exp(88) and exp(-87).
+ */
+MFPO_HD float mfpo_expf(float x)
+{
+    union {
+        float f;
+        int32_t i;
+    } t, sc;
+    const float shifter = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
+    float xc = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+    xc = x == x ? xc : 0.0f;
+    t.f = xc * 1.44269504088896341f + shifter;
+    float k = t.f - shifter;
+    float r = xc - k * 0.693359375f - k * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    sc.i = (t.i - 0x4B400000 + 127) * (1 << 23); /* 2^k from the integer in t's mantissa */
+    return x == x ? p * sc.f : x;
+}
+
+/* tanh from exp(-2|x|); absolute error about 1e-7 (relative error grows only for |x| < 1e-3,
+ * where GELU multiplies it by x). */
+MFPO_HD float mfpo_tanhf(float x)
+{
+    float ax = x < 0.0f ? -x : x;
+    float e = mfpo_expf(-2.0f * ax);
+    float th = (1.0f - e) / (1.0f + e);
+    return x < 0.0f ? -th : th;
+}
+
 /* ---------------------------------------------------------------- GELU (tanh form, spec §2) */
 
 MFPO_HD float mfpo_gelu(float x)
 {
     const float k = 0.7978845608028654f; /* sqrt(2/pi) */
     float inner = k * (x + 0.044715f * x * x * x);
-    return 0.5f * x * (1.0f + tanhf(inner));
+    return 0.5f * x * (1.0f + mfpo_tanhf(inner));
 }
 
 MFPO_HD float mfpo_gelu_grad(float x)
 {
     const float k = 0.7978845608028654f;
     float x2 = x * x;
-    float th = tanhf(k * (x + 0.044715f * x2 * x));
+    float th = mfpo_tanhf(k * (x + 0.044715f * x2 * x));
     float dinner = k * (1.0f + 3.0f * 0.044715f * x2);
     return 0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * dinner;
 }
@@ -152,45 +196,78 @@ MFPO_HD float mfpo_sigmoid(float x)
 
 /* ---------------------------------------------------------------- LayerNorm + GELU rows */
 
-/* One row of the fused forward: pre += add; LN; GELU. */
+/* Sums in 16 interleaved partial sums: a fixed summation order (the same on every backend) that
+ * the compiler can vectorize without -ffast-math. */
+#define MFPO_LANES 16
+
+MFPO_HD float mfpo_lane_total(const float *p, float tail)
+{
+    float s = tail;
+    for (int k = 0; k < MFPO_LANES; k++) s += p[k];
+    return s;
+}
+
+/* sum_j x_j */
+MFPO_HD float mfpo_sum(size_t n, const float *x)
+{
+    float p[MFPO_LANES] = {0}, tail = 0.0f;
+    size_t j = 0;
+    for (; j + MFPO_LANES <= n; j += MFPO_LANES)
+        for (int k = 0; k < MFPO_LANES; k++) p[k] += x[j + k];
+    for (; j < n; j++) tail += x[j];
+    return mfpo_lane_total(p, tail);
+}
+
+/* sum_j (x_j - c)^2 */
+MFPO_HD float mfpo_sum_sq_dev(size_t n, const float *x, float c)
+{
+    float p[MFPO_LANES] = {0}, tail = 0.0f;
+    size_t j = 0;
+    for (; j + MFPO_LANES <= n; j += MFPO_LANES)
+        for (int k = 0; k < MFPO_LANES; k++) p[k] += (x[j + k] - c) * (x[j + k] - c);
+    for (; j < n; j++) tail += (x[j] - c) * (x[j] - c);
+    return mfpo_lane_total(p, tail);
+}
+
+/* sum_j a_j b_j */
+MFPO_HD float mfpo_dot(size_t n, const float *a, const float *b)
+{
+    float p[MFPO_LANES] = {0}, tail = 0.0f;
+    size_t j = 0;
+    for (; j + MFPO_LANES <= n; j += MFPO_LANES)
+        for (int k = 0; k < MFPO_LANES; k++) p[k] += a[j + k] * b[j + k];
+    for (; j < n; j++) tail += a[j] * b[j];
+    return mfpo_lane_total(p, tail);
+}
+
+/* One row of the fused forward: pre += add; LN; GELU. With xhat (training) also stores xhat, the
+ * LN output y and rstd; without (inference) act may alias pre. */
 MFPO_HD void mfpo_ln_gelu_row(size_t h, float *pre, const float *add, const float *scale, const float *shift,
                               float *xhat, float *rstd_out, float *y, float *act)
 {
-    float mean = 0.0f, var = 0.0f, rstd;
     size_t j;
     if (add)
         for (j = 0; j < h; j++) pre[j] += add[j];
-    for (j = 0; j < h; j++) mean += pre[j];
-    mean /= (float)h;
-    for (j = 0; j < h; j++) {
-        float d = pre[j] - mean;
-        var += d * d;
-    }
-    var /= (float)h;
-    rstd = 1.0f / sqrtf(var + MFPO_LN_EPS);
+    float mean = mfpo_sum(h, pre) / (float)h;
+    float var = mfpo_sum_sq_dev(h, pre, mean) / (float)h;
+    float rstd = 1.0f / sqrtf(var + MFPO_LN_EPS);
     if (rstd_out) *rstd_out = rstd;
-    for (j = 0; j < h; j++) {
-        float xh = (pre[j] - mean) * rstd;
-        float yy = scale[j] * xh + shift[j];
-        if (xhat) xhat[j] = xh;
-        if (y) y[j] = yy;
-        act[j] = mfpo_gelu(yy);
+    if (xhat && y) {
+        for (j = 0; j < h; j++) xhat[j] = (pre[j] - mean) * rstd;
+        for (j = 0; j < h; j++) y[j] = scale[j] * xhat[j] + shift[j];
+        for (j = 0; j < h; j++) act[j] = mfpo_gelu(y[j]);
+    } else {
+        for (j = 0; j < h; j++) act[j] = mfpo_gelu(scale[j] * ((pre[j] - mean) * rstd) + shift[j]);
     }
 }
 
-/* d xhat = rstd (t - mean(t) - xhat mean(xhat t)): the LayerNorm Jacobian applied to t, which is
- * also its own transpose applied to t (the Jacobian is symmetric), so backward and JVP share it. */
+/* rstd (t - mean(t) - xhat mean(xhat t)): the LayerNorm Jacobian applied to t, which is also its
+ * transpose applied to t (the Jacobian is symmetric), so backward and JVP share it. out may alias t. */
 MFPO_HD void mfpo_ln_apply_jacobian(size_t h, const float *t, const float *xhat, float rstd, float *out)
 {
-    float mt = 0.0f, mxt = 0.0f;
-    size_t j;
-    for (j = 0; j < h; j++) {
-        mt += t[j];
-        mxt += xhat[j] * t[j];
-    }
-    mt /= (float)h;
-    mxt /= (float)h;
-    for (j = 0; j < h; j++) out[j] = rstd * (t[j] - mt - xhat[j] * mxt);
+    float mt = mfpo_sum(h, t) / (float)h;
+    float mxt = mfpo_dot(h, xhat, t) / (float)h;
+    for (size_t j = 0; j < h; j++) out[j] = rstd * (t[j] - mt - xhat[j] * mxt);
 }
 
 #endif

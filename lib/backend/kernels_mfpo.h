@@ -48,7 +48,7 @@ MFPO_HD void mfpo_softmax_stats(size_t n, const float *l, float *mx, float *sum)
     float m = l[0], s = 0.0f;
     size_t j;
     for (j = 1; j < n; j++) m = l[j] > m ? l[j] : m;
-    for (j = 0; j < n; j++) s += expf(l[j] - m);
+    for (j = 0; j < n; j++) s += mfpo_expf(l[j] - m);
     *mx = m;
     *sum = s;
 }
@@ -63,7 +63,7 @@ MFPO_HD float mfpo_expected_q_row(size_t atoms, float v_min, float v_max, const 
     float mx, sum, q = 0.0f;
     size_t j;
     mfpo_softmax_stats(atoms, l, &mx, &sum);
-    for (j = 0; j < atoms; j++) q += expf(l[j] - mx) * mfpo_atom(j, atoms, v_min, v_max);
+    for (j = 0; j < atoms; j++) q += mfpo_expf(l[j] - mx) * mfpo_atom(j, atoms, v_min, v_max);
     return q / sum;
 }
 
@@ -75,7 +75,7 @@ MFPO_HD void mfpo_c51_project_add(size_t atoms, float v_min, float v_max, const 
     size_t j;
     mfpo_softmax_stats(atoms, l, &mx, &sum);
     for (j = 0; j < atoms; j++) {
-        float p = weight * expf(l[j] - mx) / sum;
+        float p = weight * mfpo_expf(l[j] - mx) / sum;
         float y = mfpo_clampf(reward + gamma * mask * (mfpo_atom(j, atoms, v_min, v_max) - alpha_logp), v_min, v_max);
         float b = (y - v_min) / dz;
         float fl = floorf(b), ce = ceilf(b);
@@ -131,7 +131,7 @@ MFPO_HD float mfpo_xent_row(size_t atoms, const float *l, const float *target, f
     lse = mx + logf(sum);
     for (j = 0; j < atoms; j++) {
         loss -= target[j] * (l[j] - lse);
-        grad[j] = (expf(l[j] - lse) - target[j]) * gscale;
+        grad[j] = (mfpo_expf(l[j] - lse) - target[j]) * gscale;
     }
     return loss;
 }
@@ -143,19 +143,19 @@ MFPO_HD float mfpo_normalize_group(size_t k, const float *log_w, float *w)
     size_t j;
     mfpo_softmax_stats(k, log_w, &mx, &sum);
     for (j = 0; j < k; j++) {
-        w[j] = expf(log_w[j] - mx) / sum;
+        w[j] = mfpo_expf(log_w[j] - mx) / sum;
         s2 += w[j] * w[j];
     }
     return 1.0f / s2;
 }
 
 /*
- * SNIS row of §4b. q: k1 + k2 scores (policy first); pol_a: k1 x a; pol_logp: k1; gauss_a: k2 x a.
- * Writes log_w, w (k1 + k2), ess[0..1] and v_hat (a).
+ * SNIS row of §4b. q_pol: k1 scores, q_gauss: k2 scores; pol_a: k1 x a; pol_logp: k1; gauss_a: k2 x a.
+ * Writes log_w, w (k1 + k2, policy first), the two ESS and v_hat (a).
  */
-MFPO_HD void mfpo_snis_row(size_t k1, size_t k2, size_t a, const float *q, const float *pol_a, const float *pol_logp,
-                           const float *gauss_a, const float *z_t, float t, float alpha, float *log_w, float *w,
-                           float *ess, float *v_hat)
+MFPO_HD void mfpo_snis_row(size_t k1, size_t k2, size_t a, const float *q_pol, const float *q_gauss,
+                           const float *pol_a, const float *pol_logp, const float *gauss_a, const float *z_t, float t,
+                           float alpha, float *log_w, float *w, float *ess_pol, float *ess_gauss, float *v_hat)
 {
     float tg = t > MFPO_T_EPS ? t : MFPO_T_EPS;
     float inv_alpha = 1.0f / alpha;
@@ -167,13 +167,13 @@ MFPO_HD void mfpo_snis_row(size_t k1, size_t k2, size_t a, const float *q, const
             float d = z_t[c] - (1.0f - t) * pol_a[j * a + c];
             d2 += d * d;
         }
-        log_w[j] = q[j] * inv_alpha - d2 / (2.0f * tg * tg) - pol_logp[j];
+        log_w[j] = q_pol[j] * inv_alpha - d2 / (2.0f * tg * tg) - pol_logp[j];
     }
-    for (j = 0; j < k2; j++) log_w[k1 + j] = q[k1 + j] * inv_alpha;
+    for (j = 0; j < k2; j++) log_w[k1 + j] = q_gauss[j] * inv_alpha;
     e1 = mfpo_normalize_group(k1, log_w, w);
     e2 = mfpo_normalize_group(k2, log_w + k1, w + k1);
-    ess[0] = e1;
-    ess[1] = e2;
+    *ess_pol = e1;
+    *ess_gauss = e2;
     for (c = 0; c < a; c++) {
         float v1 = 0.0f, v2 = 0.0f;
         for (j = 0; j < k1; j++) v1 += w[j] * (z_t[c] - pol_a[j * a + c]);

@@ -18,6 +18,14 @@ typedef struct cpu_backend {
 } cpu_backend;
 
 #define CPU(be) ((cpu_backend *)(be))
+
+/* The elementwise passes are compiled for AVX-512, AVX2 and baseline x86-64, and the loader picks
+ * the best the CPU supports (GNU ifunc), so one binary is fast everywhere. */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(MFPO_NO_CLONES)
+#define HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define HOT
+#endif
 #define ALIGN 64
 
 static void cpu_destroy(mfpo_backend *be)
@@ -69,7 +77,7 @@ static void cpu_gemm(mfpo_backend *be, int trans_a, int trans_b, size_t m, size_
                 (blasint)m, (blasint)n, (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb, beta, c, (blasint)ldc);
 }
 
-static void cpu_add_rows(mfpo_backend *be, size_t n, size_t cols, float *y, size_t ldy, const float *x, size_t m)
+HOT static void cpu_add_rows(mfpo_backend *be, size_t n, size_t cols, float *y, size_t ldy, const float *x, size_t m)
 {
     (void)be;
     for (size_t i = 0; i < n; i++) {
@@ -79,7 +87,7 @@ static void cpu_add_rows(mfpo_backend *be, size_t n, size_t cols, float *y, size
     }
 }
 
-static void cpu_fold_rows(mfpo_backend *be, size_t n, size_t cols, const float *g, size_t ldg, float *out, size_t m,
+HOT static void cpu_fold_rows(mfpo_backend *be, size_t n, size_t cols, const float *g, size_t ldg, float *out, size_t m,
                           int accumulate)
 {
     (void)be;
@@ -155,7 +163,7 @@ static void cpu_fourier_bwd(mfpo_backend *be, size_t n, size_t f, const float *x
     }
 }
 
-static void cpu_bias_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *bias, float *act)
+HOT static void cpu_bias_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *bias, float *act)
 {
     (void)be;
     for (size_t i = 0; i < n; i++)
@@ -166,19 +174,19 @@ static void cpu_bias_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, 
         }
 }
 
-static void cpu_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *pre, float *g_pre)
+HOT static void cpu_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *pre, float *g_pre)
 {
     (void)be;
     for (size_t i = 0; i < n * h; i++) g_pre[i] = g_act[i] * mfpo_gelu_grad(pre[i]);
 }
 
-static void cpu_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *pre, float *t_act)
+HOT static void cpu_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *pre, float *t_act)
 {
     (void)be;
     for (size_t i = 0; i < n * h; i++) t_act[i] = t_pre[i] * mfpo_gelu_grad(pre[i]);
 }
 
-static void cpu_ln_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m,
+HOT static void cpu_ln_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m,
                             const float *scale, const float *shift, float *xhat, float *rstd, float *y, float *act)
 {
     (void)be;
@@ -187,7 +195,7 @@ static void cpu_ln_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, co
                          rstd ? rstd + i : NULL, y ? y + i * h : NULL, act + i * h);
 }
 
-static void cpu_ln_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *xhat,
+HOT static void cpu_ln_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *xhat,
                             const float *rstd, const float *y, const float *scale, float *g_pre, float *g_scale,
                             float *g_shift)
 {
@@ -205,7 +213,7 @@ static void cpu_ln_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g
     }
 }
 
-static void cpu_ln_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat,
+HOT static void cpu_ln_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat,
                             const float *rstd, const float *y, const float *scale, float *t_act)
 {
     (void)be;
@@ -219,13 +227,13 @@ static void cpu_ln_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t
 
 /* ------------------------------------------------------------------ random draws */
 
-static void cpu_rng_uniform(mfpo_backend *be, float *out, size_t n, uint64_t seed, uint64_t stream)
+HOT static void cpu_rng_uniform(mfpo_backend *be, float *out, size_t n, uint64_t seed, uint64_t stream)
 {
     (void)be;
     for (size_t i = 0; i < n; i++) out[i] = mfpo_uniform_at(seed, stream, i);
 }
 
-static void cpu_rng_normal(mfpo_backend *be, float *out, size_t n, uint64_t seed, uint64_t stream)
+HOT static void cpu_rng_normal(mfpo_backend *be, float *out, size_t n, uint64_t seed, uint64_t stream)
 {
     (void)be;
     for (size_t i = 0; i < n; i++) out[i] = mfpo_normal_at(seed, stream, i);
@@ -242,7 +250,7 @@ static void cpu_sampler_init(mfpo_backend *be, size_t n, size_t a, const float *
     }
 }
 
-static void cpu_sampler_step(mfpo_backend *be, size_t n, size_t a, float h, const float *u, float *z, size_t ldz,
+HOT static void cpu_sampler_step(mfpo_backend *be, size_t n, size_t a, float h, const float *u, float *z, size_t ldz,
                              const float *d, float *logp)
 {
     (void)be;
@@ -286,7 +294,7 @@ static void cpu_gaussian_proposal(mfpo_backend *be, size_t n, size_t k, size_t a
             }
 }
 
-static void cpu_expected_q(mfpo_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits,
+HOT static void cpu_expected_q(mfpo_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits,
                            float *q)
 {
     (void)be;
@@ -299,7 +307,7 @@ static void cpu_combine_q(mfpo_backend *be, size_t n, const float *q1, const flo
     for (size_t i = 0; i < n; i++) out[i] = clipped ? (q1[i] < q2[i] ? q1[i] : q2[i]) : 0.5f * (q1[i] + q2[i]);
 }
 
-static void cpu_c51_target(mfpo_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits1,
+HOT static void cpu_c51_target(mfpo_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits1,
                            const float *logits2, const float *reward, const float *mask, const float *next_logp,
                            const float *log_alpha, float gamma, int clipped, float *target)
 {
@@ -312,7 +320,7 @@ static void cpu_c51_target(mfpo_backend *be, size_t n, size_t atoms, float v_min
                             next_logp[i], alpha, gamma, clipped, target + i * atoms, scratch);
 }
 
-static void cpu_softmax_xent(mfpo_backend *be, size_t n, size_t atoms, const float *logits, const float *target,
+HOT static void cpu_softmax_xent(mfpo_backend *be, size_t n, size_t atoms, const float *logits, const float *target,
                              float *grad, float *loss)
 {
     double acc = 0.0;
@@ -322,19 +330,20 @@ static void cpu_softmax_xent(mfpo_backend *be, size_t n, size_t atoms, const flo
     *loss = (float)(acc / (double)n);
 }
 
-static void cpu_snis(mfpo_backend *be, size_t n, size_t k1, size_t k2, size_t a, const float *q, const float *pol_a,
-                     const float *pol_logp, const float *gauss_a, const float *z_t, const float *t,
-                     const float *log_alpha, float *log_w, float *w, float *ess, float *v_hat)
+HOT static void cpu_snis(mfpo_backend *be, size_t n, size_t k1, size_t k2, size_t a, const float *q_pol,
+                     const float *q_gauss, const float *pol_a, const float *pol_logp, const float *gauss_a,
+                     const float *z_t, const float *t, const float *log_alpha, float *log_w, float *w, float *ess_pol,
+                     float *ess_gauss, float *v_hat)
 {
     float alpha = expf(log_alpha[0]);
-    size_t k = k1 + k2;
     (void)be;
     for (size_t i = 0; i < n; i++)
-        mfpo_snis_row(k1, k2, a, q + i * k, pol_a + i * k1 * a, pol_logp + i * k1, gauss_a + i * k2 * a, z_t + i * a,
-                      t[i], alpha, log_w + i * k, w + i * k, ess + 2 * i, v_hat + i * a);
+        mfpo_snis_row(k1, k2, a, q_pol + i * k1, q_gauss + i * k2, pol_a + i * k1 * a, pol_logp + i * k1,
+                      gauss_a + i * k2 * a, z_t + i * a, t[i], alpha, log_w + i * (k1 + k2), w + i * (k1 + k2),
+                      ess_pol + i, ess_gauss + i, v_hat + i * a);
 }
 
-static void cpu_meanflow_loss(mfpo_backend *be, size_t n, size_t w, const float *pred, const float *dot,
+HOT static void cpu_meanflow_loss(mfpo_backend *be, size_t n, size_t w, const float *pred, const float *dot,
                               const float *vel, const float *h, float *tgt, float *grad, float *loss)
 {
     double acc = 0.0;
@@ -397,7 +406,7 @@ static void cpu_select_best(mfpo_backend *be, size_t n, size_t k, size_t a, cons
 
 /* ------------------------------------------------------------------ optimizers */
 
-static void cpu_adam(mfpo_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1,
+HOT static void cpu_adam(mfpo_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1,
                      float b2, float eps, uint64_t step)
 {
     (void)be;
@@ -410,13 +419,13 @@ static void cpu_adam(mfpo_backend *be, size_t n, float *p, const float *g, float
     }
 }
 
-static void cpu_polyak(mfpo_backend *be, size_t n, float *target, const float *online, float tau)
+HOT static void cpu_polyak(mfpo_backend *be, size_t n, float *target, const float *online, float tau)
 {
     (void)be;
     for (size_t i = 0; i < n; i++) target[i] = tau * online[i] + (1.0f - tau) * target[i];
 }
 
-static int cpu_all_finite(mfpo_backend *be, const float *x, size_t n)
+HOT static int cpu_all_finite(mfpo_backend *be, const float *x, size_t n)
 {
     (void)be;
     /* x - x is 0 for finite x and NaN for inf or NaN; summing keeps the loop branch-free */

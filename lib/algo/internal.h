@@ -1,0 +1,97 @@
+/*
+ * Internals of the MFPO handles (policy, divergence, critic, agent) and the algorithm's entry
+ * points. Everything here runs on the backend interface; nothing here knows which backend it is.
+ */
+#ifndef MFPO_ALGO_INTERNAL_H
+#define MFPO_ALGO_INTERNAL_H
+
+#include <mfpo/agent.h>
+#include <mfpo/config.h>
+#include <mfpo/nets.h>
+
+#include "../core/ctx.h"
+#include "../nn/net.h"
+
+/* ------------------------------------------------------------------ configuration */
+
+/* Validates a configuration; on error records a message naming the field (prefixed by `who`). */
+mfpo_status mfpo_config_check(mfpo_context *ctx, const char *who, const mfpo_agent_config *cfg);
+/* Copies a caller's config (of its struct_size) over the defaults into *out. */
+mfpo_status mfpo_config_import(mfpo_context *ctx, const char *who, const mfpo_agent_config *in,
+                               mfpo_agent_config *out);
+
+void mfpo_flow_layout(nn_layout *l, const mfpo_agent_config *cfg, size_t out);
+void mfpo_critic_layout(nn_layout *l, const mfpo_agent_config *cfg);
+
+/* ------------------------------------------------------------------ sampler (spec §3) */
+
+/* Workspace of the T-step sampler for up to `cap` rows. x holds [z | s] row by row. */
+typedef struct mfpo_sampler {
+    size_t cap, obs_dim, act_dim, steps;
+    nn_cache u_cache, d_cache; /* inference caches, one time row */
+    float *x;                  /* cap x (A + S) */
+    float *eps;                /* cap x A */
+    float *times;              /* 2 T values: (t, h) of each step, i = T..1 */
+} mfpo_sampler;
+
+int mfpo_sampler_init(mfpo_sampler *s, mfpo_backend *be, const nn_layout *u, const nn_layout *d, size_t cap,
+                      const mfpo_agent_config *cfg);
+void mfpo_sampler_free(mfpo_sampler *s, mfpo_backend *be);
+
+/* Places n observations (backend, rows of S with leading dimension lds, each repeated `repeat`
+ * times) into the sampler's x. Row i of the sample uses observation i / repeat. */
+void mfpo_sampler_set_obs(mfpo_sampler *s, mfpo_backend *be, size_t n, const float *obs, size_t lds, size_t repeat);
+
+/* Runs §3 on the first n rows from the noise in s->eps (filled by the caller or drawn here when
+ * draw_noise is set). Writes actions (n x A, leading dimension ldo) and, when d_params is given,
+ * log-likelihoods. */
+void mfpo_sampler_run(mfpo_sampler *s, mfpo_context *ctx, const nn_layout *ul, const float *u_params,
+                      const nn_layout *dl, const float *d_params, size_t n, int draw_noise, float *actions,
+                      size_t ldo, float *logp);
+
+/* ------------------------------------------------------------------ handles */
+
+struct mfpo_policy {
+    mfpo_context *ctx;
+    mfpo_agent_config cfg;
+    nn_layout layout;
+    float *params;       /* backend buffer */
+    int part_of_agent;   /* then params points into the agent's state and destroy ignores it */
+    mfpo_sampler sampler; /* grows on demand for the public sampling calls */
+    float *io;            /* backend staging for obs in / actions and logp out */
+    size_t io_cap;
+};
+
+struct mfpo_divergence {
+    mfpo_context *ctx;
+    mfpo_agent_config cfg;
+    nn_layout layout;
+    float *params;
+    int part_of_agent;
+};
+
+struct mfpo_critic {
+    mfpo_context *ctx;
+    mfpo_agent_config cfg;
+    nn_layout layout;
+    float *online[2], *target[2];
+    int part_of_agent;
+    nn_cache cache[2]; /* inference, grows on demand for mfpo_critic_q */
+    float *io;
+    size_t io_cap;
+};
+
+/* Frees the workspaces the public sampling/scoring calls grew (not the parameters). */
+void mfpo_policy_release_workspace(struct mfpo_policy *p);
+void mfpo_critic_release_workspace(struct mfpo_critic *c);
+
+/* Scores n (s, a) rows (x: n x (S + A) backend) with both critics of a set (online or target) and
+ * combines them per the configuration into q (n). Uses the two given inference caches. */
+void mfpo_critic_score(mfpo_backend *be, const mfpo_agent_config *cfg, const nn_layout *l, float *const params[2],
+                       nn_cache cache[2], size_t n, const float *x, float *q1, float *q2, float *q);
+
+/* Stage hook for tests: called after each stage of an update (0 = batch drawn, 1..4 = §4 a..d). */
+struct mfpo_update_ws;
+typedef void (*mfpo_update_hook)(void *user, int stage, const struct mfpo_update_ws *ws);
+
+#endif
