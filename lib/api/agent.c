@@ -13,6 +13,8 @@ static void agent_free(mfpo_agent *ag)
 {
     mfpo_context *ctx = ag->ctx;
     mfpo_backend *be = ctx->be;
+    if (ag->ws.host_batch) mfpo_host_free(&ctx->allocator, ag->ws.host_batch);
+    ag->ws.host_batch = NULL;
     mfpo_update_ws_free(&ag->ws, be);
     mfpo_policy_release_workspace(&ag->policy);
     mfpo_critic_release_workspace(&ag->critic);
@@ -20,7 +22,6 @@ static void agent_free(mfpo_agent *ag)
     nn_cache_free(&ag->act_q_cache[0], be);
     nn_cache_free(&ag->act_q_cache[1], be);
     if (ag->act_io) OPS->free(be, ag->act_io);
-    if (ag->ws.host_batch) mfpo_host_free(&ctx->allocator, ag->ws.host_batch);
     if (ag->state) OPS->free(be, ag->state);
     if (ag->backup) OPS->free(be, ag->backup);
     mfpo_host_free(&ctx->allocator, ag);

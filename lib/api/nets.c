@@ -138,8 +138,9 @@ static mfpo_status check_obs(mfpo_context *ctx, const char *who, const float *ob
     return MFPO_OK;
 }
 
-static mfpo_status sample_common(mfpo_policy *p, const mfpo_divergence *d, const float *obs, size_t n,
-                                 float *actions, float *logp, const char *who)
+/* The sampling calls: noise NULL draws it from the context stream. */
+static mfpo_status sample_common(mfpo_policy *p, const mfpo_divergence *d, const float *obs, const float *noise,
+                                 size_t n, float *actions, float *logp, const char *who)
 {
     mfpo_context *ctx = p->ctx;
     mfpo_backend *be = ctx->be;
@@ -149,13 +150,17 @@ static mfpo_status sample_common(mfpo_policy *p, const mfpo_divergence *d, const
     if (n == 0 || n > ((size_t)1 << 24))
         return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: n = %zu is outside [1, 2^24]", who, n);
     mfpo_status s = check_obs(ctx, who, obs, n, S);
+    for (size_t i = 0; noise && s == MFPO_OK && i < n * A; i++)
+        if (!isfinite(noise[i]))
+            s = mfpo_fail(ctx, MFPO_ERR_NON_FINITE, "%s: noise[%zu] = %g is not finite", who, i, (double)noise[i]);
     if (s == MFPO_OK) s = policy_reserve(p, d ? &d->layout : NULL, n, who);
     if (s != MFPO_OK) return s;
     float *obs_dev = p->io, *act_dev = p->io + n * S, *logp_dev = act_dev + n * A;
     OPS->upload(be, obs_dev, obs, n * S * sizeof(float));
+    if (noise) OPS->upload(be, p->sampler.eps, noise, n * A * sizeof(float));
     mfpo_sampler_set_obs(&p->sampler, be, n, obs_dev, S, 1);
-    mfpo_sampler_run(&p->sampler, ctx, &p->layout, p->params, d ? &d->layout : NULL, d ? d->params : NULL, n, 1,
-                     act_dev, A, d ? logp_dev : NULL);
+    mfpo_sampler_run(&p->sampler, ctx, &p->layout, p->params, d ? &d->layout : NULL, d ? d->params : NULL, n,
+                     noise == NULL, act_dev, A, d ? logp_dev : NULL);
     OPS->download(be, actions, act_dev, n * A * sizeof(float));
     if (d) OPS->download(be, logp, logp_dev, n * sizeof(float));
     return MFPO_OK;
@@ -164,7 +169,21 @@ static mfpo_status sample_common(mfpo_policy *p, const mfpo_divergence *d, const
 mfpo_status mfpo_policy_sample(mfpo_policy *p, const float *obs, size_t n, float *actions)
 {
     if (!p) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_policy_sample: argument 'policy' is NULL");
-    return sample_common(p, NULL, obs, n, actions, NULL, "mfpo_policy_sample");
+    return sample_common(p, NULL, obs, NULL, n, actions, NULL, "mfpo_policy_sample");
+}
+
+/* A divergence net usable with this policy: same context and dimensions. */
+static mfpo_status check_pair(const mfpo_policy *p, const mfpo_divergence *d, const char *who)
+{
+    if (d->ctx != p->ctx)
+        return mfpo_fail(p->ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: 'divergence' belongs to another context", who);
+    if (d->cfg.obs_dim != p->cfg.obs_dim || d->cfg.act_dim != p->cfg.act_dim ||
+        d->cfg.sampling_steps != p->cfg.sampling_steps)
+        return mfpo_fail(p->ctx, MFPO_ERR_INVALID_ARGUMENT,
+                         "%s: 'divergence' has obs_dim %zu, act_dim %zu, steps %zu but the policy has %zu, %zu, %zu",
+                         who, d->cfg.obs_dim, d->cfg.act_dim, d->cfg.sampling_steps, p->cfg.obs_dim, p->cfg.act_dim,
+                         p->cfg.sampling_steps);
+    return MFPO_OK;
 }
 
 mfpo_status mfpo_policy_sample_logp(mfpo_policy *p, const mfpo_divergence *d, const float *obs, size_t n,
@@ -174,15 +193,22 @@ mfpo_status mfpo_policy_sample_logp(mfpo_policy *p, const mfpo_divergence *d, co
     if (!p) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'policy' is NULL", who);
     MFPO_CHECK_NOT_NULL_WHO(p->ctx, who, d);
     MFPO_CHECK_NOT_NULL_WHO(p->ctx, who, logp);
-    if (d->ctx != p->ctx)
-        return mfpo_fail(p->ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: 'divergence' belongs to another context", who);
-    if (d->cfg.obs_dim != p->cfg.obs_dim || d->cfg.act_dim != p->cfg.act_dim ||
-        d->cfg.sampling_steps != p->cfg.sampling_steps)
-        return mfpo_fail(p->ctx, MFPO_ERR_INVALID_ARGUMENT,
-                         "%s: 'divergence' has obs_dim %zu, act_dim %zu, steps %zu but the policy has %zu, %zu, %zu",
-                         who, d->cfg.obs_dim, d->cfg.act_dim, d->cfg.sampling_steps, p->cfg.obs_dim, p->cfg.act_dim,
-                         p->cfg.sampling_steps);
-    return sample_common(p, d, obs, n, actions, logp, who);
+    mfpo_status s = check_pair(p, d, who);
+    return s != MFPO_OK ? s : sample_common(p, d, obs, NULL, n, actions, logp, who);
+}
+
+mfpo_status mfpo_policy_transport(mfpo_policy *p, const mfpo_divergence *d, const float *obs, const float *noise,
+                                  size_t n, float *actions, float *logp)
+{
+    static const char who[] = "mfpo_policy_transport";
+    if (!p) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'policy' is NULL", who);
+    MFPO_CHECK_NOT_NULL_WHO(p->ctx, who, noise);
+    if (d) {
+        MFPO_CHECK_NOT_NULL_WHO(p->ctx, who, logp);
+        mfpo_status s = check_pair(p, d, who);
+        if (s != MFPO_OK) return s;
+    }
+    return sample_common(p, d, obs, noise, n, actions, logp, who);
 }
 
 /* ------------------------------------------------------------------ divergence */

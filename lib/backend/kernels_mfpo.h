@@ -42,15 +42,23 @@ MFPO_HD float mfpo_gaussian_candidate(float z_t, float t, float u, float *noise)
     return mfpo_clampf((float)(((double)z_t - (double)t * n) / omt), -1.0f, 1.0f);
 }
 
-/* Softmax statistics of a logit row: its max and the sum of exp(l - max). */
+/* Softmax statistics of a logit row: its max and the sum of exp(l - max), in lanes (fixed order,
+ * vectorizable). */
 MFPO_HD void mfpo_softmax_stats(size_t n, const float *l, float *mx, float *sum)
 {
-    float m = l[0], s = 0.0f;
-    size_t j;
-    for (j = 1; j < n; j++) m = l[j] > m ? l[j] : m;
-    for (j = 0; j < n; j++) s += mfpo_expf(l[j] - m);
+    float pm[MFPO_LANES], ps[MFPO_LANES] = {0}, m = l[0], s = 0.0f;
+    size_t j = 0;
+    for (int k = 0; k < MFPO_LANES; k++) pm[k] = l[0];
+    for (; j + MFPO_LANES <= n; j += MFPO_LANES)
+        for (int k = 0; k < MFPO_LANES; k++) pm[k] = l[j + k] > pm[k] ? l[j + k] : pm[k];
+    for (size_t i = j; i < n; i++) m = l[i] > m ? l[i] : m;
+    for (int k = 0; k < MFPO_LANES; k++) m = pm[k] > m ? pm[k] : m;
+    j = 0;
+    for (; j + MFPO_LANES <= n; j += MFPO_LANES)
+        for (int k = 0; k < MFPO_LANES; k++) ps[k] += mfpo_expf(l[j + k] - m);
+    for (; j < n; j++) s += mfpo_expf(l[j] - m);
     *mx = m;
-    *sum = s;
+    *sum = mfpo_lane_total(ps, s);
 }
 
 MFPO_HD float mfpo_atom(size_t j, size_t atoms, float v_min, float v_max)
@@ -60,11 +68,14 @@ MFPO_HD float mfpo_atom(size_t j, size_t atoms, float v_min, float v_max)
 
 MFPO_HD float mfpo_expected_q_row(size_t atoms, float v_min, float v_max, const float *l)
 {
-    float mx, sum, q = 0.0f;
-    size_t j;
+    float mx, sum, p[MFPO_LANES] = {0}, tail = 0.0f;
+    size_t j = 0;
     mfpo_softmax_stats(atoms, l, &mx, &sum);
-    for (j = 0; j < atoms; j++) q += mfpo_expf(l[j] - mx) * mfpo_atom(j, atoms, v_min, v_max);
-    return q / sum;
+    for (; j + MFPO_LANES <= atoms; j += MFPO_LANES)
+        for (int k = 0; k < MFPO_LANES; k++)
+            p[k] += mfpo_expf(l[j + k] - mx) * mfpo_atom(j + (size_t)k, atoms, v_min, v_max);
+    for (; j < atoms; j++) tail += mfpo_expf(l[j] - mx) * mfpo_atom(j, atoms, v_min, v_max);
+    return mfpo_lane_total(p, tail) / sum;
 }
 
 /* Adds weight * (the C51 projection of softmax(l) placed at the shifted support y_j) to out (§4a). */
