@@ -42,12 +42,12 @@ void mfpo_sampler_free(mfpo_sampler *s, mfpo_backend *be);
  * times) into the sampler's x. Row i of the sample uses observation i / repeat. */
 void mfpo_sampler_set_obs(mfpo_sampler *s, mfpo_backend *be, size_t n, const float *obs, size_t lds, size_t repeat);
 
-/* Runs §3 on the first n rows from the noise in s->eps (filled by the caller or drawn here when
- * draw_noise is set). Writes actions (n x A, leading dimension ldo) and, when d_params is given,
- * log-likelihoods. */
-void mfpo_sampler_run(mfpo_sampler *s, mfpo_context *ctx, const nn_layout *ul, const float *u_params,
-                      const nn_layout *dl, const float *d_params, size_t n, int draw_noise, float *actions,
-                      size_t ldo, float *logp);
+/* Runs §3 on the first n rows. The noise is drawn into s->eps from random key `key` at `offset`
+ * (mfpo_reserve_streams), or, with key NULL, taken as the caller left it in s->eps. Writes
+ * actions (n x A, leading dimension ldo) and, when d_params is given, log-likelihoods. */
+void mfpo_sampler_run(mfpo_sampler *s, mfpo_backend *be, const nn_layout *ul, const float *u_params,
+                      const nn_layout *dl, const float *d_params, size_t n, const uint64_t *key, uint64_t offset,
+                      float *actions, size_t ldo, float *logp);
 
 /* ------------------------------------------------------------------ handles */
 

@@ -47,14 +47,13 @@ void mfpo_sampler_set_obs(mfpo_sampler *s, mfpo_backend *be, size_t n, const flo
     be->ops->copy_rows(be, n, S, s->x + A, A + S, obs, lds, repeat);
 }
 
-void mfpo_sampler_run(mfpo_sampler *s, mfpo_context *ctx, const nn_layout *ul, const float *u_params,
-                      const nn_layout *dl, const float *d_params, size_t n, int draw_noise, float *actions,
-                      size_t ldo, float *logp)
+void mfpo_sampler_run(mfpo_sampler *s, mfpo_backend *be, const nn_layout *ul, const float *u_params,
+                      const nn_layout *dl, const float *d_params, size_t n, const uint64_t *key, uint64_t offset,
+                      float *actions, size_t ldo, float *logp)
 {
-    mfpo_backend *be = ctx->be;
     size_t A = s->act_dim, ld = s->act_dim + s->obs_dim;
     int with_logp = d_params != NULL && logp != NULL;
-    if (draw_noise) be->ops->rng_normal(be, s->eps, n * A, ctx->seed, mfpo_next_stream(ctx));
+    if (key) be->ops->rng_normal(be, s->eps, n * A, key, offset);
     be->ops->sampler_init(be, n, A, s->eps, s->x, ld, with_logp ? logp : NULL);
     for (size_t k = 0; k < s->steps; k++) {
         const float *t = s->times + 2 * k, *h = s->times + 2 * k + 1;

@@ -128,7 +128,8 @@ int mfpo_update_ws_init(mfpo_update_ws *w, mfpo_agent *ag)
     w->g_d = OPS->alloc(be, ag->dl.n_params * sizeof(float));
     w->g_q[0] = OPS->alloc(be, ag->ql.n_params * sizeof(float));
     w->g_q[1] = OPS->alloc(be, ag->ql.n_params * sizeof(float));
-    if (!w->block || !w->host_batch || !w->g_u || !w->g_d || !w->g_q[0] || !w->g_q[1]) return -1;
+    w->steps = OPS->alloc(be, 2 * sizeof(uint64_t));
+    if (!w->block || !w->host_batch || !w->g_u || !w->g_d || !w->g_q[0] || !w->g_q[1] || !w->steps) return -1;
     cv = (carver){w->block, 0};
     ws_carve(w, &cv);
     size_t rows = w->B * (w->K1 + w->K2);
@@ -147,6 +148,7 @@ void mfpo_update_ws_free(mfpo_update_ws *w, mfpo_backend *be)
     if (w->block) OPS->free(be, w->block);
     if (w->g_u) OPS->free(be, w->g_u);
     if (w->g_d) OPS->free(be, w->g_d);
+    if (w->steps) OPS->free(be, w->steps);
     for (int k = 0; k < 2; k++) {
         if (w->g_q[k]) OPS->free(be, w->g_q[k]);
         nn_cache_free(&w->q_train[k], be);
@@ -186,8 +188,7 @@ static size_t flow_rows(const mfpo_agent_config *c)
 
 static void critic_stage(mfpo_agent *ag)
 {
-    mfpo_context *ctx = ag->ctx;
-    mfpo_backend *be = ctx->be;
+    mfpo_backend *be = ag->ctx->be;
     mfpo_update_ws *w = &ag->ws;
     const mfpo_agent_config *c = &ag->cfg;
     size_t B = w->B, S = w->S, A = w->A, N = w->N, ld = S + A;
@@ -195,11 +196,11 @@ static void critic_stage(mfpo_agent *ag)
     float *target[2] = {st(ag, ag->off.qt[0]), st(ag, ag->off.qt[1])};
 
     /* (a', logp') at s' with the current u and d */
-    OPS->rng_normal(be, w->crit_eps, B * A, ctx->seed, mfpo_next_stream(ctx));
+    OPS->rng_normal(be, w->crit_eps, B * A, w->key, RNG_CRIT_EPS);
     OPS->copy(be, w->sampler.eps, w->crit_eps, B * A * sizeof(float));
     mfpo_sampler_set_obs(&w->sampler, be, B, w->s2, S, 1);
-    mfpo_sampler_run(&w->sampler, ctx, &ag->ul, st(ag, ag->off.u), &ag->dl, st(ag, ag->off.d), B, 0, w->next_a, A,
-                     w->next_logp);
+    mfpo_sampler_run(&w->sampler, be, &ag->ul, st(ag, ag->off.u), &ag->dl, st(ag, ag->off.d), B, NULL, 0, w->next_a,
+                     A, w->next_logp);
 
     /* target critics at (s', a') -> projected target distribution */
     OPS->copy_rows(be, B, S, w->xq, ld, w->s2, S, 1);
@@ -212,14 +213,13 @@ static void critic_stage(mfpo_agent *ag)
     /* online critics at (s, a): cross-entropy, one Adam step each */
     OPS->copy_rows(be, B, S, w->xq, ld, w->s, S, 1);
     OPS->copy_rows(be, B, A, w->xq + S, ld, w->a, A, 1);
-    ag->critic_steps++;
     for (int k = 0; k < 2; k++) {
         nn_forward(be, &ag->ql, online[k], &w->q_train[k], B, w->xq, ld, NULL, NULL, 1);
         OPS->expected_q(be, B, N, c->v_min, c->v_max, w->q_train[k].out, w->q_online[k]);
         OPS->softmax_xent(be, B, N, w->q_train[k].out, w->target_dist, w->g_logits[k], w->scalars + SC_LOSS_Q1 + k);
         nn_backward(be, &ag->ql, online[k], &w->q_train[k], w->g_logits[k], w->g_q[k], NULL, NULL, NULL);
         OPS->adam(be, ag->ql.n_params, online[k], w->g_q[k], st(ag, ag->off.m_q[k]), st(ag, ag->off.v_q[k]),
-                  c->lr_critic, c->adam_beta1, c->adam_beta2, c->adam_eps, ag->critic_steps);
+                  c->lr_critic, c->adam_beta1, c->adam_beta2, c->adam_eps, w->steps);
     }
     OPS->combine_q(be, B, w->q_online[0], w->q_online[1], c->clipped_double_q, w->q_batch);
     OPS->mean(be, B, w->q_batch, w->scalars + SC_MEAN_Q);
@@ -230,8 +230,7 @@ static void critic_stage(mfpo_agent *ag)
 
 static void actor_stage(mfpo_agent *ag)
 {
-    mfpo_context *ctx = ag->ctx;
-    mfpo_backend *be = ctx->be;
+    mfpo_backend *be = ag->ctx->be;
     mfpo_update_ws *w = &ag->ws;
     const mfpo_agent_config *c = &ag->cfg;
     size_t B = w->B, S = w->S, A = w->A, K1 = w->K1, K2 = w->K2, ld = S + A;
@@ -240,17 +239,18 @@ static void actor_stage(mfpo_agent *ag)
     float *xs_gauss = w->xs + B * K1 * ld;
 
     /* (t, r) per row */
-    OPS->rng_normal(be, w->tr_normal, 2 * B, ctx->seed, mfpo_next_stream(ctx));
+    OPS->rng_normal(be, w->tr_normal, 2 * B, w->key, RNG_TIMES);
     OPS->flow_times(be, B, w->tr_normal, c->time_mean, c->time_std, flow_rows(c), w->t, w->r_time, w->h);
 
     /* policy proposal: K1 samples with likelihood at each s */
     mfpo_sampler_set_obs(&w->sampler, be, B * K1, w->s, S, K1);
-    mfpo_sampler_run(&w->sampler, ctx, &ag->ul, u, &ag->dl, st(ag, ag->off.d), B * K1, 1, w->pol_a, A, w->pol_logp);
+    mfpo_sampler_run(&w->sampler, be, &ag->ul, u, &ag->dl, st(ag, ag->off.d), B * K1, w->key, RNG_POLICY, w->pol_a, A,
+                     w->pol_logp);
 
     /* noisy point from the first policy sample; Gaussian proposal around it */
-    OPS->rng_normal(be, w->eps_noisy, B * A, ctx->seed, mfpo_next_stream(ctx));
+    OPS->rng_normal(be, w->eps_noisy, B * A, w->key, RNG_NOISY);
     OPS->noisy_point(be, B, A, w->pol_a, K1 * A, w->t, w->eps_noisy, w->z_t);
-    OPS->rng_uniform(be, w->uniforms, B * K2 * A, ctx->seed, mfpo_next_stream(ctx));
+    OPS->rng_uniform(be, w->uniforms, B * K2 * A, w->key, RNG_GAUSS);
     OPS->gaussian_proposal(be, B, K2, A, w->z_t, w->t, w->uniforms, w->trunc_n, w->gauss_a, A);
 
     /* score all B (K1 + K2) candidates with the online critics */
@@ -276,25 +276,24 @@ static void actor_stage(mfpo_agent *ag)
                        w->scalars + SC_ACTOR_LOSS);
     nn_backward(be, &ag->ul, u, &w->u_train, w->g_u_out, w->g_u, NULL, NULL, NULL);
     OPS->adam(be, ag->ul.n_params, u, w->g_u, st(ag, ag->off.m_u), st(ag, ag->off.v_u), c->lr_policy, c->adam_beta1,
-              c->adam_beta2, c->adam_eps, ag->actor_steps);
+              c->adam_beta2, c->adam_eps, w->steps + 1);
 }
 
 /* ------------------------------------------------------------------ (c) divergence */
 
 static void divergence_stage(mfpo_agent *ag)
 {
-    mfpo_context *ctx = ag->ctx;
-    mfpo_backend *be = ctx->be;
+    mfpo_backend *be = ag->ctx->be;
     mfpo_update_ws *w = &ag->ws;
     const mfpo_agent_config *c = &ag->cfg;
     size_t B = w->B, S = w->S, A = w->A, P = w->P, K1 = w->K1;
     float *u = st(ag, ag->off.u), *d = st(ag, ag->off.d);
 
-    OPS->rng_normal(be, w->tr_normal2, 2 * B, ctx->seed, mfpo_next_stream(ctx));
+    OPS->rng_normal(be, w->tr_normal2, 2 * B, w->key, RNG_TIMES2);
     OPS->flow_times(be, B, w->tr_normal2, c->time_mean, c->time_std, flow_rows(c), w->t2, w->r2, w->h2);
-    OPS->rng_normal(be, w->div_eps, B * A, ctx->seed, mfpo_next_stream(ctx));
+    OPS->rng_normal(be, w->div_eps, B * A, w->key, RNG_DIV_EPS);
     OPS->noisy_point(be, B, A, w->pol_a, K1 * A, w->t2, w->div_eps, w->z_t2);
-    OPS->rng_normal(be, w->probes, P * B * A, ctx->seed, mfpo_next_stream(ctx));
+    OPS->rng_normal(be, w->probes, P * B * A, w->key, RNG_PROBES);
 
     /* v = u(s, z_t, t, 0) and the Hutchinson estimate of div v from forward-mode JVPs */
     OPS->copy_rows(be, B, A, w->xu, A + S, w->z_t2, A, 1);
@@ -312,7 +311,7 @@ static void divergence_stage(mfpo_agent *ag)
                        w->scalars + SC_DIV_LOSS);
     nn_backward(be, &ag->dl, d, &w->d_train, w->g_d_out, w->g_d, NULL, NULL, NULL);
     OPS->adam(be, ag->dl.n_params, d, w->g_d, st(ag, ag->off.m_d), st(ag, ag->off.v_d), c->lr_divergence,
-              c->adam_beta1, c->adam_beta2, c->adam_eps, ag->actor_steps);
+              c->adam_beta1, c->adam_beta2, c->adam_eps, w->steps + 1);
 }
 
 /* ------------------------------------------------------------------ (d) temperature */
@@ -327,7 +326,7 @@ static void temperature_stage(mfpo_agent *ag)
                           w->scalars + SC_ALPHA_LOSS, w->g_alpha);
     if (c->auto_alpha)
         OPS->adam(be, 1, st(ag, ag->off.log_alpha), w->g_alpha, st(ag, ag->off.m_alpha), st(ag, ag->off.v_alpha),
-                  c->lr_alpha, c->adam_beta1, c->adam_beta2, c->adam_eps, ag->actor_steps);
+                  c->lr_alpha, c->adam_beta1, c->adam_beta2, c->adam_eps, w->steps + 1);
 }
 
 static void hook(mfpo_agent *ag, int stage)
@@ -337,11 +336,17 @@ static void hook(mfpo_agent *ag, int stage)
 
 mfpo_status mfpo_update_run(mfpo_agent *ag)
 {
+    mfpo_backend *be = ag->ctx->be;
+    int actor = (ag->critic_steps + 1) % ag->cfg.actor_delay == 0;
+    ag->critic_steps++;
+    ag->actor_steps += (uint64_t)actor;
+    uint64_t steps[2] = {ag->critic_steps, ag->actor_steps};
+    OPS->upload(be, ag->ws.steps, steps, sizeof steps);
+    ag->ws.key = mfpo_reserve_streams(ag->ctx, RNG_STREAMS_PER_UPDATE);
     hook(ag, 0);
     critic_stage(ag);
     hook(ag, 1);
-    if (ag->critic_steps % ag->cfg.actor_delay == 0) {
-        ag->actor_steps++;
+    if (actor) {
         actor_stage(ag);
         hook(ag, 2);
         divergence_stage(ag);

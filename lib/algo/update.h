@@ -23,6 +23,12 @@ enum {
     SC_ESS_POL, SC_ESS_GAUSS, SC_COUNT
 };
 
+/* Offsets of an update's random draws from its key: each draw has its own Philox stream. */
+enum {
+    RNG_CRIT_EPS, RNG_TIMES, RNG_POLICY, RNG_NOISY, RNG_GAUSS, RNG_TIMES2, RNG_DIV_EPS, RNG_PROBES,
+    RNG_STREAMS_PER_UPDATE
+};
+
 typedef struct mfpo_update_ws {
     size_t B, S, A, K1, K2, P, N; /* batch, obs, act, proposals, probes, atoms */
     float *block;
@@ -51,6 +57,8 @@ typedef struct mfpo_update_ws {
     /* (d) temperature */
     float *g_alpha;
     float *scalars; /* SC_COUNT */
+    uint64_t *steps;     /* backend: Adam step counts {critic, actor} of this update */
+    const uint64_t *key; /* this update's random key (RNG_* offsets) */
     mfpo_sampler sampler; /* B K1 rows with likelihood */
 } mfpo_update_ws;
 

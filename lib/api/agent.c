@@ -183,7 +183,8 @@ mfpo_status mfpo_agent_select_action(mfpo_agent *ag, const float *obs, size_t n,
     OPS->upload(be, obs_dev, obs, n * S * sizeof(float));
     /* K plain samples per state, written straight into the critic's [s | a] rows */
     mfpo_sampler_set_obs(&ag->act_sampler, be, rows, obs_dev, S, K);
-    mfpo_sampler_run(&ag->act_sampler, ctx, &ag->ul, ag->state + ag->off.u, NULL, NULL, rows, 1, x + S, ld, NULL);
+    mfpo_sampler_run(&ag->act_sampler, be, &ag->ul, ag->state + ag->off.u, NULL, NULL, rows,
+                     mfpo_reserve_streams(ctx, 1), 0, x + S, ld, NULL);
     OPS->copy_rows(be, rows, S, x, ld, obs_dev, S, K);
     mfpo_critic_score(be, &ag->cfg, &ag->ql, targets, ag->act_q_cache, rows, x, q1, q2, q);
     OPS->select_best(be, n, K, A, q, x + S, ld, best);

@@ -60,6 +60,12 @@ mfpo_status mfpo_context_create(const mfpo_context_options *options, mfpo_contex
         mfpo_host_free(a, ctx);
         return mfpo_fail(NULL, st, "mfpo_context_create: %s", reason);
     }
+    ctx->key = ctx->be->ops->alloc(ctx->be, 2 * sizeof(uint64_t));
+    if (!ctx->key) {
+        mfpo_backend_close(ctx->be, ctx->module);
+        mfpo_host_free(a, ctx);
+        return mfpo_fail(NULL, MFPO_ERR_OUT_OF_MEMORY, "mfpo_context_create: out of memory");
+    }
     *out = ctx;
     return MFPO_OK;
 }
@@ -67,6 +73,7 @@ mfpo_status mfpo_context_create(const mfpo_context_options *options, mfpo_contex
 void mfpo_context_destroy(mfpo_context *ctx)
 {
     if (!ctx) return;
+    ctx->be->ops->free(ctx->be, ctx->key);
     mfpo_backend_close(ctx->be, ctx->module);
     mfpo_allocator a = ctx->allocator;
     mfpo_host_free(&a, ctx);

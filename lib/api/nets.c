@@ -159,8 +159,8 @@ static mfpo_status sample_common(mfpo_policy *p, const mfpo_divergence *d, const
     OPS->upload(be, obs_dev, obs, n * S * sizeof(float));
     if (noise) OPS->upload(be, p->sampler.eps, noise, n * A * sizeof(float));
     mfpo_sampler_set_obs(&p->sampler, be, n, obs_dev, S, 1);
-    mfpo_sampler_run(&p->sampler, ctx, &p->layout, p->params, d ? &d->layout : NULL, d ? d->params : NULL, n,
-                     noise == NULL, act_dev, A, d ? logp_dev : NULL);
+    mfpo_sampler_run(&p->sampler, be, &p->layout, p->params, d ? &d->layout : NULL, d ? d->params : NULL, n,
+                     noise ? NULL : mfpo_reserve_streams(ctx, 1), 0, act_dev, A, d ? logp_dev : NULL);
     OPS->download(be, actions, act_dev, n * A * sizeof(float));
     if (d) OPS->download(be, logp, logp_dev, n * sizeof(float));
     return MFPO_OK;

@@ -77,9 +77,12 @@ typedef struct mfpo_backend_ops {
     void (*ln_gelu_jvp)(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat,
                         const float *rstd, const float *y, const float *scale, float *t_act);
 
-    /* ---- random draws: Philox4x32-10, key = seed, counter = (element block, stream) ---- */
-    void (*rng_uniform)(mfpo_backend *be, float *out, size_t n, uint64_t seed, uint64_t stream);
-    void (*rng_normal)(mfpo_backend *be, float *out, size_t n, uint64_t seed, uint64_t stream);
+    /* ---- random draws: Philox4x32-10 with key = seed and counter = (element block, stream) ----
+     * The seed and the first stream are read at execution time from backend memory, key[0] and
+     * key[1]; the draw uses stream key[1] + offset. A recorded sequence of ops (a CUDA graph)
+     * therefore draws fresh numbers on every replay once the key is uploaded anew. */
+    void (*rng_uniform)(mfpo_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset);
+    void (*rng_normal)(mfpo_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset);
 
     /* ---- MFPO row kernels (lib/algo); math in kernels_common.h ---- */
     /* z[i, :a] = eps[i]; logp[i] = log N(eps_i; 0, I). */
@@ -135,13 +138,23 @@ typedef struct mfpo_backend_ops {
                         size_t ldc, float *out);
 
     /* ---- optimizers ---- */
-    /* Adam (bias-corrected, eps outside the sqrt) at step count `step` (>= 1). */
+    /* Adam (bias-corrected, eps outside the sqrt) at the step count *step (backend memory, >= 1;
+     * read at execution time for the same reason as the random key). */
     void (*adam)(mfpo_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1,
-                 float b2, float eps, uint64_t step);
+                 float b2, float eps, const uint64_t *step);
     /* target = tau * online + (1 - tau) * target */
     void (*polyak)(mfpo_backend *be, size_t n, float *target, const float *online, float tau);
     /* 1 when every x[i] is finite. */
     int (*all_finite)(mfpo_backend *be, const float *x, size_t n);
+
+    /* ---- optional: recording (NULL where unsupported, as on the CPU) ----
+     * Ops issued between graph_begin and graph_end are recorded, not run; graph_launch replays
+     * them. Everything a recorded op reads that changes between replays must live in backend
+     * memory (random keys, Adam steps, log alpha), and no download may happen in between. */
+    int (*graph_begin)(mfpo_backend *be);
+    int (*graph_end)(mfpo_backend *be, void **graph);
+    int (*graph_launch)(mfpo_backend *be, void *graph);
+    void (*graph_destroy)(mfpo_backend *be, void *graph);
 } mfpo_backend_ops;
 
 struct mfpo_backend {

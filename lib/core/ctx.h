@@ -17,6 +17,7 @@ struct mfpo_context {
     void *module; /* dlopen handle of the CUDA module, or NULL */
     uint64_t seed;
     uint64_t stream; /* next Philox stream: every draw takes a fresh one */
+    uint64_t *key;   /* backend memory: {seed, first stream} of the latest reservation */
     char error[MFPO_ERROR_SIZE];
 };
 
@@ -31,10 +32,20 @@ mfpo_status mfpo_fail(mfpo_context *ctx, mfpo_status status, const char *fmt, ..
 /* Clears the last error. */
 void mfpo_clear_error(mfpo_context *ctx);
 
-/* The next Philox stream of the context (each random fill uses its own). */
+/* The next Philox stream of the context, for draws made on the host (the replay buffer). */
 static inline uint64_t mfpo_next_stream(mfpo_context *ctx)
 {
     return ctx->stream++;
+}
+
+/* Reserves `count` consecutive streams for backend draws: uploads {seed, first stream} to the
+ * context's key buffer and returns it; draw k of the caller uses offset k. */
+static inline const uint64_t *mfpo_reserve_streams(mfpo_context *ctx, uint64_t count)
+{
+    uint64_t key[2] = {ctx->seed, ctx->stream};
+    ctx->stream += count;
+    ctx->be->ops->upload(ctx->be, ctx->key, key, sizeof key);
+    return ctx->key;
 }
 
 /* Argument checks that name the argument in the message. */

@@ -102,6 +102,26 @@ static inline double check_scalar(const char *check, double got, double want, do
     return e;
 }
 
+/* The backend's random fills and Adam read their key / step from backend memory; these wrappers
+ * take plain values, as the tests think of them. */
+static inline void test_rng_fill(mfpo_backend *be, int normal, float *out, size_t n, uint64_t seed, uint64_t stream)
+{
+    uint64_t key[2] = {seed, stream};
+    uint64_t *dkey = be->ops->alloc(be, sizeof key);
+    be->ops->upload(be, dkey, key, sizeof key);
+    (normal ? be->ops->rng_normal : be->ops->rng_uniform)(be, out, n, dkey, 0);
+    be->ops->free(be, dkey);
+}
+
+static inline void test_adam(mfpo_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr,
+                             float b1, float b2, float eps, uint64_t step)
+{
+    uint64_t *dstep = be->ops->alloc(be, sizeof step);
+    be->ops->upload(be, dstep, &step, sizeof step);
+    be->ops->adam(be, n, p, g, m, v, lr, b1, b2, eps, dstep);
+    be->ops->free(be, dstep);
+}
+
 #define CHECKS_BEGIN() (g_check_failures = 0)
 #define CHECKS_END() assert_int_equal(g_check_failures, 0)
 

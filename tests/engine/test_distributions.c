@@ -65,7 +65,7 @@ static void test_uniform_moments(void **state)
     float *d = be->ops->alloc(be, NS * sizeof(float)), *u = malloc(NS * sizeof(float));
     assert_true(d && u);
     CHECKS_BEGIN();
-    be->ops->rng_uniform(be, d, NS, 1234, 7);
+    test_rng_fill(be, 0, d, NS, 1234, 7);
     be->ops->download(be, u, d, NS * sizeof(float));
     double s = 0.0, s2 = 0.0;
     size_t outside = 0;
@@ -93,7 +93,7 @@ static void test_normal_moments(void **state)
     float *d = be->ops->alloc(be, NS * sizeof(float)), *z = malloc(NS * sizeof(float));
     assert_true(d && z);
     CHECKS_BEGIN();
-    be->ops->rng_normal(be, d, NS, 99, 3);
+    test_rng_fill(be, 1, d, NS, 99, 3);
     be->ops->download(be, z, d, NS * sizeof(float));
     double s = 0.0, m2 = 0.0, m3 = 0.0, m4 = 0.0;
     size_t beyond2 = 0, beyond3 = 0, nonfinite = 0;
@@ -137,22 +137,20 @@ static void test_streams(void **state)
     float *a = malloc(N * sizeof(float)), *b = malloc(N * sizeof(float));
     assert_true(d && a && b);
     for (int kind = 0; kind < 2; kind++) {
-        void (*fill)(mfpo_backend *, float *, size_t, uint64_t, uint64_t) =
-            kind ? be->ops->rng_normal : be->ops->rng_uniform;
-        fill(be, d, N, 5, 9);
+        test_rng_fill(be, kind, d, N, 5, 9);
         be->ops->download(be, a, d, N * sizeof(float));
         be->ops->fill(be, d, 0.0f, N);
-        fill(be, d, N, 5, 9);
+        test_rng_fill(be, kind, d, N, 5, 9);
         be->ops->download(be, b, d, N * sizeof(float));
         assert_memory_equal(a, b, N * sizeof(float)); /* same seed and stream: the same draws */
         /* a prefix is the same draws too (element i depends on i only) */
-        fill(be, d, 10, 5, 9);
+        test_rng_fill(be, kind, d, 10, 5, 9);
         be->ops->download(be, b, d, 10 * sizeof(float));
         assert_memory_equal(a, b, 10 * sizeof(float));
         /* {seed, stream}: another stream, another seed, a stream differing only in its high word */
         uint64_t others[3][2] = {{5, 10}, {6, 9}, {5, 9ull | (1ull << 32)}};
         for (int o = 0; o < 3; o++) {
-            fill(be, d, N, others[o][0], others[o][1]);
+            test_rng_fill(be, kind, d, N, others[o][0], others[o][1]);
             be->ops->download(be, b, d, N * sizeof(float));
             size_t same = 0;
             for (size_t i = 0; i < N; i++) same += a[i] == b[i];

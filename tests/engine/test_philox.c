@@ -98,14 +98,14 @@ static void test_backend_fills(void **state)
     mfpo_backend *be = test_backend();
     float *d = be->ops->alloc(be, N * sizeof(float)), host[N];
     assert_non_null(d);
-    be->ops->rng_uniform(be, d, N, 0x299f31d0a4093822ull, 5);
+    test_rng_fill(be, 0, d, N, 0x299f31d0a4093822ull, 5);
     be->ops->download(be, host, d, sizeof host);
     for (uint64_t i = 0; i < N; i++) assert_true(host[i] == mfpo_uniform_at(0x299f31d0a4093822ull, 5, i));
-    be->ops->rng_normal(be, d, N, 17, 0x0370734413198a2eull);
+    test_rng_fill(be, 1, d, N, 17, 0x0370734413198a2eull);
     be->ops->download(be, host, d, sizeof host);
     for (uint64_t i = 0; i < N; i++) assert_true(host[i] == mfpo_normal_at(17, 0x0370734413198a2eull, i));
     /* element 0 of a uniform fill under the zero key and counter is lane 0 of the first vector */
-    be->ops->rng_uniform(be, d, 4, 0, 0);
+    test_rng_fill(be, 0, d, 4, 0, 0);
     be->ops->download(be, host, d, 4 * sizeof(float));
     for (int j = 0; j < 4; j++) assert_true(host[j] == (float)(((double)KATS[0].out[j] + 0.5) / 4294967296.0));
     be->ops->free(be, d);

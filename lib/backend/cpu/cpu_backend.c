@@ -227,14 +227,16 @@ HOT static void cpu_ln_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const floa
 
 /* ------------------------------------------------------------------ random draws */
 
-HOT static void cpu_rng_uniform(mfpo_backend *be, float *out, size_t n, uint64_t seed, uint64_t stream)
+HOT static void cpu_rng_uniform(mfpo_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset)
 {
+    uint64_t seed = key[0], stream = key[1] + offset;
     (void)be;
     for (size_t i = 0; i < n; i++) out[i] = mfpo_uniform_at(seed, stream, i);
 }
 
-HOT static void cpu_rng_normal(mfpo_backend *be, float *out, size_t n, uint64_t seed, uint64_t stream)
+HOT static void cpu_rng_normal(mfpo_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset)
 {
+    uint64_t seed = key[0], stream = key[1] + offset;
     (void)be;
     for (size_t i = 0; i < n; i++) out[i] = mfpo_normal_at(seed, stream, i);
 }
@@ -407,11 +409,11 @@ static void cpu_select_best(mfpo_backend *be, size_t n, size_t k, size_t a, cons
 /* ------------------------------------------------------------------ optimizers */
 
 HOT static void cpu_adam(mfpo_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1,
-                     float b2, float eps, uint64_t step)
+                     float b2, float eps, const uint64_t *step)
 {
     (void)be;
-    float c1 = 1.0f / (1.0f - powf(b1, (float)step));
-    float c2 = 1.0f / (1.0f - powf(b2, (float)step));
+    float c1 = 1.0f / (1.0f - powf(b1, (float)*step));
+    float c2 = 1.0f / (1.0f - powf(b2, (float)*step));
     for (size_t i = 0; i < n; i++) {
         m[i] = b1 * m[i] + (1.0f - b1) * g[i];
         v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
