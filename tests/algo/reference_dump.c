@@ -211,7 +211,7 @@ int main(int argc, char **argv)
     mfpo_context_options o;
     mfpo_context_options_init(&o);
     o.backend = MFPO_BACKEND_CPU;
-    o.threads = 1;
+    o.threads = paper ? 2 : 1; /* the paper size also covers the backend's row-parallel paths */
     o.seed = 1234;
     mfpo_context *ctx;
     if (mfpo_context_create(&o, &ctx) != MFPO_OK) die(mfpo_last_error(NULL));

@@ -4,6 +4,9 @@
  * context's allocator.
  */
 #include <cblas.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,8 @@
 typedef struct cpu_backend {
     mfpo_backend base;
     const mfpo_allocator *allocator;
+    float *scratch; /* per-chunk partial sums; grows on first use of a shape, then stays */
+    size_t scratch_len;
 } cpu_backend;
 
 #define CPU(be) ((cpu_backend *)(be))
@@ -26,12 +31,69 @@ typedef struct cpu_backend {
 #else
 #define HOT
 #endif
+
+/*
+ * Row-parallel loops. OpenMP splits rows [0, n) into one contiguous chunk per thread and each
+ * chunk runs a HOT (per-ISA) worker: the OpenMP-outlined body itself would be compiled for the
+ * baseline ISA only. Work below `min_rows * cols` elements stays on the calling thread, where
+ * a fork would cost more than it saves. Results do not depend on the split: every row is
+ * computed by itself, and cross-row sums are formed per chunk and added in chunk order.
+ */
+#define PAR_MIN_WORK 16384
+
+static int chunk_count(const mfpo_backend *be, size_t rows, size_t work_per_row)
+{
+#ifdef _OPENMP
+    size_t work = rows * (work_per_row ? work_per_row : 1);
+    if (be->threads <= 1 || rows < 2 || work < PAR_MIN_WORK) return 1;
+    return be->threads < (int)rows ? be->threads : (int)rows;
+#else
+    (void)be, (void)rows, (void)work_per_row;
+    return 1;
+#endif
+}
+
+/* Runs CALL (which sees lo, hi, chunk) for each chunk of [0, N) rows. */
+#define FOR_CHUNKS(be, N, WORK_PER_ROW, CALL)                                  \
+    do {                                                                        \
+        size_t n_rows_ = (N);                                                   \
+        int chunks_ = chunk_count((be), n_rows_, (WORK_PER_ROW));               \
+        if (chunks_ <= 1) {                                                     \
+            size_t lo = 0, hi = n_rows_;                                        \
+            int chunk = 0;                                                      \
+            (void)chunk;                                                        \
+            CALL;                                                               \
+        } else {                                                                \
+            _Pragma("omp parallel for schedule(static, 1) num_threads(chunks_)") \
+            for (int chunk = 0; chunk < chunks_; chunk++) {                     \
+                size_t lo = n_rows_ * (size_t)chunk / (size_t)chunks_;          \
+                size_t hi = n_rows_ * (size_t)(chunk + 1) / (size_t)chunks_;    \
+                CALL;                                                           \
+            }                                                                   \
+        }                                                                       \
+    } while (0)
 #define ALIGN 64
 
 static void cpu_destroy(mfpo_backend *be)
 {
     const mfpo_allocator *a = CPU(be)->allocator;
+    mfpo_host_free(a, CPU(be)->scratch);
     mfpo_host_free(a, be);
+}
+
+/* n floats of zeroed scratch, or NULL when memory is short (callers then run on one chunk). */
+static float *cpu_scratch(mfpo_backend *be, size_t n)
+{
+    cpu_backend *cb = CPU(be);
+    if (n > cb->scratch_len) {
+        float *p = mfpo_host_alloc(cb->allocator, n * sizeof(float), ALIGN);
+        if (!p) return NULL;
+        mfpo_host_free(cb->allocator, cb->scratch);
+        cb->scratch = p;
+        cb->scratch_len = n;
+    }
+    memset(cb->scratch, 0, n * sizeof(float));
+    return cb->scratch;
 }
 
 static void *cpu_alloc(mfpo_backend *be, size_t bytes)
@@ -77,14 +139,18 @@ static void cpu_gemm(mfpo_backend *be, int trans_a, int trans_b, size_t m, size_
                 (blasint)m, (blasint)n, (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb, beta, c, (blasint)ldc);
 }
 
-HOT static void cpu_add_rows(mfpo_backend *be, size_t n, size_t cols, float *y, size_t ldy, const float *x, size_t m)
+HOT static void add_rows_range(size_t lo, size_t hi, size_t cols, float *y, size_t ldy, const float *x, size_t m)
 {
-    (void)be;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = lo; i < hi; i++) {
         const float *xr = x + (i % m) * cols;
         float *yr = y + i * ldy;
         for (size_t j = 0; j < cols; j++) yr[j] += xr[j];
     }
+}
+
+static void cpu_add_rows(mfpo_backend *be, size_t n, size_t cols, float *y, size_t ldy, const float *x, size_t m)
+{
+    FOR_CHUNKS(be, n, cols, add_rows_range(lo, hi, cols, y, ldy, x, m));
 }
 
 HOT static void cpu_fold_rows(mfpo_backend *be, size_t n, size_t cols, const float *g, size_t ldg, float *out, size_t m,
@@ -186,21 +252,25 @@ HOT static void cpu_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *
     for (size_t i = 0; i < n * h; i++) t_act[i] = t_pre[i] * mfpo_gelu_grad(pre[i]);
 }
 
-HOT static void cpu_ln_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m,
-                            const float *scale, const float *shift, float *xhat, float *rstd, float *y, float *act)
+HOT static void ln_gelu_fwd_range(size_t lo, size_t hi, size_t h, float *pre, const float *add, size_t m,
+                              const float *scale, const float *shift, float *xhat, float *rstd, float *y, float *act)
 {
-    (void)be;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = lo; i < hi; i++)
         mfpo_ln_gelu_row(h, pre + i * h, add ? add + (i % m) * h : NULL, scale, shift, xhat ? xhat + i * h : NULL,
                          rstd ? rstd + i : NULL, y ? y + i * h : NULL, act + i * h);
 }
 
-HOT static void cpu_ln_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *xhat,
-                            const float *rstd, const float *y, const float *scale, float *g_pre, float *g_scale,
-                            float *g_shift)
+static void cpu_ln_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m,
+                            const float *scale, const float *shift, float *xhat, float *rstd, float *y, float *act)
 {
-    (void)be;
-    for (size_t i = 0; i < n; i++) {
+    FOR_CHUNKS(be, n, h, ln_gelu_fwd_range(lo, hi, h, pre, add, m, scale, shift, xhat, rstd, y, act));
+}
+
+HOT static void ln_gelu_bwd_range(size_t lo, size_t hi, size_t h, const float *g_act, const float *xhat,
+                              const float *rstd, const float *y, const float *scale, float *g_pre, float *g_scale,
+                              float *g_shift)
+{
+    for (size_t i = lo; i < hi; i++) {
         const float *ga = g_act + i * h, *xh = xhat + i * h, *yy = y + i * h;
         float *gp = g_pre + i * h;
         for (size_t j = 0; j < h; j++) {
@@ -213,11 +283,35 @@ HOT static void cpu_ln_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const floa
     }
 }
 
-HOT static void cpu_ln_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat,
-                            const float *rstd, const float *y, const float *scale, float *t_act)
+HOT static void add_into(size_t n, float *dst, const float *src)
 {
-    (void)be;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t j = 0; j < n; j++) dst[j] += src[j];
+}
+
+static void cpu_ln_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *xhat,
+                            const float *rstd, const float *y, const float *scale, float *g_pre, float *g_scale,
+                            float *g_shift)
+{
+    int chunks = chunk_count(be, n, h);
+    float *part = chunks > 1 ? cpu_scratch(be, (size_t)chunks * 2 * h) : NULL;
+    if (!part) {
+        ln_gelu_bwd_range(0, n, h, g_act, xhat, rstd, y, scale, g_pre, g_scale, g_shift);
+        return;
+    }
+    /* each chunk sums its rows' scale/shift gradients privately; chunks are then added in order */
+    FOR_CHUNKS(be, n, h,
+               ln_gelu_bwd_range(lo, hi, h, g_act, xhat, rstd, y, scale, g_pre, part + (size_t)chunk * 2 * h,
+                                 part + (size_t)chunk * 2 * h + h));
+    for (int c = 0; c < chunks; c++) {
+        add_into(h, g_scale, part + (size_t)c * 2 * h);
+        add_into(h, g_shift, part + (size_t)c * 2 * h + h);
+    }
+}
+
+HOT static void ln_gelu_jvp_range(size_t lo, size_t hi, size_t h, const float *t_pre, const float *xhat,
+                              const float *rstd, const float *y, const float *scale, float *t_act)
+{
+    for (size_t i = lo; i < hi; i++) {
         const float *xh = xhat + i * h, *yy = y + i * h;
         float *ta = t_act + i * h;
         mfpo_ln_apply_jacobian(h, t_pre + i * h, xh, rstd[i], ta);
@@ -225,20 +319,34 @@ HOT static void cpu_ln_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const floa
     }
 }
 
-/* ------------------------------------------------------------------ random draws */
-
-HOT static void cpu_rng_uniform(mfpo_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset)
+static void cpu_ln_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat,
+                            const float *rstd, const float *y, const float *scale, float *t_act)
 {
-    uint64_t seed = key[0], stream = key[1] + offset;
-    (void)be;
-    for (size_t i = 0; i < n; i++) out[i] = mfpo_uniform_at(seed, stream, i);
+    FOR_CHUNKS(be, n, h, ln_gelu_jvp_range(lo, hi, h, t_pre, xhat, rstd, y, scale, t_act));
 }
 
-HOT static void cpu_rng_normal(mfpo_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset)
+/* ------------------------------------------------------------------ random draws */
+
+HOT static void uniform_range(size_t lo, size_t hi, float *out, uint64_t seed, uint64_t stream)
+{
+    for (size_t i = lo; i < hi; i++) out[i] = mfpo_uniform_at(seed, stream, i);
+}
+
+HOT static void normal_range(size_t lo, size_t hi, float *out, uint64_t seed, uint64_t stream)
+{
+    for (size_t i = lo; i < hi; i++) out[i] = mfpo_normal_at(seed, stream, i);
+}
+
+static void cpu_rng_uniform(mfpo_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset)
 {
     uint64_t seed = key[0], stream = key[1] + offset;
-    (void)be;
-    for (size_t i = 0; i < n; i++) out[i] = mfpo_normal_at(seed, stream, i);
+    FOR_CHUNKS(be, n, 16, uniform_range(lo, hi, out, seed, stream));
+}
+
+static void cpu_rng_normal(mfpo_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset)
+{
+    uint64_t seed = key[0], stream = key[1] + offset;
+    FOR_CHUNKS(be, n, 32, normal_range(lo, hi, out, seed, stream));
 }
 
 /* ------------------------------------------------------------------ MFPO rows */
@@ -284,11 +392,10 @@ static void cpu_noisy_point(mfpo_backend *be, size_t n, size_t a, const float *a
         for (size_t c = 0; c < a; c++) z_t[i * a + c] = (1.0f - t[i]) * act[i * lda + c] + t[i] * eps[i * a + c];
 }
 
-static void cpu_gaussian_proposal(mfpo_backend *be, size_t n, size_t k, size_t a, const float *z_t, const float *t,
-                                  const float *uniforms, float *noise, float *out, size_t ldo)
+static void gaussian_range(size_t lo, size_t hi, size_t k, size_t a, const float *z_t, const float *t,
+                           const float *uniforms, float *noise, float *out, size_t ldo)
 {
-    (void)be;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = lo; i < hi; i++)
         for (size_t j = 0; j < k; j++)
             for (size_t c = 0; c < a; c++) {
                 size_t e = (i * k + j) * a + c;
@@ -296,11 +403,23 @@ static void cpu_gaussian_proposal(mfpo_backend *be, size_t n, size_t k, size_t a
             }
 }
 
-HOT static void cpu_expected_q(mfpo_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits,
+static void cpu_gaussian_proposal(mfpo_backend *be, size_t n, size_t k, size_t a, const float *z_t, const float *t,
+                                  const float *uniforms, float *noise, float *out, size_t ldo)
+{
+    /* erfc and the quantile cost about as much as 64 multiply-adds per coordinate */
+    FOR_CHUNKS(be, n, k * a * 64, gaussian_range(lo, hi, k, a, z_t, t, uniforms, noise, out, ldo));
+}
+
+HOT static void expected_q_range(size_t lo, size_t hi, size_t atoms, float v_min, float v_max, const float *logits,
+                             float *q)
+{
+    for (size_t i = lo; i < hi; i++) q[i] = mfpo_expected_q_row(atoms, v_min, v_max, logits + i * atoms);
+}
+
+static void cpu_expected_q(mfpo_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits,
                            float *q)
 {
-    (void)be;
-    for (size_t i = 0; i < n; i++) q[i] = mfpo_expected_q_row(atoms, v_min, v_max, logits + i * atoms);
+    FOR_CHUNKS(be, n, atoms * 2, expected_q_range(lo, hi, atoms, v_min, v_max, logits, q));
 }
 
 static void cpu_combine_q(mfpo_backend *be, size_t n, const float *q1, const float *q2, int clipped, float *out)
@@ -408,17 +527,22 @@ static void cpu_select_best(mfpo_backend *be, size_t n, size_t k, size_t a, cons
 
 /* ------------------------------------------------------------------ optimizers */
 
-HOT static void cpu_adam(mfpo_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1,
-                     float b2, float eps, const uint64_t *step)
+HOT static void adam_range(size_t lo, size_t hi, float *p, const float *g, float *m, float *v, float lr, float b1,
+                       float b2, float eps, float c1, float c2)
 {
-    (void)be;
-    float c1 = 1.0f / (1.0f - powf(b1, (float)*step));
-    float c2 = 1.0f / (1.0f - powf(b2, (float)*step));
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = lo; i < hi; i++) {
         m[i] = b1 * m[i] + (1.0f - b1) * g[i];
         v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
         p[i] -= lr * (m[i] * c1) / (sqrtf(v[i] * c2) + eps);
     }
+}
+
+static void cpu_adam(mfpo_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1,
+                     float b2, float eps, const uint64_t *step)
+{
+    float c1 = 1.0f / (1.0f - powf(b1, (float)*step));
+    float c2 = 1.0f / (1.0f - powf(b2, (float)*step));
+    FOR_CHUNKS(be, n, 8, adam_range(lo, hi, p, g, m, v, lr, b1, b2, eps, c1, c2));
 }
 
 HOT static void cpu_polyak(mfpo_backend *be, size_t n, float *target, const float *online, float tau)

@@ -1,0 +1,366 @@
+/*
+ * The training driver of spec §5 (include/mfpo/train.h): uniform-random warm-up, a fractional
+ * update-to-data ratio, periodic evaluation with action selection on a separate environment,
+ * bootstrap masks from termination vs truncation, and progress reports that can cancel.
+ *
+ * Every host buffer a call needs (observations and actions, training and evaluation) is allocated
+ * once at its start through the context's allocator; the step loop allocates nothing (the agent's
+ * own workspaces are sized by its first act/select/update and reused after that).
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#include <mfpo/train.h>
+
+#include "../api/replay_internal.h"
+#include "../backend/kernels_common.h"
+#include "../core/alloc.h"
+#include "train.h"
+#include "update.h"
+
+#define ENV_MAX_DIM ((size_t)1 << 20)
+
+/* ------------------------------------------------------------------ environments */
+
+mfpo_status mfpo_env_validate(mfpo_context *ctx, const char *who, const char *name, const mfpo_env *env,
+                              int need_callbacks)
+{
+    if (!env) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument '%s' is NULL", who, name);
+    if (env->struct_size < sizeof(mfpo_env) || env->struct_size > (1u << 20))
+        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
+                         "%s: %s->struct_size = %zu is not a size this library knows (expected %zu; call "
+                         "mfpo_env_init first)",
+                         who, name, env->struct_size, sizeof(mfpo_env));
+    if (env->obs_dim < 1 || env->obs_dim > ENV_MAX_DIM)
+        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->obs_dim = %zu is outside [1, %zu]", who, name,
+                         env->obs_dim, ENV_MAX_DIM);
+    if (env->act_dim < 1 || env->act_dim > ENV_MAX_DIM)
+        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->act_dim = %zu is outside [1, %zu]", who, name,
+                         env->act_dim, ENV_MAX_DIM);
+    for (size_t i = 0; i < env->act_dim; i++) {
+        float lo = env->action_low ? env->action_low[i] : -1.0f;
+        float hi = env->action_high ? env->action_high[i] : 1.0f;
+        if (!isfinite(lo))
+            return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->action_low[%zu] = %g is not finite", who,
+                             name, i, (double)lo);
+        if (!isfinite(hi))
+            return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->action_high[%zu] = %g is not finite", who,
+                             name, i, (double)hi);
+        if (!(lo < hi))
+            return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
+                             "%s: %s->action_low[%zu] = %g is not below %s->action_high[%zu] = %g", who, name, i,
+                             (double)lo, name, i, (double)hi);
+    }
+    if (need_callbacks && !env->reset)
+        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->reset is NULL", who, name);
+    if (need_callbacks && !env->step)
+        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->step is NULL", who, name);
+    return MFPO_OK;
+}
+
+void mfpo_env_map_action(const mfpo_env *env, const float *in, float *out)
+{
+    for (size_t i = 0; i < env->act_dim; i++) {
+        double lo = env->action_low ? env->action_low[i] : -1.0;
+        double hi = env->action_high ? env->action_high[i] : 1.0;
+        double f = 0.5 * ((double)in[i] + 1.0);
+        out[i] = (float)(lo + f * (hi - lo));
+    }
+}
+
+/* The environment must match the agent's dimensions. */
+static mfpo_status check_env_for_agent(mfpo_agent *ag, const char *who, const char *name, const mfpo_env *env)
+{
+    mfpo_status s = mfpo_env_validate(ag->ctx, who, name, env, 1);
+    if (s != MFPO_OK) return s;
+    if (env->obs_dim != ag->cfg.obs_dim || env->act_dim != ag->cfg.act_dim)
+        return mfpo_fail(ag->ctx, MFPO_ERR_INVALID_ARGUMENT,
+                         "%s: %s has obs_dim %zu, act_dim %zu but the agent has obs_dim %zu, act_dim %zu", who, name,
+                         env->obs_dim, env->act_dim, ag->cfg.obs_dim, ag->cfg.act_dim);
+    return MFPO_OK;
+}
+
+/* Index of the first non-finite value of x[0..n), or n. */
+static size_t first_non_finite(const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) return i;
+    return n;
+}
+
+/* Resets an episode and checks the observation. `at` describes where (for the message). */
+static mfpo_status reset_env(mfpo_context *ctx, const char *who, const char *name, const mfpo_env *env,
+                             uint64_t seed, float *obs, const char *what, uint64_t at)
+{
+    mfpo_status cs = env->reset(env->user, seed, obs);
+    if (cs != MFPO_OK)
+        return mfpo_fail(ctx, MFPO_ERR_ENV, "%s: %s->reset returned status %d (%s) with seed %" PRIu64 " %s %" PRIu64,
+                         who, name, (int)cs, mfpo_status_string(cs), seed, what, at);
+    size_t k = first_non_finite(obs, env->obs_dim);
+    if (k < env->obs_dim)
+        return mfpo_fail(ctx, MFPO_ERR_ENV,
+                         "%s: %s->reset returned a non-finite observation with seed %" PRIu64 " %s %" PRIu64
+                         ": obs[%zu] = %g",
+                         who, name, seed, what, at, k, (double)obs[k]);
+    return MFPO_OK;
+}
+
+/* One environment step: maps the normalized action, calls step and checks what came back.
+ * On any failure nothing else has happened yet (the caller adds the transition afterwards). */
+static mfpo_status step_env(mfpo_context *ctx, const char *who, const char *name, const mfpo_env *env,
+                            const float *action, float *scaled, float *next_obs, float *reward, int *terminated,
+                            int *truncated, const char *what, uint64_t at)
+{
+    mfpo_env_map_action(env, action, scaled);
+    *reward = NAN;
+    *terminated = 0;
+    *truncated = 0;
+    mfpo_status cs = env->step(env->user, scaled, next_obs, reward, terminated, truncated);
+    if (cs != MFPO_OK)
+        return mfpo_fail(ctx, MFPO_ERR_ENV, "%s: %s->step returned status %d (%s) %s %" PRIu64, who, name, (int)cs,
+                         mfpo_status_string(cs), what, at);
+    size_t k = first_non_finite(next_obs, env->obs_dim);
+    if (k < env->obs_dim)
+        return mfpo_fail(ctx, MFPO_ERR_ENV, "%s: %s->step returned a non-finite observation %s %" PRIu64 ": obs[%zu] = %g",
+                         who, name, what, at, k, (double)next_obs[k]);
+    if (!isfinite(*reward))
+        return mfpo_fail(ctx, MFPO_ERR_ENV, "%s: %s->step returned a non-finite reward %s %" PRIu64 ": reward = %g",
+                         who, name, what, at, (double)*reward);
+    return MFPO_OK;
+}
+
+/* ------------------------------------------------------------------ evaluation */
+
+/* Episodes with action selection; buf holds 2 S + 2 A floats. */
+static mfpo_status run_evaluation(mfpo_agent *ag, const char *who, const char *name, const mfpo_env *env,
+                                  size_t episodes, uint64_t episode_limit, uint64_t seed, float *buf,
+                                  double *mean_return)
+{
+    mfpo_context *ctx = ag->ctx;
+    size_t S = env->obs_dim, A = env->act_dim;
+    float *obs = buf, *next = obs + S, *act = next + S, *scaled = act + A;
+    double total = 0.0;
+    for (size_t e = 0; e < episodes; e++) {
+        mfpo_status s = reset_env(ctx, who, name, env, seed + e, obs, "in evaluation episode", (uint64_t)e);
+        if (s != MFPO_OK) return s;
+        double ret = 0.0;
+        for (uint64_t t = 1;; t++) {
+            s = mfpo_agent_select_action(ag, obs, 1, act);
+            if (s != MFPO_OK) return s;
+            float reward;
+            int term, trunc;
+            s = step_env(ctx, who, name, env, act, scaled, next, &reward, &term, &trunc, "in evaluation episode",
+                         (uint64_t)e);
+            if (s != MFPO_OK) return s;
+            ret += reward;
+            if (term || trunc || (episode_limit && t >= episode_limit)) break;
+            float *tmp = obs;
+            obs = next;
+            next = tmp;
+        }
+        total += ret;
+    }
+    *mean_return = total / (double)episodes;
+    return MFPO_OK;
+}
+
+mfpo_status mfpo_evaluate(mfpo_agent *ag, const mfpo_env *env, size_t episodes, uint64_t episode_limit,
+                          uint64_t seed, double *mean_return)
+{
+    static const char who[] = "mfpo_evaluate";
+    if (!ag) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
+    mfpo_context *ctx = ag->ctx;
+    mfpo_status s = check_env_for_agent(ag, who, "env", env);
+    if (s != MFPO_OK) return s;
+    if (episodes < 1) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: episodes = 0 must be >= 1", who);
+    if (!mean_return) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'mean_return' is NULL", who);
+    float *buf = mfpo_host_alloc(&ctx->allocator, (2 * env->obs_dim + 2 * env->act_dim) * sizeof(float), 64);
+    if (!buf) return mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory", who);
+    double mean = 0.0;
+    s = run_evaluation(ag, who, "env", env, episodes, episode_limit, seed, buf, &mean);
+    mfpo_host_free(&ctx->allocator, buf);
+    if (s == MFPO_OK) *mean_return = mean;
+    return s;
+}
+
+/* ------------------------------------------------------------------ training */
+
+void mfpo_train_options_init(mfpo_train_options *o)
+{
+    if (!o) return;
+    memset(o, 0, sizeof *o);
+    o->struct_size = sizeof *o;
+    o->total_steps = 1000000;
+    o->warmup_steps = 10000;
+    o->updates_per_step = 1.0;
+    o->eval_every = 10000;
+    o->eval_episodes = 10;
+    o->episode_limit = 1000;
+    o->seed = 0;
+    o->eval_env = NULL;
+    o->progress = NULL;
+    o->progress_user = NULL;
+    o->progress_every = 1000;
+}
+
+/* splitmix64: the episode seeds of training and of evaluation are two hashes of options->seed. */
+static uint64_t mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static mfpo_status import_options(mfpo_context *ctx, const char *who, const mfpo_train_options *in,
+                                  mfpo_train_options *o)
+{
+    mfpo_train_options_init(o);
+    if (!in) return MFPO_OK;
+    if (in->struct_size < offsetof(mfpo_train_options, progress_every) + sizeof(uint64_t) ||
+        in->struct_size > (1u << 20))
+        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
+                         "%s: options->struct_size = %zu is not a size this library knows (expected %zu; call "
+                         "mfpo_train_options_init first)",
+                         who, in->struct_size, sizeof *o);
+    memcpy(o, in, in->struct_size < sizeof *o ? in->struct_size : sizeof *o);
+    o->struct_size = sizeof *o;
+    if (!(o->updates_per_step > 0.0) || !(o->updates_per_step <= 1e6))
+        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: options->updates_per_step = %g is outside (0, 1e6]",
+                         who, o->updates_per_step);
+    if (o->eval_env && o->eval_every > 0 && o->eval_episodes < 1)
+        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
+                         "%s: options->eval_episodes = 0 must be >= 1 when options->eval_env is set and "
+                         "options->eval_every = %" PRIu64,
+                         who, o->eval_every);
+    return MFPO_OK;
+}
+
+mfpo_status mfpo_train(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env, const mfpo_train_options *options)
+{
+    static const char who[] = "mfpo_train";
+    if (!ag) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
+    mfpo_context *ctx = ag->ctx;
+    if (!replay) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", who);
+    mfpo_train_options opt;
+    mfpo_status s = import_options(ctx, who, options, &opt);
+    if (s != MFPO_OK) return s;
+    s = check_env_for_agent(ag, who, "env", env);
+    if (s != MFPO_OK) return s;
+    const mfpo_env *eval_env = opt.eval_every > 0 ? opt.eval_env : NULL;
+    if (eval_env) {
+        s = check_env_for_agent(ag, who, "options->eval_env", eval_env);
+        if (s != MFPO_OK) return s;
+    }
+    mfpo_replay_view rv;
+    mfpo_replay_raw(replay, &rv);
+    if (rv.ctx != ctx)
+        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: 'replay' belongs to another context than 'agent'", who);
+    if (rv.obs_dim != ag->cfg.obs_dim || rv.act_dim != ag->cfg.act_dim)
+        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
+                         "%s: replay has obs_dim %zu, act_dim %zu but the agent has obs_dim %zu, act_dim %zu", who,
+                         rv.obs_dim, rv.act_dim, ag->cfg.obs_dim, ag->cfg.act_dim);
+
+    const size_t S = env->obs_dim, A = env->act_dim;
+    /* training: obs, next, action, scaled action; evaluation: the same again */
+    float *buf = mfpo_host_alloc(&ctx->allocator, 2 * (2 * S + 2 * A) * sizeof(float), 64);
+    if (!buf) return mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for the step buffers", who);
+    float *obs = buf, *next = obs + S, *act = next + S, *scaled = act + A, *eval_buf = scaled + A;
+
+    const double t0 = now_seconds();
+    const uint64_t size0 = rv.size;
+    const uint64_t warm = opt.warmup_steps > size0 ? opt.warmup_steps - size0 : 0;
+    const uint64_t warm_stream = warm ? mfpo_next_stream(ctx) : 0;
+    const uint64_t train_seed = mix64(2 * opt.seed), eval_seed = mix64(2 * opt.seed + 1);
+    double credit = 0.0, episode_return = 0.0;
+    uint64_t episodes = 0, episode_steps = 0;
+    int need_reset = 1;
+    mfpo_progress p;
+    memset(&p, 0, sizeof p);
+    p.struct_size = sizeof p;
+    p.total_steps = opt.total_steps;
+    p.last_episode_return = NAN;
+    p.last_eval_return = NAN;
+    p.stats.struct_size = sizeof p.stats;
+
+    s = MFPO_OK;
+    for (uint64_t step = 1; step <= opt.total_steps; step++) {
+        if (need_reset) {
+            s = reset_env(ctx, who, "env", env, train_seed + episodes, obs, "before step", step);
+            if (s != MFPO_OK) break;
+            need_reset = 0;
+            episode_return = 0.0;
+            episode_steps = 0;
+        }
+        /* act: uniform in (-1, 1) during warm-up, else one plain policy sample */
+        if (step <= warm) {
+            for (size_t j = 0; j < A; j++)
+                act[j] = 2.0f * mfpo_uniform_at(ctx->seed, warm_stream, (step - 1) * A + j) - 1.0f;
+        } else if ((s = mfpo_agent_act(ag, obs, 1, act)) != MFPO_OK) {
+            break;
+        }
+        float reward;
+        int term, trunc;
+        s = step_env(ctx, who, "env", env, act, scaled, next, &reward, &term, &trunc, "at step", step);
+        if (s != MFPO_OK) break;
+        /* the mask is 0 only on a true termination; a time limit cuts the episode with mask 1 */
+        s = mfpo_replay_add(replay, obs, act, reward, next, term ? 1 : 0);
+        if (s != MFPO_OK) break;
+        episode_return += reward;
+        episode_steps++;
+        int ended = term || trunc || (opt.episode_limit && episode_steps >= opt.episode_limit);
+        if (step > warm) {
+            credit += opt.updates_per_step;
+            while (credit >= 1.0) {
+                s = mfpo_update(ag, replay, &p.stats);
+                if (s != MFPO_OK) break;
+                credit -= 1.0;
+            }
+            if (s != MFPO_OK) break;
+        }
+        int report = 0;
+        p.evaluated = 0;
+        if (ended) {
+            episodes++;
+            p.last_episode_return = episode_return;
+            need_reset = 1;
+            report = 1;
+        } else {
+            float *tmp = obs;
+            obs = next;
+            next = tmp;
+        }
+        if (eval_env && step % opt.eval_every == 0) {
+            double mean = 0.0;
+            s = run_evaluation(ag, who, "options->eval_env", eval_env, opt.eval_episodes, opt.episode_limit,
+                               eval_seed, eval_buf, &mean);
+            if (s != MFPO_OK) break;
+            p.last_eval_return = mean;
+            p.evaluated = 1;
+            report = 1;
+        }
+        if (opt.progress_every && step % opt.progress_every == 0) report = 1;
+        if (report && opt.progress) {
+            p.step = step;
+            p.episodes = episodes;
+            p.elapsed_seconds = now_seconds() - t0;
+            p.steps_per_second = p.elapsed_seconds > 0.0 ? (double)step / p.elapsed_seconds : 0.0;
+            if (opt.progress(opt.progress_user, &p) != 0) {
+                s = mfpo_fail(ctx, MFPO_ERR_CANCELLED, "%s: cancelled by the progress callback after step %" PRIu64,
+                              who, step);
+                break;
+            }
+        }
+    }
+    mfpo_host_free(&ctx->allocator, buf);
+    return s;
+}
