@@ -281,8 +281,8 @@ mfpo_status mfpo_train(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env,
     const uint64_t warm = opt.warmup_steps > size0 ? opt.warmup_steps - size0 : 0;
     const uint64_t warm_stream = warm ? mfpo_next_stream(ctx) : 0;
     const uint64_t train_seed = mix64(2 * opt.seed), eval_seed = mix64(2 * opt.seed + 1);
-    double credit = 0.0, episode_return = 0.0;
-    uint64_t episodes = 0, episode_steps = 0;
+    double episode_return = 0.0;
+    uint64_t episodes = 0, episode_steps = 0, updates_done = 0;
     int need_reset = 1;
     mfpo_progress p;
     memset(&p, 0, sizeof p);
@@ -319,11 +319,13 @@ mfpo_status mfpo_train(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env,
         episode_steps++;
         int ended = term || trunc || (opt.episode_limit && episode_steps >= opt.episode_limit);
         if (step > warm) {
-            credit += opt.updates_per_step;
-            while (credit >= 1.0) {
+            /* after n policy steps, floor(n * ratio) updates in all: fractional ratios accumulate
+             * (0.25: one update every 4th step; 1.5: 1, 2, 1, 2, ...); the 1e-9 absorbs rounding */
+            uint64_t due = (uint64_t)floor((double)(step - warm) * opt.updates_per_step + 1e-9);
+            while (updates_done < due) {
                 s = mfpo_update(ag, replay, &p.stats);
                 if (s != MFPO_OK) break;
-                credit -= 1.0;
+                updates_done++;
             }
             if (s != MFPO_OK) break;
         }
