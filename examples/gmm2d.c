@@ -4,8 +4,8 @@
  * must estimate the log-likelihood of its own samples.
  *
  *   gmm2d [--components K] [--radius R] [--sigma S] [--seed N] [--updates N] [--eval-every N]
- *         [--hidden W] [--depth D] [--batch B] [--lr LR] [--threads N] [--backend cpu|cuda|auto]
- *         [--out PREFIX]
+ *         [--hidden W] [--depth D] [--batch B] [--k1 K] [--k2 K] [--lr LR] [--time-mean M]
+ *         [--time-std S] [--threads N] [--backend cpu|cuda|auto] [--out PREFIX]
  *
  * Prints the targets' progress, writes PREFIX.png (samples coloured by estimated log-likelihood,
  * like the paper's Figure 5) and PREFIX.dat, and ends with one RESULT line.
@@ -57,8 +57,10 @@ static void plot(const char *prefix, const float *xy, size_t n)
 int main(int argc, char **argv)
 {
     gmm2d_spec g = {6, 0.6, 0.08};
+    double v_min = -100.0, v_max = 10.0;
     long seed = 0, updates = 30000, eval_every = 2000, hidden = 128, depth = 3, threads = 0, batch = 256;
-    double lr = 3e-4;
+    double lr = 3e-4, time_mean = -0.4, time_std = 1.0;
+    long k1 = 16, k2 = 32;
     const char *backend = "cpu", *out = "gmm2d";
     cli_arg args[] = {
         {"--components", CLI_INT, &g.components}, {"--radius", CLI_DOUBLE, &g.radius},
@@ -67,7 +69,10 @@ int main(int argc, char **argv)
         {"--hidden", CLI_LONG, &hidden},          {"--depth", CLI_LONG, &depth},
         {"--threads", CLI_LONG, &threads},        {"--backend", CLI_STRING, &backend},
         {"--out", CLI_STRING, &out},              {"--lr", CLI_DOUBLE, &lr},
-        {"--batch", CLI_LONG, &batch},
+        {"--batch", CLI_LONG, &batch},            {"--k1", CLI_LONG, &k1},
+        {"--k2", CLI_LONG, &k2},                  {"--time-mean", CLI_DOUBLE, &time_mean},
+        {"--time-std", CLI_DOUBLE, &time_std},    {"--v-min", CLI_DOUBLE, &v_min},
+        {"--v-max", CLI_DOUBLE, &v_max},
     };
     if (cli_parse(argc, argv, args, sizeof args / sizeof args[0]) != 0) return 2;
     if (g.components < 1 || g.components > 64 || !(g.radius >= 0) || !(g.sigma > 0) || updates < 0 ||
@@ -90,6 +95,12 @@ int main(int argc, char **argv)
     gmm2d_config(&c, (size_t)hidden, (size_t)depth);
     c.batch_size = (size_t)batch;
     c.lr_policy = c.lr_divergence = c.lr_critic = (float)lr;
+    c.policy_samples = (size_t)k1;
+    c.gaussian_samples = (size_t)k2;
+    c.time_mean = (float)time_mean;
+    c.time_std = (float)time_std;
+    c.v_min = (float)v_min;
+    c.v_max = (float)v_max;
     mfpo_agent *ag = NULL;
     mfpo_replay *rb = NULL;
     if (mfpo_agent_create(ctx, &c, &ag) != MFPO_OK || mfpo_replay_create(ctx, 1, 2, 100000, &rb) != MFPO_OK ||
@@ -119,10 +130,10 @@ int main(int argc, char **argv)
                 first_s[i] = train_seconds;
             }
         printf("updates %6ld  %6.1fs  centre_mass_min %.3f  far %.3f  logp corr %.3f mae %.3f  sampler corr %.3f "
-               "mae %.3f  targets %c%c%c%c  critic %.3f actor %.4f div %.4f\n",
+               "mae %.3f  targets %c%c%c%c  critic %.3f (|Q-r| %.2f) actor %.4f div %.4f\n",
                done, train_seconds, m.centre_mass_min, m.far, m.logp_corr, m.logp_mae, m.sampler_corr,
                m.sampler_mae, met[0] ? 'a' : '-', met[1] ? 'b' : '-', met[2] ? 'c' : '-', met[3] ? 'd' : '-',
-               (double)st.critic_loss, (double)st.actor_loss, (double)st.divergence_loss);
+               (double)st.critic_loss, m.critic_mae, (double)st.actor_loss, (double)st.divergence_loss);
         fflush(stdout);
         if (done >= updates) break;
         long chunk = updates - done < eval_every ? updates - done : eval_every;

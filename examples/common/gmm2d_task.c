@@ -91,6 +91,38 @@ static void correlation_mae(const double *a, const double *b, size_t n, double *
     *mae = ae / (double)n;
 }
 
+/* Mean |Q(s, a) - log p(a)| over a 101 x 101 grid of the box, where log p > -8 (the region that
+ * carries the mixture's mass): how well the critic knows the reward the policy is shaped by. */
+static mfpo_status critic_error(const gmm2d_spec *g, mfpo_agent *agent, double *mae)
+{
+    enum { G = 101 };
+    float *obs = calloc(G * G, sizeof(float)), *act = malloc(2 * G * G * sizeof(float));
+    float *q = malloc(G * G * sizeof(float));
+    mfpo_status st = MFPO_ERR_OUT_OF_MEMORY;
+    if (obs && act && q) {
+        for (int i = 0; i < G; i++)
+            for (int j = 0; j < G; j++) {
+                act[2 * (i * G + j)] = -1.0f + 2.0f * i / (G - 1);
+                act[2 * (i * G + j) + 1] = -1.0f + 2.0f * j / (G - 1);
+            }
+        st = mfpo_critic_q(mfpo_agent_critic(agent), obs, act, G * G, 0, q);
+        double sum = 0.0;
+        size_t cnt = 0;
+        for (size_t k = 0; st == MFPO_OK && k < (size_t)G * G; k++) {
+            double lp = gmm2d_log_density(g, act[2 * k], act[2 * k + 1]);
+            if (lp > -8.0) {
+                sum += fabs(q[k] - lp);
+                cnt++;
+            }
+        }
+        *mae = cnt ? sum / (double)cnt : 0.0;
+    }
+    free(obs);
+    free(act);
+    free(q);
+    return st;
+}
+
 mfpo_status gmm2d_evaluate(const gmm2d_spec *g, mfpo_agent *agent, size_t n, uint64_t seed, gmm2d_logp_mode mode,
                            gmm2d_metrics *m, float *xy_logp)
 {
@@ -173,7 +205,7 @@ mfpo_status gmm2d_evaluate(const gmm2d_spec *g, mfpo_agent *agent, size_t n, uin
         correlation_mae(lib_d, sampler, nd, &m->sampler_corr, &m->sampler_mae);
     else
         m->sampler_corr = 0.0, m->sampler_mae = INFINITY;
-    st = MFPO_OK;
+    st = critic_error(g, agent, &m->critic_mae);
 done:
     free(obs);
     free(noise);

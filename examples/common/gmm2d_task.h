@@ -39,6 +39,7 @@ typedef struct gmm2d_metrics {
     double logp_corr, logp_mae;       /* (c) library log p vs exact mixture log-density */
     double sampler_corr, sampler_mae; /* (d) library log p vs the sampler's exact density */
     size_t sampler_points;   /* points used for (d): those not clipped at the box */
+    double critic_mae;       /* diagnosis: mean |Q - log-density| on a grid, where log-density > -8 */
 } gmm2d_metrics;
 
 /* Draws n samples with likelihood from noise of the given seed and measures (a)–(d). If xy_logp is

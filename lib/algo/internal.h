@@ -25,22 +25,25 @@ void mfpo_critic_layout(nn_layout *l, const mfpo_agent_config *cfg);
 
 /* ------------------------------------------------------------------ sampler (spec §3) */
 
-/* Workspace of the T-step sampler for up to `cap` rows. x holds [z | s] row by row. */
+/* Workspace of the T-step sampler for up to `cap` rows. Row i's state is obs[i / group]: the
+ * networks' state columns are computed once per state (nn_forward_grouped). */
 typedef struct mfpo_sampler {
     size_t cap, obs_dim, act_dim, steps;
     nn_cache u_cache, d_cache; /* inference caches, one time row */
-    float *x;                  /* cap x (A + S) */
+    float *z;                  /* cap x A: the sample as it moves from noise to action */
     float *eps;                /* cap x A */
     float *times;              /* 2 T values: (t, h) of each step, i = T..1 */
+    const float *obs;          /* set by mfpo_sampler_set_obs */
+    size_t lds, group;
 } mfpo_sampler;
 
 int mfpo_sampler_init(mfpo_sampler *s, mfpo_backend *be, const nn_layout *u, const nn_layout *d, size_t cap,
                       const mfpo_agent_config *cfg);
 void mfpo_sampler_free(mfpo_sampler *s, mfpo_backend *be);
 
-/* Places n observations (backend, rows of S with leading dimension lds, each repeated `repeat`
- * times) into the sampler's x. Row i of the sample uses observation i / repeat. */
-void mfpo_sampler_set_obs(mfpo_sampler *s, mfpo_backend *be, size_t n, const float *obs, size_t lds, size_t repeat);
+/* Sets the observations the next run conditions on: backend rows of S with leading dimension lds;
+ * sample row i uses observation i / repeat. The buffer must stay valid during the run. */
+void mfpo_sampler_set_obs(mfpo_sampler *s, const float *obs, size_t lds, size_t repeat);
 
 /* Runs §3 on the first n rows. The noise is drawn into s->eps from random key `key` at `offset`
  * (mfpo_reserve_streams), or, with key NULL, taken as the caller left it in s->eps. Writes
@@ -85,10 +88,13 @@ struct mfpo_critic {
 void mfpo_policy_release_workspace(struct mfpo_policy *p);
 void mfpo_critic_release_workspace(struct mfpo_critic *c);
 
-/* Scores n (s, a) rows (x: n x (S + A) backend) with both critics of a set (online or target) and
- * combines them per the configuration into q (n). Uses the two given inference caches. */
+/* Scores n (s, a) pairs with both critics of a set (online or target) and combines them per the
+ * configuration into q (n): row i pairs action row i (n x A, leading dimension lda) with state
+ * row i / group (leading dimension lds), so a state's share of the first layer is formed once.
+ * Uses the two given inference caches. */
 void mfpo_critic_score(mfpo_backend *be, const mfpo_agent_config *cfg, const nn_layout *l, float *const params[2],
-                       nn_cache cache[2], size_t n, const float *x, float *q1, float *q2, float *q);
+                       nn_cache cache[2], size_t n, const float *act, size_t lda, const float *obs, size_t lds,
+                       size_t group, float *q1, float *q2, float *q);
 
 /* Stage hook for tests: called after each stage of an update (0 = batch drawn, 1..4 = §4 a..d). */
 struct mfpo_update_ws;

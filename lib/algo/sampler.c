@@ -15,10 +15,10 @@ int mfpo_sampler_init(mfpo_sampler *s, mfpo_backend *be, const nn_layout *u, con
     s->steps = T;
     if (nn_cache_init(&s->u_cache, be, u, cap, 1, 0) != 0) goto fail;
     if (d && nn_cache_init(&s->d_cache, be, d, cap, 1, 0) != 0) goto fail;
-    s->x = be->ops->alloc(be, cap * (A + S) * sizeof(float));
+    s->z = be->ops->alloc(be, cap * A * sizeof(float));
     s->eps = be->ops->alloc(be, cap * A * sizeof(float));
     s->times = be->ops->alloc(be, 2 * T * sizeof(float));
-    if (!s->x || !s->eps || !s->times) goto fail;
+    if (!s->z || !s->eps || !s->times) goto fail;
     /* step k runs at t = (T - k)/T with h = 1/T (grid 1 -> 0) */
     for (size_t k = 0; k < T; k++) {
         host_times[2 * k] = (float)(T - k) / (float)T;
@@ -35,33 +35,35 @@ void mfpo_sampler_free(mfpo_sampler *s, mfpo_backend *be)
 {
     nn_cache_free(&s->u_cache, be);
     nn_cache_free(&s->d_cache, be);
-    if (s->x) be->ops->free(be, s->x);
+    if (s->z) be->ops->free(be, s->z);
     if (s->eps) be->ops->free(be, s->eps);
     if (s->times) be->ops->free(be, s->times);
     memset(s, 0, sizeof *s);
 }
 
-void mfpo_sampler_set_obs(mfpo_sampler *s, mfpo_backend *be, size_t n, const float *obs, size_t lds, size_t repeat)
+void mfpo_sampler_set_obs(mfpo_sampler *s, const float *obs, size_t lds, size_t repeat)
 {
-    size_t A = s->act_dim, S = s->obs_dim;
-    be->ops->copy_rows(be, n, S, s->x + A, A + S, obs, lds, repeat);
+    s->obs = obs;
+    s->lds = lds;
+    s->group = repeat;
 }
 
 void mfpo_sampler_run(mfpo_sampler *s, mfpo_backend *be, const nn_layout *ul, const float *u_params,
                       const nn_layout *dl, const float *d_params, size_t n, const uint64_t *key, uint64_t offset,
                       float *actions, size_t ldo, float *logp)
 {
-    size_t A = s->act_dim, ld = s->act_dim + s->obs_dim;
+    size_t A = s->act_dim;
     int with_logp = d_params != NULL && logp != NULL;
     if (key) be->ops->rng_normal(be, s->eps, n * A, key, offset);
-    be->ops->sampler_init(be, n, A, s->eps, s->x, ld, with_logp ? logp : NULL);
+    be->ops->sampler_init(be, n, A, s->eps, s->z, A, with_logp ? logp : NULL);
     for (size_t k = 0; k < s->steps; k++) {
         const float *t = s->times + 2 * k, *h = s->times + 2 * k + 1;
-        /* u and d are both evaluated at z before it moves */
-        nn_forward(be, ul, u_params, &s->u_cache, n, s->x, ld, t, h, 1);
-        if (with_logp) nn_forward(be, dl, d_params, &s->d_cache, n, s->x, ld, t, h, 1);
-        be->ops->sampler_step(be, n, A, 1.0f / (float)s->steps, s->u_cache.out, s->x, ld,
+        /* u and d are both evaluated at z before it moves; input columns [z | s] */
+        nn_forward_grouped(be, ul, u_params, &s->u_cache, n, s->z, A, 0, A, s->obs, s->lds, s->group, t, h, 1);
+        if (with_logp)
+            nn_forward_grouped(be, dl, d_params, &s->d_cache, n, s->z, A, 0, A, s->obs, s->lds, s->group, t, h, 1);
+        be->ops->sampler_step(be, n, A, 1.0f / (float)s->steps, s->u_cache.out, s->z, A,
                               with_logp ? s->d_cache.out : NULL, with_logp ? logp : NULL);
     }
-    be->ops->clip_actions(be, n, A, s->x, ld, actions, ldo);
+    be->ops->clip_actions(be, n, A, s->z, A, actions, ldo);
 }

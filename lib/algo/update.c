@@ -80,7 +80,6 @@ static void ws_carve(mfpo_update_ws *w, carver *cv)
     w->uniforms = carve(cv, B * K2 * A);
     w->trunc_n = carve(cv, B * K2 * A);
     w->gauss_a = carve(cv, B * K2 * A);
-    w->xs = carve(cv, B * K * (S + A));
     w->q1 = carve(cv, B * K);
     w->q2 = carve(cv, B * K);
     w->q = carve(cv, B * K);
@@ -132,7 +131,7 @@ int mfpo_update_ws_init(mfpo_update_ws *w, mfpo_agent *ag)
     if (!w->block || !w->host_batch || !w->g_u || !w->g_d || !w->g_q[0] || !w->g_q[1] || !w->steps) return -1;
     cv = (carver){w->block, 0};
     ws_carve(w, &cv);
-    size_t rows = w->B * (w->K1 + w->K2);
+    size_t rows = w->B * (w->K1 > w->K2 ? w->K1 : w->K2); /* the larger of the two scoring blocks */
     for (int k = 0; k < 2; k++) {
         if (nn_cache_init(&w->q_train[k], be, &ag->ql, w->B, 1, 1) != 0) return -1;
         if (nn_cache_init(&w->q_infer[k], be, &ag->ql, rows, 1, 0) != 0) return -1;
@@ -163,13 +162,16 @@ void mfpo_update_ws_free(mfpo_update_ws *w, mfpo_backend *be)
 /* ------------------------------------------------------------------ shared pieces */
 
 void mfpo_critic_score(mfpo_backend *be, const mfpo_agent_config *cfg, const nn_layout *l, float *const params[2],
-                       nn_cache cache[2], size_t n, const float *x, float *q1, float *q2, float *q)
+                       nn_cache cache[2], size_t n, const float *act, size_t lda, const float *obs, size_t lds,
+                       size_t group, float *q1, float *q2, float *q)
 {
-    size_t ld = cfg->obs_dim + cfg->act_dim;
-    nn_forward(be, l, params[0], &cache[0], n, x, ld, NULL, NULL, 1);
-    OPS->expected_q(be, n, cfg->atoms, cfg->v_min, cfg->v_max, cache[0].out, q1);
-    nn_forward(be, l, params[1], &cache[1], n, x, ld, NULL, NULL, 1);
-    OPS->expected_q(be, n, cfg->atoms, cfg->v_min, cfg->v_max, cache[1].out, q2);
+    size_t S = cfg->obs_dim, A = cfg->act_dim;
+    float *qk[2] = {q1, q2};
+    for (int k = 0; k < 2; k++) {
+        /* input columns [s | a]: a per row, s once per group */
+        nn_forward_grouped(be, l, params[k], &cache[k], n, act, lda, S, A, obs, lds, group, NULL, NULL, 1);
+        OPS->expected_q(be, n, cfg->atoms, cfg->v_min, cfg->v_max, cache[k].out, qk[k]);
+    }
     OPS->combine_q(be, n, q1, q2, cfg->clipped_double_q, q);
 }
 
@@ -198,15 +200,13 @@ static void critic_stage(mfpo_agent *ag)
     /* (a', logp') at s' with the current u and d */
     OPS->rng_normal(be, w->crit_eps, B * A, w->key, RNG_CRIT_EPS);
     OPS->copy(be, w->sampler.eps, w->crit_eps, B * A * sizeof(float));
-    mfpo_sampler_set_obs(&w->sampler, be, B, w->s2, S, 1);
+    mfpo_sampler_set_obs(&w->sampler, w->s2, S, 1);
     mfpo_sampler_run(&w->sampler, be, &ag->ul, st(ag, ag->off.u), &ag->dl, st(ag, ag->off.d), B, NULL, 0, w->next_a,
                      A, w->next_logp);
 
     /* target critics at (s', a') -> projected target distribution */
-    OPS->copy_rows(be, B, S, w->xq, ld, w->s2, S, 1);
-    OPS->copy_rows(be, B, A, w->xq + S, ld, w->next_a, A, 1);
-    nn_forward(be, &ag->ql, target[0], &w->q_infer[0], B, w->xq, ld, NULL, NULL, 1);
-    nn_forward(be, &ag->ql, target[1], &w->q_infer[1], B, w->xq, ld, NULL, NULL, 1);
+    for (int k = 0; k < 2; k++)
+        nn_forward_grouped(be, &ag->ql, target[k], &w->q_infer[k], B, w->next_a, A, S, A, w->s2, S, 1, NULL, NULL, 1);
     OPS->c51_target(be, B, N, c->v_min, c->v_max, w->q_infer[0].out, w->q_infer[1].out, w->r, w->mask, w->next_logp,
                     st(ag, ag->off.log_alpha), c->gamma, c->clipped_double_q, w->target_dist);
 
@@ -233,17 +233,16 @@ static void actor_stage(mfpo_agent *ag)
     mfpo_backend *be = ag->ctx->be;
     mfpo_update_ws *w = &ag->ws;
     const mfpo_agent_config *c = &ag->cfg;
-    size_t B = w->B, S = w->S, A = w->A, K1 = w->K1, K2 = w->K2, ld = S + A;
+    size_t B = w->B, S = w->S, A = w->A, K1 = w->K1, K2 = w->K2;
     float *online[2] = {st(ag, ag->off.q[0]), st(ag, ag->off.q[1])};
     float *u = st(ag, ag->off.u);
-    float *xs_gauss = w->xs + B * K1 * ld;
 
     /* (t, r) per row */
     OPS->rng_normal(be, w->tr_normal, 2 * B, w->key, RNG_TIMES);
     OPS->flow_times(be, B, w->tr_normal, c->time_mean, c->time_std, flow_rows(c), w->t, w->r_time, w->h);
 
     /* policy proposal: K1 samples with likelihood at each s */
-    mfpo_sampler_set_obs(&w->sampler, be, B * K1, w->s, S, K1);
+    mfpo_sampler_set_obs(&w->sampler, w->s, S, K1);
     mfpo_sampler_run(&w->sampler, be, &ag->ul, u, &ag->dl, st(ag, ag->off.d), B * K1, w->key, RNG_POLICY, w->pol_a, A,
                      w->pol_logp);
 
@@ -253,12 +252,10 @@ static void actor_stage(mfpo_agent *ag)
     OPS->rng_uniform(be, w->uniforms, B * K2 * A, w->key, RNG_GAUSS);
     OPS->gaussian_proposal(be, B, K2, A, w->z_t, w->t, w->uniforms, w->trunc_n, w->gauss_a, A);
 
-    /* score all B (K1 + K2) candidates with the online critics */
-    OPS->copy_rows(be, B * K1, S, w->xs, ld, w->s, S, K1);
-    OPS->copy_rows(be, B * K1, A, w->xs + S, ld, w->pol_a, A, 1);
-    OPS->copy_rows(be, B * K2, S, xs_gauss, ld, w->s, S, K2);
-    OPS->copy_rows(be, B * K2, A, xs_gauss + S, ld, w->gauss_a, A, 1);
-    mfpo_critic_score(be, c, &ag->ql, online, w->q_infer, B * (K1 + K2), w->xs, w->q1, w->q2, w->q);
+    /* score all B (K1 + K2) candidates with the online critics (q: policy block, then Gaussian) */
+    mfpo_critic_score(be, c, &ag->ql, online, w->q_infer, B * K1, w->pol_a, A, w->s, S, K1, w->q1, w->q2, w->q);
+    mfpo_critic_score(be, c, &ag->ql, online, w->q_infer, B * K2, w->gauss_a, A, w->s, S, K2, w->q1 + B * K1,
+                      w->q2 + B * K1, w->q + B * K1);
 
     /* self-normalized importance weights and the combined velocity target */
     OPS->snis(be, B, K1, K2, A, w->q, w->q + B * K1, w->pol_a, w->pol_logp, w->gauss_a, w->z_t, w->t,
@@ -334,7 +331,7 @@ static void hook(mfpo_agent *ag, int stage)
     if (ag->hook) ag->hook(ag->hook_user, stage, &ag->ws);
 }
 
-mfpo_status mfpo_update_run(mfpo_agent *ag)
+int mfpo_update_prepare(mfpo_agent *ag)
 {
     mfpo_backend *be = ag->ctx->be;
     int actor = (ag->critic_steps + 1) % ag->cfg.actor_delay == 0;
@@ -343,6 +340,11 @@ mfpo_status mfpo_update_run(mfpo_agent *ag)
     uint64_t steps[2] = {ag->critic_steps, ag->actor_steps};
     OPS->upload(be, ag->ws.steps, steps, sizeof steps);
     ag->ws.key = mfpo_reserve_streams(ag->ctx, RNG_STREAMS_PER_UPDATE);
+    return actor;
+}
+
+void mfpo_update_stages(mfpo_agent *ag, int actor)
+{
     hook(ag, 0);
     critic_stage(ag);
     hook(ag, 1);
@@ -354,5 +356,10 @@ mfpo_status mfpo_update_run(mfpo_agent *ag)
         temperature_stage(ag);
         hook(ag, 4);
     }
+}
+
+mfpo_status mfpo_update_run(mfpo_agent *ag)
+{
+    mfpo_update_stages(ag, mfpo_update_prepare(ag));
     return MFPO_OK;
 }

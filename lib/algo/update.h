@@ -44,7 +44,6 @@ typedef struct mfpo_update_ws {
     float *pol_a, *pol_logp;       /* B K1 x A, B K1 */
     float *eps_noisy, *z_t;        /* B x A */
     float *uniforms, *trunc_n, *gauss_a; /* B K2 x A */
-    float *xs;                     /* B (K1 + K2) x (S + A): scoring rows, policy block then Gaussian */
     float *q1, *q2, *q;            /* B (K1 + K2) */
     float *log_w, *w, *ess_pol, *ess_gauss, *v_hat;
     float *xu;                     /* B x (A + S): [z_t | s] */
@@ -79,12 +78,25 @@ struct mfpo_agent {
     size_t act_cap;
     mfpo_update_hook hook;
     void *hook_user;
+    /* recorded updates (backends with graph ops): [0] critic only, [1] full; see mfpo_update() */
+    void *graph[2];
+    int graphs_off; /* a recording failed once: run op by op from then on */
 };
 
 int mfpo_update_ws_init(mfpo_update_ws *ws, mfpo_agent *ag);
 void mfpo_update_ws_free(mfpo_update_ws *ws, mfpo_backend *be);
 
-/* The four stages of §4 on the batch already in ws (a: critic; b: actor; c: divergence; d: alpha). */
+/* The four stages of §4 on the batch already in ws (a: critic; b: actor; c: divergence; d: alpha):
+ * mfpo_update_prepare() then mfpo_update_stages(). */
 mfpo_status mfpo_update_run(mfpo_agent *ag);
+
+/* The host side of one update: advances the step counters, uploads the Adam steps and reserves the
+ * update's random streams (uploading the key). Returns 1 when (b)-(d) run this time. */
+int mfpo_update_prepare(mfpo_agent *ag);
+
+/* The backend ops of one update, and nothing else: no transfers, nothing that differs between two
+ * updates of the same kind except through backend memory, so that a backend may record them once
+ * (graph_begin/graph_end) and replay them. The stage hook, when set, runs between stages. */
+void mfpo_update_stages(mfpo_agent *ag, int actor);
 
 #endif

@@ -15,6 +15,8 @@ static void agent_free(mfpo_agent *ag)
     mfpo_backend *be = ctx->be;
     if (ag->ws.host_batch) mfpo_host_free(&ctx->allocator, ag->ws.host_batch);
     ag->ws.host_batch = NULL;
+    for (int k = 0; k < 2; k++)
+        if (ag->graph[k]) OPS->graph_destroy(be, ag->graph[k]);
     mfpo_update_ws_free(&ag->ws, be);
     mfpo_policy_release_workspace(&ag->policy);
     mfpo_critic_release_workspace(&ag->critic);
@@ -153,7 +155,7 @@ static mfpo_status select_reserve(mfpo_agent *ag, size_t n, const char *who)
     if (mfpo_sampler_init(&ag->act_sampler, be, &ag->ul, NULL, rows, &ag->cfg) != 0 ||
         nn_cache_init(&ag->act_q_cache[0], be, &ag->ql, rows, 1, 0) != 0 ||
         nn_cache_init(&ag->act_q_cache[1], be, &ag->ql, rows, 1, 0) != 0 ||
-        !(ag->act_io = OPS->alloc(be, (n * (S + A) + rows * (S + A + 3)) * sizeof(float))))
+        !(ag->act_io = OPS->alloc(be, (n * (S + A) + rows * (A + 3)) * sizeof(float))))
         return mfpo_fail(ag->ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for n = %zu states", who, n);
     ag->act_cap = n;
     return MFPO_OK;
@@ -165,7 +167,7 @@ mfpo_status mfpo_agent_select_action(mfpo_agent *ag, const float *obs, size_t n,
     if (!ag) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
     mfpo_context *ctx = ag->ctx;
     mfpo_backend *be = ctx->be;
-    size_t K = ag->cfg.eval_candidates, S = ag->cfg.obs_dim, A = ag->cfg.act_dim, ld = S + A;
+    size_t K = ag->cfg.eval_candidates, S = ag->cfg.obs_dim, A = ag->cfg.act_dim;
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, obs);
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, actions);
     if (n == 0 || n > ((size_t)1 << 20))
@@ -177,22 +179,60 @@ mfpo_status mfpo_agent_select_action(mfpo_agent *ag, const float *obs, size_t n,
     mfpo_status s = select_reserve(ag, n, who);
     if (s != MFPO_OK) return s;
     size_t rows = n * K;
-    float *obs_dev = ag->act_io, *best = obs_dev + n * S, *x = best + n * A;
-    float *q1 = x + rows * ld, *q2 = q1 + rows, *q = q2 + rows;
+    float *obs_dev = ag->act_io, *best = obs_dev + n * S, *cand = best + n * A;
+    float *q1 = cand + rows * A, *q2 = q1 + rows, *q = q2 + rows;
     float *targets[2] = {ag->state + ag->off.qt[0], ag->state + ag->off.qt[1]};
     OPS->upload(be, obs_dev, obs, n * S * sizeof(float));
-    /* K plain samples per state, written straight into the critic's [s | a] rows */
-    mfpo_sampler_set_obs(&ag->act_sampler, be, rows, obs_dev, S, K);
+    /* K plain samples per state, scored by the target critics, the best kept */
+    mfpo_sampler_set_obs(&ag->act_sampler, obs_dev, S, K);
     mfpo_sampler_run(&ag->act_sampler, be, &ag->ul, ag->state + ag->off.u, NULL, NULL, rows,
-                     mfpo_reserve_streams(ctx, 1), 0, x + S, ld, NULL);
-    OPS->copy_rows(be, rows, S, x, ld, obs_dev, S, K);
-    mfpo_critic_score(be, &ag->cfg, &ag->ql, targets, ag->act_q_cache, rows, x, q1, q2, q);
-    OPS->select_best(be, n, K, A, q, x + S, ld, best);
+                     mfpo_reserve_streams(ctx, 1), 0, cand, A, NULL);
+    mfpo_critic_score(be, &ag->cfg, &ag->ql, targets, ag->act_q_cache, rows, cand, A, obs_dev, S, K, q1, q2, q);
+    OPS->select_best(be, n, K, A, q, cand, A, best);
     OPS->download(be, actions, best, n * A * sizeof(float));
     return MFPO_OK;
 }
 
 /* ------------------------------------------------------------------ update */
+
+/*
+ * Runs one update's ops. A backend with graph ops (CUDA) records the ops of each kind of update
+ * (critic only, full) the first time it comes and replays that recording from then on; the host
+ * bookkeeping (counters, Adam steps, random key) stays outside the recording, and everything a
+ * recording reads that changes between updates is in backend memory. Without graph ops, with the
+ * test hook set, or after a recording failed, the ops run one by one (the same ops either way).
+ */
+static void run_update(mfpo_agent *ag)
+{
+    mfpo_backend *be = ag->ctx->be;
+    if (!OPS->graph_begin || ag->hook || ag->graphs_off) {
+        mfpo_update_run(ag);
+        return;
+    }
+    int actor = mfpo_update_prepare(ag);
+    void **g = &ag->graph[actor ? 1 : 0];
+    if (!*g) {
+        if (OPS->graph_begin(be) != 0) {
+            ag->graphs_off = 1;
+        } else {
+            mfpo_update_stages(ag, actor);
+            if (OPS->graph_end(be, g) != 0) {
+                *g = NULL;
+                ag->graphs_off = 1;
+            }
+        }
+        if (!*g) { /* nothing was run while recording: run the ops now */
+            mfpo_update_stages(ag, actor);
+            return;
+        }
+    }
+    if (OPS->graph_launch(be, *g) != 0) {
+        OPS->graph_destroy(be, *g);
+        *g = NULL;
+        ag->graphs_off = 1;
+        mfpo_update_stages(ag, actor);
+    }
+}
 
 static mfpo_status load_batch(mfpo_agent *ag, mfpo_replay *replay, const char *who)
 {
@@ -239,7 +279,7 @@ mfpo_status mfpo_update(mfpo_agent *ag, mfpo_replay *replay, mfpo_update_stats *
     uint64_t saved[3] = {ag->critic_steps, ag->actor_steps, ctx->stream};
     OPS->copy(be, ag->backup, ag->state, ag->off.total * sizeof(float));
     uint64_t actor_before = ag->actor_steps;
-    mfpo_update_run(ag);
+    run_update(ag);
 
     float sc[SC_COUNT];
     OPS->download(be, sc, ag->ws.scalars, sizeof sc);

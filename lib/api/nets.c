@@ -158,7 +158,7 @@ static mfpo_status sample_common(mfpo_policy *p, const mfpo_divergence *d, const
     float *obs_dev = p->io, *act_dev = p->io + n * S, *logp_dev = act_dev + n * A;
     OPS->upload(be, obs_dev, obs, n * S * sizeof(float));
     if (noise) OPS->upload(be, p->sampler.eps, noise, n * A * sizeof(float));
-    mfpo_sampler_set_obs(&p->sampler, be, n, obs_dev, S, 1);
+    mfpo_sampler_set_obs(&p->sampler, obs_dev, S, 1);
     mfpo_sampler_run(&p->sampler, be, &p->layout, p->params, d ? &d->layout : NULL, d ? d->params : NULL, n,
                      noise ? NULL : mfpo_reserve_streams(ctx, 1), 0, act_dev, A, d ? logp_dev : NULL);
     OPS->download(be, actions, act_dev, n * A * sizeof(float));
@@ -351,19 +351,18 @@ mfpo_status mfpo_critic_q(mfpo_critic *c, const float *obs, const float *actions
         mfpo_critic_release_workspace(c);
         if (nn_cache_init(&c->cache[0], be, &c->layout, n, 1, 0) != 0 ||
             nn_cache_init(&c->cache[1], be, &c->layout, n, 1, 0) != 0 ||
-            !(c->io = OPS->alloc(be, n * (2 * (S + A) + 3) * sizeof(float)))) {
+            !(c->io = OPS->alloc(be, n * (S + A + 3) * sizeof(float)))) {
             mfpo_critic_release_workspace(c);
             return mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for n = %zu rows", who, n);
         }
         c->io_cap = n;
     }
-    float *obs_dev = c->io, *act_dev = obs_dev + n * S, *x = act_dev + n * A;
-    float *q1 = x + n * (S + A), *q2 = q1 + n, *qq = q2 + n;
+    float *obs_dev = c->io, *act_dev = obs_dev + n * S;
+    float *q1 = act_dev + n * A, *q2 = q1 + n, *qq = q2 + n;
     OPS->upload(be, obs_dev, obs, n * S * sizeof(float));
     OPS->upload(be, act_dev, actions, n * A * sizeof(float));
-    OPS->copy_rows(be, n, S, x, S + A, obs_dev, S, 1);
-    OPS->copy_rows(be, n, A, x + S, S + A, act_dev, A, 1);
-    mfpo_critic_score(be, &c->cfg, &c->layout, use_targets ? c->target : c->online, c->cache, n, x, q1, q2, qq);
+    mfpo_critic_score(be, &c->cfg, &c->layout, use_targets ? c->target : c->online, c->cache, n, act_dev, A, obs_dev,
+                      S, 1, q1, q2, qq);
     OPS->download(be, q, qq, n * sizeof(float));
     return MFPO_OK;
 }

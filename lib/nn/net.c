@@ -115,6 +115,7 @@ static void cache_carve(nn_cache *c, carver *cv)
         /* inference: two buffers, each layer's activation overwriting its pre-activation */
         float *ping = carve(cv, n * h), *pong = carve(cv, n * h);
         for (size_t i = 0; i < l->depth; i++) c->pre[i] = c->act[i] = (i % 2) ? pong : ping;
+        c->spare = pong;
     }
     c->out = carve(cv, n * l->out);
     if (c->train) {
@@ -133,6 +134,7 @@ static void cache_carve(nn_cache *c, carver *cv)
         c->tout = carve(cv, n * l->out);
         c->ga = carve(cv, n * h);
         c->gb = carve(cv, n * h);
+        c->spare = c->ga;
     }
 }
 
@@ -178,8 +180,35 @@ static void embed_forward(mfpo_backend *be, const nn_layout *l, const float *p, 
     OPS->add_rows(be, m, h, c->condproj, h, p + first->b, 1);
 }
 
+/* The first layer's input product, pre[0] = x K[0:in_main] (in_main = x_col + x_cols + the shared
+ * block's width). */
+static void first_layer_product(mfpo_backend *be, const nn_layout *l, const float *p, nn_cache *c, size_t n,
+                                const float *x, size_t ldx, size_t x_col, size_t x_cols, const float *shared,
+                                size_t ld_shared, size_t group)
+{
+    size_t H = l->hidden;
+    const float *K = p + l->hid[0].w;
+    if (!shared || x_cols == l->in_main) {
+        OPS->gemm(be, 0, 0, n, H, l->in_main, 1.0f, x, ldx, K, H, 0.0f, c->pre[0], H);
+        return;
+    }
+    /* shared rows once per group, spread to their rows, then the per-row columns accumulated */
+    size_t s_col = x_col == 0 ? x_cols : 0, s_cols = l->in_main - x_cols, groups = n / group;
+    float *tmp = c->spare;
+    OPS->gemm(be, 0, 0, groups, H, s_cols, 1.0f, shared, ld_shared, K + s_col * H, H, 0.0f, tmp, H);
+    OPS->copy_rows(be, n, H, c->pre[0], H, tmp, H, group);
+    OPS->gemm(be, 0, 0, n, H, x_cols, 1.0f, x, ldx, K + x_col * H, H, 1.0f, c->pre[0], H);
+}
+
 void nn_forward(mfpo_backend *be, const nn_layout *l, const float *p, nn_cache *c, size_t n, const float *x,
                 size_t ldx, const float *t, const float *h, size_t m)
+{
+    nn_forward_grouped(be, l, p, c, n, x, ldx, 0, l->in_main, NULL, 0, 1, t, h, m);
+}
+
+void nn_forward_grouped(mfpo_backend *be, const nn_layout *l, const float *p, nn_cache *c, size_t n, const float *x,
+                        size_t ldx, size_t x_col, size_t x_cols, const float *shared, size_t ld_shared, size_t group,
+                        const float *t, const float *h, size_t m)
 {
     size_t H = l->hidden;
     const float *add0 = p + l->hid[0].b;
@@ -196,9 +225,10 @@ void nn_forward(mfpo_backend *be, const nn_layout *l, const float *p, nn_cache *
         madd = m;
     }
     for (size_t i = 0; i < l->depth; i++) {
-        const float *in = i == 0 ? x : c->act[i - 1];
-        size_t ld = i == 0 ? ldx : H, k = i == 0 ? l->in_main : H;
-        OPS->gemm(be, 0, 0, n, H, k, 1.0f, in, ld, p + l->hid[i].w, H, 0.0f, c->pre[i], H);
+        if (i == 0)
+            first_layer_product(be, l, p, c, n, x, ldx, x_col, x_cols, shared, ld_shared, group);
+        else
+            OPS->gemm(be, 0, 0, n, H, H, 1.0f, c->act[i - 1], H, p + l->hid[i].w, H, 0.0f, c->pre[i], H);
         OPS->ln_gelu_fwd(be, n, H, c->pre[i], i == 0 ? add0 : p + l->hid[i].b, i == 0 ? madd : 1,
                          p + l->ln_scale[i], p + l->ln_shift[i], c->train ? c->xhat[i] : NULL,
                          c->train ? c->rstd[i] : NULL, c->train ? c->y[i] : NULL, c->act[i]);

@@ -71,6 +71,7 @@ typedef struct nn_cache {
     float *tfeats, *tpre1, *tcond, *tcondproj, *ta, *tb, *tout;
     /* gradients (train only) */
     float *ga, *gb, *gcondproj, *gcond, *gact1, *gfeats;
+    float *spare; /* n x H of scratch for a grouped forward (aliases a buffer free at that point) */
     /* the last forward's inputs */
     const float *x, *t, *h;
     size_t ldx, n, m;
@@ -84,6 +85,19 @@ void nn_cache_free(nn_cache *c, mfpo_backend *be);
  * m == 1 or m == n). The output is c->out (n x out). x, t and h must stay valid for backward/JVP. */
 void nn_forward(mfpo_backend *be, const nn_layout *l, const float *p, nn_cache *c, size_t n, const float *x,
                 size_t ldx, const float *t, const float *h, size_t m);
+
+/*
+ * Forward pass (inference caches too) where the input's columns [x_col, x_col + x_cols) come per row
+ * from x (n rows, leading dimension ldx) and all other columns from `shared`, one row for each
+ * `group` consecutive rows (n / group rows, leading dimension ld_shared). The other columns must be
+ * one block: x_col == 0 (shared holds the columns after x) or x_col + x_cols == in_main (before).
+ * The shared block's share of the first layer is then computed once per group: with K candidate
+ * actions per state, the state's product is formed once, not K times. JVP and backward are not
+ * available after a grouped forward with group > 1.
+ */
+void nn_forward_grouped(mfpo_backend *be, const nn_layout *l, const float *p, nn_cache *c, size_t n, const float *x,
+                        size_t ldx, size_t x_col, size_t x_cols, const float *shared, size_t ld_shared, size_t group,
+                        const float *t, const float *h, size_t m);
 
 /* Forward-mode derivative of the last forward along the tangent (x_dot, t_dot, h_dot): x_dot covers
  * the first dot_cols columns of x (n x dot_cols, the rest zero; NULL for all zero); t_dot and h_dot
