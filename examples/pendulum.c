@@ -6,7 +6,7 @@
  *            [--backend cpu|cuda|auto] [--out PREFIX]
  *            [--hidden W] [--depth D] [--batch B] [--k1 N] [--k2 N] [--atoms N] [--vmin V] [--vmax V]
  *            [--gamma G] [--lr LR] [--lr-critic LR] [--lr-alpha LR] [--alpha0 A] [--tau T]
- *            [--warmup N] [--utd R] [--candidates N]
+ *            [--warmup N] [--utd R] [--candidates N] [--fourier N] [--embed N]
  *
  * The defaults are the shipped settings (pendulum_agent_config() and pendulum_train_options()).
  * Prints a progress line per 1000 steps and per evaluation, writes PREFIX.csv (step, wall seconds,
@@ -87,6 +87,7 @@ int main(int argc, char **argv)
     long threads = 0, hidden = (long)c.hidden_width, depth = (long)c.hidden_depth, batch = (long)c.batch_size;
     long k1 = (long)c.policy_samples, k2 = (long)c.gaussian_samples, atoms = (long)c.atoms;
     long warmup = (long)t.warmup_steps, candidates = (long)c.eval_candidates;
+    long fourier = (long)c.fourier_features, embed = (long)c.time_embed_dim;
     double vmin = c.v_min, vmax = c.v_max, gamma = c.gamma, lr = c.lr_policy, lr_critic = c.lr_critic;
     double lr_alpha = c.lr_alpha, alpha0 = c.init_alpha, tau = c.tau, utd = t.updates_per_step;
     const char *backend = "cpu", *out = "pendulum";
@@ -103,10 +104,11 @@ int main(int argc, char **argv)
         {"--lr-alpha", CLI_DOUBLE, &lr_alpha}, {"--alpha0", CLI_DOUBLE, &alpha0},
         {"--tau", CLI_DOUBLE, &tau},           {"--warmup", CLI_LONG, &warmup},
         {"--utd", CLI_DOUBLE, &utd},           {"--candidates", CLI_LONG, &candidates},
+        {"--fourier", CLI_LONG, &fourier},     {"--embed", CLI_LONG, &embed},
     };
     if (cli_parse(argc, argv, args, (int)(sizeof args / sizeof args[0])) != 0) return 2;
     if (seed < 0 || steps < 0 || eval_every < 0 || eval_episodes < 1 || threads < 0 || hidden < 1 || depth < 1 ||
-        batch < 1 || k1 < 1 || k2 < 1 || atoms < 2 || warmup < 0 || candidates < 1) {
+        batch < 1 || k1 < 1 || k2 < 1 || atoms < 2 || warmup < 0 || candidates < 1 || fourier < 1 || embed < 1) {
         fprintf(stderr, "pendulum: counts must be positive (--seed, --steps, --eval-every, --warmup >= 0)\n");
         return 2;
     }
@@ -125,6 +127,8 @@ int main(int argc, char **argv)
     c.init_alpha = (float)alpha0;
     c.tau = (float)tau;
     c.eval_candidates = (size_t)candidates;
+    c.fourier_features = (size_t)fourier;
+    c.time_embed_dim = (size_t)embed;
 
     mfpo_context_options o;
     mfpo_context_options_init(&o);
