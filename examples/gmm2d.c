@@ -57,10 +57,11 @@ static void plot(const char *prefix, const float *xy, size_t n)
 int main(int argc, char **argv)
 {
     gmm2d_spec g = {6, 0.6, 0.08};
-    double v_min = -100.0, v_max = 10.0;
-    long seed = 0, updates = 30000, eval_every = 2000, hidden = 128, depth = 3, threads = 0, batch = 256;
-    double lr = 3e-4, time_mean = -0.4, time_std = 1.0;
-    long k1 = 16, k2 = 32;
+    /* Defaults: the best settings found so far (docs/results.md: the full targets are not yet met). */
+    double v_min = -40.0, v_max = 5.0;
+    long seed = 0, updates = 30000, eval_every = 3000, hidden = 128, depth = 3, threads = 0, batch = 64;
+    double lr = 1e-3, time_mean = -0.4, time_std = 1.0;
+    long k1 = 8, k2 = 16;
     const char *backend = "cpu", *out = "gmm2d";
     cli_arg args[] = {
         {"--components", CLI_INT, &g.components}, {"--radius", CLI_DOUBLE, &g.radius},
