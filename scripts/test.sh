@@ -20,6 +20,9 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+# OpenBLAS kernels for this CPU (Debian's 0.3.21 misdetects some AVX-512 CPUs; see the script)
+# shellcheck source=openblas-env.sh
+. "$root/scripts/openblas-env.sh"
 start=$(date +%s)
 jobs=${MFPO_TEST_JOBS:-$(nproc)}
 stages=${MFPO_TEST_STAGES:-release asan valgrind docs}
