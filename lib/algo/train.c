@@ -282,7 +282,7 @@ mfpo_status mfpo_train(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env,
     const uint64_t warm_stream = warm ? mfpo_next_stream(ctx) : 0;
     const uint64_t train_seed = mix64(2 * opt.seed), eval_seed = mix64(2 * opt.seed + 1);
     double episode_return = 0.0;
-    uint64_t episodes = 0, episode_steps = 0, updates_done = 0;
+    uint64_t episodes = 0, episode_steps = 0, updates_done = 0, evaluations = 0;
     int need_reset = 1;
     mfpo_progress p;
     memset(&p, 0, sizeof p);
@@ -343,8 +343,11 @@ mfpo_status mfpo_train(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env,
         }
         if (eval_env && step % opt.eval_every == 0) {
             double mean = 0.0;
+            /* fresh episodes at every evaluation, as from one evaluation env that keeps running:
+             * evaluation j resets its episode i with eval_seed + j * eval_episodes + i */
             s = run_evaluation(ag, who, "options->eval_env", eval_env, opt.eval_episodes, opt.episode_limit,
-                               eval_seed, eval_buf, &mean);
+                               eval_seed + evaluations * (uint64_t)opt.eval_episodes, eval_buf, &mean);
+            evaluations++;
             if (s != MFPO_OK) break;
             p.last_eval_return = mean;
             p.evaluated = 1;
