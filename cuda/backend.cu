@@ -416,6 +416,19 @@ static void say(char *reason, size_t size, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Once a device is in use, the module stays loaded until the process exits: the statically linked
+ * CUDA runtime's teardown on dlclose (and its set-up again on the next dlopen, with a new primary
+ * context) is avoided, and nothing the driver keeps can point into unloaded code. Probing a
+ * machine without a device still loads and unloads the module cleanly. */
+static void pin_module(void)
+{
+    Dl_info info;
+    if (dladdr((void *)&pin_module, &info) && info.dli_fname) {
+        void *self = dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+        (void)self; /* the reference is kept on purpose */
+    }
+}
+
 static int graphs_enabled(void)
 {
     const char *v = getenv("MFPO_CUDA_GRAPHS");
@@ -490,7 +503,7 @@ EXPORT mfpo_backend *mfpo_cuda_backend_create_v1(int device, int threads, char *
     else if ((e = cudaMalloc((void **)&b->partials, MFPO_CUDA_MAX_PARTIALS * sizeof(double))) != cudaSuccess)
         fail = "cudaMalloc";
     else if ((e = cudaMalloc((void **)&b->counter, sizeof(unsigned))) != cudaSuccess) fail = "cudaMalloc";
-    else if ((e = cudaMemset(b->counter, 0, sizeof(unsigned))) != cudaSuccess) fail = "cudaMemset";
+    else if ((e = cudaMemsetAsync(b->counter, 0, sizeof(unsigned), b->stream)) != cudaSuccess) fail = "cudaMemset";
     else if ((e = cudaMalloc((void **)&b->d_flag, sizeof(int))) != cudaSuccess) fail = "cudaMalloc";
     else if ((e = cudaMallocHost((void **)&b->h_flag, sizeof(int))) != cudaSuccess) fail = "cudaMallocHost";
     else if (b->blas_workspace_size &&
@@ -528,6 +541,7 @@ EXPORT mfpo_backend *mfpo_cuda_backend_create_v1(int device, int threads, char *
         if (prev >= 0) cudaSetDevice(prev);
         return NULL;
     }
+    pin_module();
     b->base.ops = ops_table(graphs_enabled());
     b->base.threads = threads > 0 ? threads : 1;
     snprintf(b->base.device_name, sizeof b->base.device_name, "cuda (%.96s, sm_%d%d)", prop.name, prop.major,

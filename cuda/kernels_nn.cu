@@ -35,7 +35,16 @@ __global__ void k_fold_rows(size_t n, size_t cols, const float *g, size_t ldg, f
     {
         size_t r = e / cols, j = e % cols;
         float acc = accumulate ? out[e] : 0.0f;
-        for (size_t i = r; i < n; i += m) acc += g[i * ldg + j];
+        size_t i = r;
+        /* loads issued eight at a time, added in order */
+        for (; i + 7 * m < n; i += 8 * m) {
+            float v[8];
+#pragma unroll
+            for (int u = 0; u < 8; u++) v[u] = g[(i + (size_t)u * m) * ldg + j];
+#pragma unroll
+            for (int u = 0; u < 8; u++) acc += v[u];
+        }
+        for (; i < n; i += m) acc += g[i * ldg + j];
         out[e] = acc;
     }
 }
@@ -155,20 +164,28 @@ void cu_fourier_jvp(mfpo_backend *be, size_t n, size_t f, const float *x, const 
     MFPO_CUDA_LAUNCHED(CB(be), "fourier_jvp");
 }
 
-/* gw[k] = sum over rows in order (one thread per frequency). */
+/* gw[k] = sum over rows in increasing order, the CPU's order. One warp per frequency: the lanes
+ * evaluate 32 rows' terms at once (the sin/cos), and every lane adds them up in row order from
+ * shuffles, so the sum is sequential but the expensive part is not. */
 __global__ void k_fourier_bwd_w(size_t n, size_t f, const float *x, const float *w, const float *g, float *gw)
 {
-    GRID_STRIDE(k, f)
-    {
-        float acc = 0.0f;
-        for (size_t i = 0; i < n; i++) {
+    size_t k = (size_t)blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+    unsigned lane = threadIdx.x & 31;
+    if (k >= f) return; /* k is the same for the whole warp */
+    float acc = 0.0f;
+    for (size_t base = 0; base < n; base += 32) {
+        size_t i = base + lane;
+        float term = 0.0f;
+        if (i < n) {
             const float *gr = g + i * 2 * f;
             float a = TWO_PI_F * x[i] * w[k];
             float da = -cr_sinf(a) * gr[k] + cr_cosf(a) * gr[f + k];
-            acc += da * TWO_PI_F * x[i];
+            term = da * TWO_PI_F * x[i];
         }
-        gw[k] = acc;
+        unsigned cnt = n - base < 32 ? (unsigned)(n - base) : 32u;
+        for (unsigned j = 0; j < cnt; j++) acc += __shfl_sync(MFPO_FULL_MASK, term, j);
     }
+    if (lane == 0) gw[k] = acc;
 }
 
 /* gx[i] = sum over frequencies in order (one thread per row). */
@@ -192,7 +209,7 @@ void cu_fourier_bwd(mfpo_backend *be, size_t n, size_t f, const float *x, const 
 {
     mfpo_cuda_use_device(CB(be));
     if (!f) return;
-    k_fourier_bwd_w<<<mfpo_cuda_grid(f, 64), 64, 0, CB(be)->stream>>>(n, f, x, w, g, gw);
+    k_fourier_bwd_w<<<(unsigned)((f + 3) / 4), 128, 0, CB(be)->stream>>>(n, f, x, w, g, gw);
     MFPO_CUDA_LAUNCHED(CB(be), "fourier_bwd");
     if (gx && n) {
         k_fourier_bwd_x<<<mfpo_cuda_grid(n, 64), 64, 0, CB(be)->stream>>>(n, f, x, w, g, gx);
@@ -300,19 +317,32 @@ void cu_ln_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const floa
     MFPO_CUDA_LAUNCHED(CB(be), "ln_gelu_fwd");
 }
 
-/* The scale/shift gradients: one thread per column, rows added in order (the CPU's order with
- * one thread; deterministic). Runs before the row pass, which may overwrite g_act. */
+/* The scale/shift gradients: rows added in increasing order per column (the CPU's order with one
+ * thread; deterministic). One warp per column: the lanes evaluate 32 rows' GELU derivatives at
+ * once and every lane adds the terms in row order from shuffles. Runs before the row pass, which
+ * may overwrite g_act. */
 __global__ void k_ln_gelu_bwd_cols(size_t n, size_t h, const float *g_act, const float *xhat, const float *y,
                                    float *g_scale, float *g_shift)
 {
-    GRID_STRIDE(j, h)
-    {
-        float gs = g_scale[j], gb = g_shift[j];
-        for (size_t i = 0; i < n; i++) {
+    size_t j = (size_t)blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+    unsigned lane = threadIdx.x & 31;
+    if (j >= h) return; /* j is the same for the whole warp */
+    float gs = g_scale[j], gb = g_shift[j];
+    for (size_t base = 0; base < n; base += 32) {
+        size_t i = base + lane;
+        float ts = 0.0f, tb = 0.0f;
+        if (i < n) {
             float gy = g_act[i * h + j] * mfpo_gelu_grad(y[i * h + j]);
-            gs += gy * xhat[i * h + j];
-            gb += gy;
+            ts = gy * xhat[i * h + j];
+            tb = gy;
         }
+        unsigned cnt = n - base < 32 ? (unsigned)(n - base) : 32u;
+        for (unsigned r = 0; r < cnt; r++) {
+            gs += __shfl_sync(MFPO_FULL_MASK, ts, r);
+            gb += __shfl_sync(MFPO_FULL_MASK, tb, r);
+        }
+    }
+    if (lane == 0) {
         g_scale[j] = gs;
         g_shift[j] = gb;
     }
@@ -352,7 +382,7 @@ void cu_ln_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g_act, co
 {
     mfpo_cuda_use_device(CB(be));
     if (!n || !h) return;
-    k_ln_gelu_bwd_cols<<<mfpo_cuda_grid(h, 64), 64, 0, CB(be)->stream>>>(n, h, g_act, xhat, y, g_scale, g_shift);
+    k_ln_gelu_bwd_cols<<<(unsigned)((h + 3) / 4), 128, 0, CB(be)->stream>>>(n, h, g_act, xhat, y, g_scale, g_shift);
     MFPO_CUDA_LAUNCHED(CB(be), "ln_gelu_bwd");
     k_ln_gelu_bwd_rows<<<ln_grid(n), LN_BLOCK, 0, CB(be)->stream>>>(n, h, g_act, xhat, rstd, y, scale, g_pre);
     MFPO_CUDA_LAUNCHED(CB(be), "ln_gelu_bwd");

@@ -23,6 +23,11 @@ cd "$root"
 # OpenBLAS kernels for this CPU (Debian's 0.3.21 misdetects some AVX-512 CPUs; see the script)
 # shellcheck source=openblas-env.sh
 . "$root/scripts/openblas-env.sh"
+# nvcc for the CUDA backend module (cuda/meson.build looks on PATH): the toolkit's default folder,
+# when a non-login shell left it out of PATH
+if ! command -v nvcc >/dev/null 2>&1 && [ -x /usr/local/cuda/bin/nvcc ]; then
+    export PATH="/usr/local/cuda/bin:$PATH"
+fi
 start=$(date +%s)
 jobs=${MFPO_TEST_JOBS:-$(nproc)}
 stages=${MFPO_TEST_STAGES:-release asan valgrind docs}
