@@ -6,7 +6,8 @@
 #   1. configure and build: release, -Dcuda=enabled (fails loudly without nvcc), docs off;
 #      only the targets needed below are compiled;
 #   2. the CUDA test programs: cuda_module (selection with the real module), cuda_ops (every op
-#      against the CPU backend, and graph replay), cuda_parity (100 updates CPU vs CUDA);
+#      against the CPU backend, and graph replay), cuda_parity (100 updates CPU vs CUDA, CUDA
+#      graphs on; then 30 updates with MFPO_CUDA_GRAPHS=0);
 #   3. bench/gpu_bench: update time at HalfCheetah (17x6) and Humanoid (376x17) sizes with the
 #      paper's settings, CUDA graphs on and off, batch-1 inference and 10-candidate selection,
 #      and the CPU backend's update time on the same machine; RESULT lines at the end.
@@ -96,8 +97,10 @@ unset MFPO_BACKEND
 
 # ------------------------------------------------------------------ 2. tests
 step cuda_module 120 "$build/tests/cuda/cuda_module"
-step cuda_ops 300 "$build/tests/cuda/cuda_ops"
+step cuda_ops 300 "$build/tests/cuda/cuda_ops" --verbose
 step cuda_parity 300 env OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "$build/tests/cuda/cuda_parity"
+step cuda_parity_nograph 300 env MFPO_CUDA_GRAPHS=0 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
+    "$build/tests/cuda/cuda_parity" --updates 30
 
 # ------------------------------------------------------------------ 3. benchmark
 # shellcheck disable=SC2086 # word splitting of the extra arguments is intended

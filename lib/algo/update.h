@@ -80,6 +80,7 @@ struct mfpo_agent {
     void *hook_user;
     /* recorded updates (backends with graph ops): [0] critic only, [1] full; see mfpo_update() */
     void *graph[2];
+    int graph_direct[2]; /* that kind ran directly once (kernels and cuBLAS loaded before recording) */
     int graphs_off; /* a recording failed once: run op by op from then on */
 };
 

@@ -196,8 +196,8 @@ mfpo_status mfpo_agent_select_action(mfpo_agent *ag, const float *obs, size_t n,
 /* ------------------------------------------------------------------ update */
 
 /*
- * Runs one update's ops. A backend with graph ops (CUDA) records the ops of each kind of update
- * (critic only, full) the first time it comes and replays that recording from then on; the host
+ * Runs one update's ops. A backend with graph ops (CUDA) runs the first update of each kind (critic
+ * only, full) directly, records the second and replays that recording from then on; the host
  * bookkeeping (counters, Adam steps, random key) stays outside the recording, and everything a
  * recording reads that changes between updates is in backend memory. Without graph ops, with the
  * test hook set, or after a recording failed, the ops run one by one (the same ops either way).
@@ -211,6 +211,13 @@ static void run_update(mfpo_agent *ag)
     }
     int actor = mfpo_update_prepare(ag);
     void **g = &ag->graph[actor ? 1 : 0];
+    if (!ag->graph_direct[actor ? 1 : 0]) {
+        /* the first update of a kind runs directly: lazily loaded kernels and cuBLAS's first-call
+         * set-up then happen outside any recording */
+        ag->graph_direct[actor ? 1 : 0] = 1;
+        mfpo_update_stages(ag, actor);
+        return;
+    }
     if (!*g) {
         if (OPS->graph_begin(be) != 0) {
             ag->graphs_off = 1;

@@ -200,6 +200,10 @@ int main(int argc, char **argv)
     printf("reference: %s\ncompared:  %s%s\n", mfpo_context_device_name(ref.ctx), mfpo_context_device_name(dut.ctx),
            self_check ? " (parameters moved by one ulp before every update)" : "");
     printf("config: obs %d act %d hidden 64 batch 64 K1 16 K2 32 atoms 101; %ld updates\n", OBS, ACT, updates);
+    if (!self_check) {
+        const char *g = getenv("MFPO_CUDA_GRAPHS");
+        printf("CUDA graphs: %s\n", g && !strcmp(g, "0") ? "off (MFPO_CUDA_GRAPHS=0)" : "on (update 1 direct, 2 recorded, then replays)");
+    }
 
     int failures = 0;
     double worst_stat[NFIELDS] = {0};
