@@ -3,7 +3,8 @@
 #
 #   bash bench/gpu.sh [BUILD_DIR]          (default: build-gpu in the repository root)
 #
-#   1. configure and build: release, -Dcuda=enabled (fails loudly without nvcc), docs off;
+#   1. configure and build: release, -Dcuda=enabled (fails loudly without nvcc), docs and the
+#      other bench programs off;
 #      only the targets needed below are compiled;
 #   2. the CUDA test programs: cuda_module (selection with the real module), cuda_ops (every op
 #      against the CPU backend, and graph replay), cuda_parity (100 updates CPU vs CUDA, CUDA
@@ -72,7 +73,7 @@ if [ "${MFPO_GPU_SKIP_BUILD:-0}" != 1 ]; then
     else
         setup=(meson setup "$build")
     fi
-    if ! "${setup[@]}" -Dbuildtype=release -Dcuda=enabled -Ddocs=disabled >"$out/configure.log" 2>&1; then
+    if ! "${setup[@]}" -Dbuildtype=release -Dcuda=enabled -Ddocs=disabled -Dbench=false >"$out/configure.log" 2>&1; then
         tail -n 30 "$out/configure.log"
         echo "gpu.sh: configure failed (see $out/configure.log)"
         echo "gpu.sh: 0 passed, 1 failed"
