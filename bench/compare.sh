@@ -12,6 +12,9 @@
 #
 #   RESULT compare torch_ms=<f> mfpo_ms=<f> speedup=<torch/mfpo> torch_threads=<n> mfpo_threads=<n>
 #
+# An INFO line also gives the ratio round by round at those settings (robust to load that
+# changes between rounds).
+#
 # Environment: MFPO_BENCH_BUILD (build directory, default build-bench), PYTHON (default
 # /usr/bin/python3, which needs Debian's python3-torch), ROUNDS, UPDATES, WARMUP, THREADS.
 # Exits 77 when PyTorch is missing.
@@ -38,7 +41,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 field() { sed -n "s/^RESULT $1 .* $2=\([^ ]*\).*/\1/p" | head -n1; }
 
-echo "INFO compare obs=$obs act=$act rounds=$rounds updates=$updates warmup=$warmup threads=\"$threads\" load=\"$(cut -d' ' -f1-3 /proc/loadavg)\""
+echo "INFO compare obs=$obs act=$act rounds=$rounds updates=$updates warmup=$warmup threads=\"$threads\"" \
+    "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-(unset)} load=\"$(cut -d' ' -f1-3 /proc/loadavg)\""
 for ((r = 1; r <= rounds; r++)); do
     for th in $threads; do
         out=$("$build/bench/bench_update" --sizes "${obs}x${act}" --threads "$th" --updates "$updates" \
@@ -67,4 +71,7 @@ done
 read -r mfpo_ms mfpo_th <<<"$(best mfpo)"
 read -r torch_ms torch_th <<<"$(best torch)"
 speedup=$(awk -v a="$torch_ms" -v b="$mfpo_ms" 'BEGIN {printf "%.2f", a / b}')
+# the same at the chosen settings, round by round (each round's two runs saw the same load)
+paste "$tmp/torch_$torch_th" "$tmp/mfpo_$mfpo_th" | awk '{printf "%.4f\n", $1 / $2}' >"$tmp/ratio"
+echo "INFO compare per_round_speedup=\"$(tr '\n' ' ' <"$tmp/ratio" | sed 's/ $//')\" median=$(median "$tmp/ratio")"
 echo "RESULT compare torch_ms=$torch_ms mfpo_ms=$mfpo_ms speedup=$speedup torch_threads=$torch_th mfpo_threads=$mfpo_th"

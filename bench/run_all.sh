@@ -29,7 +29,8 @@ log="$build/bench-results/run-$(date +%Y%m%d-%H%M%S).log"
 {
     echo "INFO machine cpu=\"$(lscpu | sed -n 's/^Model name: *//p')\" cpus=$(nproc) kernel=$(uname -r)"
     echo "INFO load_before=\"$(cut -d' ' -f1-3 /proc/loadavg)\" commit=$(git rev-parse --short HEAD 2>/dev/null || echo ?)" \
-        "dirty=$(git status --porcelain 2>/dev/null | grep -c . || true) OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)}"
+        "dirty=$(git status --porcelain 2>/dev/null | grep -c . || true) OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)}" \
+        "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-(unset)}"
     "$build/bench/bench_update" $smoke
     "$build/bench/bench_infer" $smoke
     "$build/bench/bench_replay" $smoke
