@@ -9,11 +9,13 @@
 #   4. build/ under valgrind memcheck: every suite except 'slow', 'consumer' and 'novalgrind',
 #      native test programs only (scripts/test-wrap.sh); errors and definite/indirect leaks fail.
 #   5. The Doxygen reference (warnings are errors).
+#   6. fuzz: the libFuzzer targets of tests/fuzz (clang, build/fuzz), MFPO_FUZZ_SECONDS each
+#      (default 60) via tests/fuzz/run.sh; any crash, leak or invariant violation fails the step.
 #
 # Suite conventions (docs: README.md, "Tests"): 'slow' keeps a test out of stages 3 and 4;
 # 'nosan' keeps it out of stage 3; 'novalgrind' keeps it out of stage 4.
 # Environment: MFPO_TEST_JOBS (parallel tests, default nproc), MFPO_TEST_SKIP_DEPS=1 (no apt),
-# MFPO_TEST_STAGES (default "release asan valgrind docs").
+# MFPO_TEST_STAGES (default "release asan valgrind docs fuzz").
 #
 # The last line printed is "N passed, M failed"; the exit status is 0 only when M is 0.
 set -euo pipefail
@@ -30,7 +32,7 @@ if ! command -v nvcc >/dev/null 2>&1 && [ -x /usr/local/cuda/bin/nvcc ]; then
 fi
 start=$(date +%s)
 jobs=${MFPO_TEST_JOBS:-$(nproc)}
-stages=${MFPO_TEST_STAGES:-release asan valgrind docs}
+stages=${MFPO_TEST_STAGES:-release asan valgrind docs fuzz}
 results="$root/build/test-results"
 build="$root/build"
 asan="$root/build/asan"
@@ -169,6 +171,16 @@ if has_stage docs && [ "$release_built" = 1 ]; then
         step_ok
     else
         step_failed "docs"
+    fi
+fi
+
+# ------------------------------------------------------------------ 6. fuzz
+if has_stage fuzz; then
+    log "fuzzing (tests/fuzz/run.sh, ${MFPO_FUZZ_SECONDS:-60} s per target, build/fuzz)"
+    if MFPO_FUZZ_BUILD="$build/fuzz" bash tests/fuzz/run.sh "${MFPO_FUZZ_SECONDS:-60}"; then
+        step_ok
+    else
+        step_failed "fuzz (artifacts in build/fuzz/fuzz-artifacts)"
     fi
 fi
 
