@@ -53,6 +53,12 @@ static int chunk_count(const mfpo_backend *be, size_t rows, size_t work_per_row)
 #endif
 }
 
+#ifdef _OPENMP
+#define PARALLEL_CHUNKS _Pragma("omp parallel for schedule(static, 1) num_threads(chunks_)")
+#else
+#define PARALLEL_CHUNKS
+#endif
+
 /* Runs CALL (which sees lo, hi, chunk) for each chunk of [0, N) rows. */
 #define FOR_CHUNKS(be, N, WORK_PER_ROW, CALL)                                  \
     do {                                                                        \
@@ -64,7 +70,7 @@ static int chunk_count(const mfpo_backend *be, size_t rows, size_t work_per_row)
             (void)chunk;                                                        \
             CALL;                                                               \
         } else {                                                                \
-            _Pragma("omp parallel for schedule(static, 1) num_threads(chunks_)") \
+            PARALLEL_CHUNKS                                                     \
             for (int chunk = 0; chunk < chunks_; chunk++) {                     \
                 size_t lo = n_rows_ * (size_t)chunk / (size_t)chunks_;          \
                 size_t hi = n_rows_ * (size_t)(chunk + 1) / (size_t)chunks_;    \
