@@ -77,6 +77,9 @@ MFPO_API void mfpo_train_options_init(mfpo_train_options *options);
  * The progress callback is called after the steps that end an episode, run an evaluation, or are a
  * multiple of progress_every; at most once per step.
  *
+ * @param agent the agent to train.
+ * @param replay the buffer transitions go to (its dimensions must match the agent's).
+ * @param env the training environment.
  * @param options the options, or NULL for the defaults of mfpo_train_options_init().
  * @return #MFPO_OK; #MFPO_ERR_INVALID_ARGUMENT for a bad argument (named in the message);
  *         #MFPO_ERR_ENV when a callback returned another status or a non-finite observation or

@@ -18,8 +18,8 @@ static void agent_free(mfpo_agent *ag)
     for (int k = 0; k < 2; k++)
         if (ag->graph[k]) OPS->graph_destroy(be, ag->graph[k]);
     mfpo_update_ws_free(&ag->ws, be);
-    mfpo_policy_release_workspace(&ag->policy);
-    mfpo_critic_release_workspace(&ag->critic);
+    if (ag->policy.ctx) mfpo_policy_release_workspace(&ag->policy); /* wired only once creation got far */
+    if (ag->critic.ctx) mfpo_critic_release_workspace(&ag->critic);
     mfpo_sampler_free(&ag->act_sampler, be);
     nn_cache_free(&ag->act_q_cache[0], be);
     nn_cache_free(&ag->act_q_cache[1], be);
@@ -190,7 +190,7 @@ mfpo_status mfpo_agent_select_action(mfpo_agent *ag, const float *obs, size_t n,
     mfpo_critic_score(be, &ag->cfg, &ag->ql, targets, ag->act_q_cache, rows, cand, A, obs_dev, S, K, q1, q2, q);
     OPS->select_best(be, n, K, A, q, cand, A, best);
     OPS->download(be, actions, best, n * A * sizeof(float));
-    return MFPO_OK;
+    return mfpo_check_outputs(ctx, who, "action", actions, n * A, A);
 }
 
 /* ------------------------------------------------------------------ update */
@@ -279,11 +279,14 @@ mfpo_status mfpo_update(mfpo_agent *ag, mfpo_replay *replay, mfpo_update_stats *
         return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
                          "%s: stats->struct_size = %zu is not a size this library knows (expected %zu)", who,
                          stats->struct_size, sizeof *stats);
-    mfpo_status s = load_batch(ag, replay, who);
-    if (s != MFPO_OK) return s;
-
-    /* the non-finite guard restores this snapshot: parameters, moments, alpha and counters */
+    /* the non-finite guard restores this snapshot: parameters, moments, alpha, counters and the
+     * random-stream position as it was before the batch was drawn */
     uint64_t saved[3] = {ag->critic_steps, ag->actor_steps, ctx->stream};
+    mfpo_status s = load_batch(ag, replay, who);
+    if (s != MFPO_OK) {
+        ctx->stream = saved[2];
+        return s;
+    }
     OPS->copy(be, ag->backup, ag->state, ag->off.total * sizeof(float));
     uint64_t actor_before = ag->actor_steps;
     run_update(ag);

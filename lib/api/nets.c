@@ -22,6 +22,18 @@ mfpo_status mfpo_init_net_params(mfpo_context *ctx, const nn_layout *l, float fo
     return MFPO_OK;
 }
 
+mfpo_status mfpo_check_outputs(mfpo_context *ctx, const char *who, const char *what, const float *x, size_t n,
+                               size_t row_width)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return mfpo_fail(ctx, MFPO_ERR_NON_FINITE,
+                             "%s: the networks produced a non-finite %s for row %zu (are the inputs of that row "
+                             "within a range the networks can take?)",
+                             who, what, i / row_width);
+    return MFPO_OK;
+}
+
 static mfpo_status get_params(mfpo_context *ctx, const char *who, const float *src, size_t n, float *out, size_t count)
 {
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, out);
@@ -163,7 +175,9 @@ static mfpo_status sample_common(mfpo_policy *p, const mfpo_divergence *d, const
                      noise ? NULL : mfpo_reserve_streams(ctx, 1), 0, act_dev, A, d ? logp_dev : NULL);
     OPS->download(be, actions, act_dev, n * A * sizeof(float));
     if (d) OPS->download(be, logp, logp_dev, n * sizeof(float));
-    return MFPO_OK;
+    s = mfpo_check_outputs(ctx, who, "action", actions, n * A, A);
+    if (s == MFPO_OK && d) s = mfpo_check_outputs(ctx, who, "log-likelihood", logp, n, 1);
+    return s;
 }
 
 mfpo_status mfpo_policy_sample(mfpo_policy *p, const float *obs, size_t n, float *actions)
@@ -364,5 +378,5 @@ mfpo_status mfpo_critic_q(mfpo_critic *c, const float *obs, const float *actions
     mfpo_critic_score(be, &c->cfg, &c->layout, use_targets ? c->target : c->online, c->cache, n, act_dev, A, obs_dev,
                       S, 1, q1, q2, qq);
     OPS->download(be, q, qq, n * sizeof(float));
-    return MFPO_OK;
+    return mfpo_check_outputs(ctx, who, "Q value", q, n, 1);
 }
