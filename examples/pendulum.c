@@ -6,7 +6,8 @@
  *            [--backend cpu|cuda|auto] [--out PREFIX]
  *            [--hidden W] [--depth D] [--batch B] [--k1 N] [--k2 N] [--atoms N] [--vmin V] [--vmax V]
  *            [--gamma G] [--lr LR] [--lr-critic LR] [--lr-alpha LR] [--alpha0 A] [--tau T]
- *            [--warmup N] [--utd R] [--candidates N] [--fourier N] [--embed N]
+ *            [--warmup N] [--utd R] [--candidates N] [--fourier N] [--embed N] [--auto-alpha 0|1]
+ *            [--target-entropy COEF]
  *
  * The defaults are the shipped settings (pendulum_agent_config() and pendulum_train_options()).
  * Prints a progress line per 1000 steps and per evaluation, writes PREFIX.csv (step, wall seconds,
@@ -53,12 +54,12 @@ static int on_progress(void *user, const mfpo_progress *p)
     /* one line per evaluation and per progress_every steps; episode ends alone stay quiet */
     if (!p->evaluated && p->step % 1000 != 0) return 0;
     double eta = p->steps_per_second > 0 ? (double)(p->total_steps - p->step) / p->steps_per_second : 0.0;
-    printf("step %6llu/%llu  %6.1f steps/s  ETA %5.0fs  episode %8.1f  eval %8.1f  alpha %.4f  critic %.3f  "
-           "actor %.4f  div %.4f%s\n",
+    printf("step %6llu/%llu  %6.1f steps/s  ETA %5.0fs  episode %8.1f  eval %8.1f  alpha %.4f  H %5.2f  "
+           "critic %.3f  actor %.4f  div %.4f  ess %.1f/%.1f%s\n",
            (unsigned long long)p->step, (unsigned long long)p->total_steps, p->steps_per_second, eta,
-           p->last_episode_return, p->last_eval_return, (double)p->stats.alpha, (double)p->stats.critic_loss,
-           (double)p->stats.actor_loss, (double)p->stats.divergence_loss,
-           r->solved_step == (long)p->step ? "  <- solved" : "");
+           p->last_episode_return, p->last_eval_return, (double)p->stats.alpha, (double)p->stats.entropy,
+           (double)p->stats.critic_loss, (double)p->stats.actor_loss, (double)p->stats.divergence_loss,
+           (double)p->stats.ess_policy, (double)p->stats.ess_gaussian, r->solved_step == (long)p->step ? "  <- solved" : "");
     fflush(stdout);
     return 0;
 }
@@ -87,7 +88,8 @@ int main(int argc, char **argv)
     long threads = 0, hidden = (long)c.hidden_width, depth = (long)c.hidden_depth, batch = (long)c.batch_size;
     long k1 = (long)c.policy_samples, k2 = (long)c.gaussian_samples, atoms = (long)c.atoms;
     long warmup = (long)t.warmup_steps, candidates = (long)c.eval_candidates;
-    long fourier = (long)c.fourier_features, embed = (long)c.time_embed_dim;
+    long fourier = (long)c.fourier_features, embed = (long)c.time_embed_dim, auto_alpha = c.auto_alpha;
+    double target_entropy = c.target_entropy_coef;
     double vmin = c.v_min, vmax = c.v_max, gamma = c.gamma, lr = c.lr_policy, lr_critic = c.lr_critic;
     double lr_alpha = c.lr_alpha, alpha0 = c.init_alpha, tau = c.tau, utd = t.updates_per_step;
     const char *backend = "cpu", *out = "pendulum";
@@ -105,6 +107,7 @@ int main(int argc, char **argv)
         {"--tau", CLI_DOUBLE, &tau},           {"--warmup", CLI_LONG, &warmup},
         {"--utd", CLI_DOUBLE, &utd},           {"--candidates", CLI_LONG, &candidates},
         {"--fourier", CLI_LONG, &fourier},     {"--embed", CLI_LONG, &embed},
+        {"--auto-alpha", CLI_LONG, &auto_alpha}, {"--target-entropy", CLI_DOUBLE, &target_entropy},
     };
     if (cli_parse(argc, argv, args, (int)(sizeof args / sizeof args[0])) != 0) return 2;
     if (seed < 0 || steps < 0 || eval_every < 0 || eval_episodes < 1 || threads < 0 || hidden < 1 || depth < 1 ||
@@ -129,6 +132,8 @@ int main(int argc, char **argv)
     c.eval_candidates = (size_t)candidates;
     c.fourier_features = (size_t)fourier;
     c.time_embed_dim = (size_t)embed;
+    c.auto_alpha = auto_alpha != 0;
+    c.target_entropy_coef = (float)target_entropy;
 
     mfpo_context_options o;
     mfpo_context_options_init(&o);
@@ -174,8 +179,8 @@ int main(int argc, char **argv)
     t.progress = on_progress;
     t.progress_user = &r;
     printf("pendulum: seed %ld, %ld steps (%ld warm-up), networks %ldx%ld, batch %ld, K1/K2 %ld/%ld, %ld atoms on "
-           "[%g, %g], lr %g/%g, %s\n",
-           seed, steps, warmup, depth, hidden, batch, k1, k2, atoms, vmin, vmax, lr, lr_critic,
+           "[%g, %g], lr %g/%g, %ld eval candidates, %s\n",
+           seed, steps, warmup, depth, hidden, batch, k1, k2, atoms, vmin, vmax, lr, lr_critic, candidates,
            mfpo_context_device_name(ctx));
     fflush(stdout);
 
