@@ -64,16 +64,16 @@ static int on_progress(void *user, const mfpo_progress *p)
     return 0;
 }
 
-static void plot(const char *csv, const char *png, long seed)
+static void plot(const char *csv, const char *png, long seed, long episodes)
 {
     char cmd[4096];
     snprintf(cmd, sizeof cmd,
              "gnuplot -e \"set terminal pngcairo size 800,500; set output '%s'; set datafile separator ',';"
              " set title 'MFPO on Pendulum (seed %ld)'; set xlabel 'environment steps';"
              " set ylabel 'mean evaluation return'; set key bottom right; set grid;"
-             " plot '%s' using 1:3 with linespoints lw 2 pt 7 title 'evaluation (10 episodes)',"
+             " plot '%s' using 1:3 with linespoints lw 2 pt 7 title 'evaluation (%ld episodes)',"
              " -200 with lines dt 2 lc rgb 'gray40' title 'solved (-200)'\" 2>/dev/null",
-             png, seed, csv);
+             png, seed, csv, episodes);
     if (system(cmd) != 0)
         fprintf(stderr, "pendulum: gnuplot failed or is not installed; the curve is in %s\n", csv);
 }
@@ -196,7 +196,7 @@ int main(int argc, char **argv)
         rc = 1;
     }
     if (r.csv) {
-        plot(csv_path, png_path, seed);
+        plot(csv_path, png_path, seed, eval_episodes);
         printf("pendulum: learning curve %s and %s\n", csv_path, png_path);
     }
     printf("RESULT pendulum seed=%ld steps=%ld eval_return=%.1f solved_step=%ld solved_seconds=%.1f seconds=%.1f\n",
