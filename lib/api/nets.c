@@ -34,26 +34,28 @@ mfpo_status mfpo_check_outputs(mfpo_context *ctx, const char *who, const char *w
     return MFPO_OK;
 }
 
-static mfpo_status get_params(mfpo_context *ctx, const char *who, const float *src, size_t n, float *out, size_t count)
+static mfpo_status get_params(mfpo_context *ctx, const char *who, const float *src, size_t n, float *params, size_t count)
 {
-    MFPO_CHECK_NOT_NULL_WHO(ctx, who, out);
+    MFPO_CHECK_NOT_NULL_WHO(ctx, who, params);
     if (count != n)
         return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: count = %zu does not match the parameter count %zu", who,
                          count, n);
-    ctx->be->ops->download(ctx->be, out, src, n * sizeof(float));
+    ctx->be->ops->download(ctx->be, params, src, n * sizeof(float));
     return MFPO_OK;
 }
 
-static mfpo_status set_params(mfpo_context *ctx, const char *who, float *dst, size_t n, const float *in, size_t count)
+static mfpo_status set_params(mfpo_context *ctx, const char *who, float *dst, size_t n, const float *params,
+                              size_t count)
 {
-    MFPO_CHECK_NOT_NULL_WHO(ctx, who, in);
+    MFPO_CHECK_NOT_NULL_WHO(ctx, who, params);
     if (count != n)
         return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: count = %zu does not match the parameter count %zu", who,
                          count, n);
     for (size_t i = 0; i < n; i++)
-        if (!isfinite(in[i]))
-            return mfpo_fail(ctx, MFPO_ERR_NON_FINITE, "%s: params[%zu] = %g is not finite", who, i, (double)in[i]);
-    ctx->be->ops->upload(ctx->be, dst, in, n * sizeof(float));
+        if (!isfinite(params[i]))
+            return mfpo_fail(ctx, MFPO_ERR_NON_FINITE, "%s: params[%zu] = %g is not finite", who, i,
+                             (double)params[i]);
+    ctx->be->ops->upload(ctx->be, dst, params, n * sizeof(float));
     return MFPO_OK;
 }
 
@@ -205,7 +207,7 @@ mfpo_status mfpo_policy_sample_logp(mfpo_policy *p, const mfpo_divergence *d, co
 {
     static const char who[] = "mfpo_policy_sample_logp";
     if (!p) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'policy' is NULL", who);
-    MFPO_CHECK_NOT_NULL_WHO(p->ctx, who, d);
+    if (!d) return mfpo_fail(p->ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'divergence' is NULL", who);
     MFPO_CHECK_NOT_NULL_WHO(p->ctx, who, logp);
     mfpo_status s = check_pair(p, d, who);
     return s != MFPO_OK ? s : sample_common(p, d, obs, NULL, n, actions, logp, who);
