@@ -28,7 +28,7 @@ void mfpo_critic_layout(nn_layout *l, const mfpo_agent_config *cfg);
 /* Workspace of the T-step sampler for up to `cap` rows. Row i's state is obs[i / group]: the
  * networks' state columns are computed once per state (nn_forward_grouped). */
 typedef struct mfpo_sampler {
-    size_t cap, obs_dim, act_dim, steps;
+    size_t act_dim, steps;
     nn_cache u_cache, d_cache; /* inference caches, one time row */
     float *z;                  /* cap x A: the sample as it moves from noise to action */
     float *eps;                /* cap x A */

@@ -6,11 +6,9 @@
 int mfpo_sampler_init(mfpo_sampler *s, mfpo_backend *be, const nn_layout *u, const nn_layout *d, size_t cap,
                       const mfpo_agent_config *cfg)
 {
-    size_t A = cfg->act_dim, S = cfg->obs_dim, T = cfg->sampling_steps;
+    size_t A = cfg->act_dim, T = cfg->sampling_steps;
     float host_times[2 * 64];
     memset(s, 0, sizeof *s);
-    s->cap = cap;
-    s->obs_dim = S;
     s->act_dim = A;
     s->steps = T;
     if (nn_cache_init(&s->u_cache, be, u, cap, 1, 0) != 0) goto fail;
