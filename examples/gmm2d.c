@@ -5,7 +5,8 @@
  *
  *   gmm2d [--components K] [--radius R] [--sigma S] [--seed N] [--updates N] [--eval-every N]
  *         [--hidden W] [--depth D] [--batch B] [--k1 K] [--k2 K] [--lr LR] [--time-mean M]
- *         [--time-std S] [--threads N] [--backend cpu|cuda|auto] [--out PREFIX]
+ *         [--time-std S] [--flow-fraction F] [--probes N] [--v-min V] [--v-max V] [--flow-steps N] [--threads N]
+ *         [--backend cpu|cuda|auto] [--out PREFIX]
  *
  * Prints the targets' progress, writes PREFIX.png (samples coloured by estimated log-likelihood,
  * like the paper's Figure 5) and PREFIX.dat, and ends with one RESULT line.
@@ -54,6 +55,52 @@ static void plot(const char *prefix, const float *xy, size_t n)
         printf("gmm2d: wrote %s and %s\n", png, dat);
 }
 
+/* --flow-steps N: the same networks sampled with N steps instead of T (copies built in a context of
+ * their own, so the training run's random stream is untouched). With many steps u is used near
+ * h = 0, i.e. the learned instantaneous velocity, and d near its instantaneous divergence; comparing
+ * with the T-step sampler separates "the flow is wrong" from "the average velocity over h = 1/T
+ * does not match the flow". Prints (a), (b), (d) of the N-step sampler and the mean distance
+ * between its actions and the T-step sampler's from the same noise (xy_t: T-step rows x, y, logp). */
+static int flow_diagnosis(const gmm2d_spec *g, mfpo_agent *agent, const mfpo_agent_config *config, size_t steps,
+                          size_t n, uint64_t seed, const float *xy_t)
+{
+    mfpo_agent_config c = *config;
+    c.sampling_steps = steps;
+    mfpo_context_options o;
+    mfpo_context_options_init(&o);
+    o.threads = 1;
+    mfpo_context *ctx = NULL;
+    mfpo_policy *pol = NULL;
+    mfpo_divergence *div = NULL;
+    size_t np = mfpo_policy_param_count(mfpo_agent_policy(agent));
+    size_t nd = mfpo_divergence_param_count(mfpo_agent_divergence(agent));
+    float *params = malloc((np > nd ? np : nd) * sizeof(float)), *xy = malloc(3 * n * sizeof(float));
+    gmm2d_metrics m;
+    int ok = params && xy && mfpo_context_create(&o, &ctx) == MFPO_OK &&
+             mfpo_policy_create(ctx, &c, &pol) == MFPO_OK && mfpo_divergence_create(ctx, &c, &div) == MFPO_OK &&
+             mfpo_policy_get_params(mfpo_agent_policy(agent), params, np) == MFPO_OK &&
+             mfpo_policy_set_params(pol, params, np) == MFPO_OK &&
+             mfpo_divergence_get_params(mfpo_agent_divergence(agent), params, nd) == MFPO_OK &&
+             mfpo_divergence_set_params(div, params, nd) == MFPO_OK &&
+             gmm2d_measure(g, pol, div, n, seed, GMM2D_LOGP_LIBRARY, &m, xy) == MFPO_OK;
+    if (ok) {
+        double dist = 0.0;
+        for (size_t i = 0; i < n; i++) dist += hypot(xy[3 * i] - xy_t[3 * i], xy[3 * i + 1] - xy_t[3 * i + 1]);
+        printf("  %zu-step sampler: centre_mass_min %.3f  far %.3f  logp corr %.3f mae %.3f  sampler corr %.3f "
+               "mae %.3f  mean |a_T - a_%zu| %.4f\n",
+               steps, m.centre_mass_min, m.far, m.logp_corr, m.logp_mae, m.sampler_corr, m.sampler_mae, steps,
+               dist / (double)n);
+    } else {
+        fprintf(stderr, "gmm2d: --flow-steps diagnosis failed: %s\n", ctx ? mfpo_last_error(ctx) : "out of memory");
+    }
+    mfpo_policy_destroy(pol);
+    mfpo_divergence_destroy(div);
+    mfpo_context_destroy(ctx);
+    free(params);
+    free(xy);
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     gmm2d_spec g = {6, 0.6, 0.08};
@@ -61,7 +108,8 @@ int main(int argc, char **argv)
     double v_min = -40.0, v_max = 5.0;
     long seed = 0, updates = 30000, eval_every = 3000, hidden = 128, depth = 3, threads = 0, batch = 64;
     double lr = 1e-3, time_mean = -0.4, time_std = 1.0;
-    long k1 = 8, k2 = 16;
+    long k1 = 8, k2 = 16, probes = 2, flow_steps = 0;
+    double flow_fraction = 0.75;
     const char *backend = "cpu", *out = "gmm2d";
     cli_arg args[] = {
         {"--components", CLI_INT, &g.components}, {"--radius", CLI_DOUBLE, &g.radius},
@@ -73,11 +121,12 @@ int main(int argc, char **argv)
         {"--batch", CLI_LONG, &batch},            {"--k1", CLI_LONG, &k1},
         {"--k2", CLI_LONG, &k2},                  {"--time-mean", CLI_DOUBLE, &time_mean},
         {"--time-std", CLI_DOUBLE, &time_std},    {"--v-min", CLI_DOUBLE, &v_min},
-        {"--v-max", CLI_DOUBLE, &v_max},
+        {"--v-max", CLI_DOUBLE, &v_max},          {"--probes", CLI_LONG, &probes},
+        {"--flow-fraction", CLI_DOUBLE, &flow_fraction}, {"--flow-steps", CLI_LONG, &flow_steps},
     };
     if (cli_parse(argc, argv, args, sizeof args / sizeof args[0]) != 0) return 2;
     if (g.components < 1 || g.components > 64 || !(g.radius >= 0) || !(g.sigma > 0) || updates < 0 ||
-        eval_every < 1 || hidden < 1 || depth < 1) {
+        eval_every < 1 || hidden < 1 || depth < 1 || flow_steps < 0) {
         fprintf(stderr, "gmm2d: --components must be in [1, 64], --sigma > 0, --updates >= 0, --eval-every >= 1\n");
         return 2;
     }
@@ -99,6 +148,8 @@ int main(int argc, char **argv)
     c.policy_samples = (size_t)k1;
     c.gaussian_samples = (size_t)k2;
     c.time_mean = (float)time_mean;
+    c.hutchinson_probes = (size_t)probes;
+    c.flow_fraction = (float)flow_fraction;
     c.time_std = (float)time_std;
     c.v_min = (float)v_min;
     c.v_max = (float)v_max;
@@ -135,6 +186,8 @@ int main(int argc, char **argv)
                done, train_seconds, m.centre_mass_min, m.far, m.logp_corr, m.logp_mae, m.sampler_corr,
                m.sampler_mae, met[0] ? 'a' : '-', met[1] ? 'b' : '-', met[2] ? 'c' : '-', met[3] ? 'd' : '-',
                (double)st.critic_loss, m.critic_mae, (double)st.actor_loss, (double)st.divergence_loss);
+        if (flow_steps > 0 && flow_diagnosis(&g, ag, &c, (size_t)flow_steps, n_eval, 1000 + (uint64_t)seed, xy) != 0)
+            return 1;
         fflush(stdout);
         if (done >= updates) break;
         long chunk = updates - done < eval_every ? updates - done : eval_every;

@@ -126,9 +126,15 @@ static mfpo_status critic_error(const gmm2d_spec *g, mfpo_agent *agent, double *
 mfpo_status gmm2d_evaluate(const gmm2d_spec *g, mfpo_agent *agent, size_t n, uint64_t seed, gmm2d_logp_mode mode,
                            gmm2d_metrics *m, float *xy_logp)
 {
+    mfpo_status st = gmm2d_measure(g, mfpo_agent_policy(agent), mfpo_agent_divergence(agent), n, seed, mode, m,
+                                   xy_logp);
+    return st == MFPO_OK ? critic_error(g, agent, &m->critic_mae) : st;
+}
+
+mfpo_status gmm2d_measure(const gmm2d_spec *g, mfpo_policy *pol, const mfpo_divergence *div, size_t n, uint64_t seed,
+                          gmm2d_logp_mode mode, gmm2d_metrics *m, float *xy_logp)
+{
     const float step = 1e-3f; /* central differences of the noise -> action map, for (d) */
-    mfpo_policy *pol = mfpo_agent_policy(agent);
-    mfpo_divergence *div = mfpo_agent_divergence(agent);
     size_t rows = 5 * n; /* each sample and its four displaced copies */
     float *obs = calloc(rows, sizeof(float)), *noise = malloc(rows * 2 * sizeof(float));
     float *act = malloc(rows * 2 * sizeof(float)), *logp = malloc(rows * sizeof(float));
@@ -205,7 +211,7 @@ mfpo_status gmm2d_evaluate(const gmm2d_spec *g, mfpo_agent *agent, size_t n, uin
         correlation_mae(lib_d, sampler, nd, &m->sampler_corr, &m->sampler_mae);
     else
         m->sampler_corr = 0.0, m->sampler_mae = INFINITY;
-    st = critic_error(g, agent, &m->critic_mae);
+    m->critic_mae = NAN; /* set by gmm2d_evaluate, which has the critics */
 done:
     free(obs);
     free(noise);

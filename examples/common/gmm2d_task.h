@@ -47,4 +47,10 @@ typedef struct gmm2d_metrics {
 mfpo_status gmm2d_evaluate(const gmm2d_spec *g, mfpo_agent *agent, size_t n, uint64_t seed, gmm2d_logp_mode mode,
                            gmm2d_metrics *m, float *xy_logp);
 
+/* The measurements (a)-(d) of gmm2d_evaluate for any sampler: a policy and divergence net pair,
+ * for instance standalone copies of an agent's networks built with more sampling steps (the
+ * example's --flow-steps diagnosis). critic_mae is left NaN. */
+mfpo_status gmm2d_measure(const gmm2d_spec *g, mfpo_policy *policy, const mfpo_divergence *divergence, size_t n,
+                          uint64_t seed, gmm2d_logp_mode mode, gmm2d_metrics *m, float *xy_logp);
+
 #endif
