@@ -5,8 +5,8 @@
  *
  *   gmm2d [--components K] [--radius R] [--sigma S] [--seed N] [--updates N] [--eval-every N]
  *         [--hidden W] [--depth D] [--batch B] [--k1 K] [--k2 K] [--lr LR] [--time-mean M]
- *         [--time-std S] [--flow-fraction F] [--probes N] [--v-min V] [--v-max V] [--flow-steps N] [--threads N]
- *         [--backend cpu|cuda|auto] [--out PREFIX]
+ *         [--time-std S] [--flow-fraction F] [--probes N] [--v-min V] [--v-max V] [--flow-steps N]
+ *         [--threads N] [--backend cpu|cuda|auto] [--out PREFIX]
  *
  * Prints the targets' progress, writes PREFIX.png (samples coloured by estimated log-likelihood,
  * like the paper's Figure 5) and PREFIX.dat, and ends with one RESULT line.
@@ -59,7 +59,7 @@ static void plot(const char *prefix, const float *xy, size_t n)
  * their own, so the training run's random stream is untouched). With many steps u is used near
  * h = 0, i.e. the learned instantaneous velocity, and d near its instantaneous divergence; comparing
  * with the T-step sampler separates "the flow is wrong" from "the average velocity over h = 1/T
- * does not match the flow". Prints (a), (b), (d) of the N-step sampler and the mean distance
+ * does not match the flow". Prints (a)-(d) of the N-step sampler and the mean distance
  * between its actions and the T-step sampler's from the same noise (xy_t: T-step rows x, y, logp). */
 static int flow_diagnosis(const gmm2d_spec *g, mfpo_agent *agent, const mfpo_agent_config *config, size_t steps,
                           size_t n, uint64_t seed, const float *xy_t)
@@ -91,7 +91,8 @@ static int flow_diagnosis(const gmm2d_spec *g, mfpo_agent *agent, const mfpo_age
                steps, m.centre_mass_min, m.far, m.logp_corr, m.logp_mae, m.sampler_corr, m.sampler_mae, steps,
                dist / (double)n);
     } else {
-        fprintf(stderr, "gmm2d: --flow-steps diagnosis failed: %s\n", ctx ? mfpo_last_error(ctx) : "out of memory");
+        fprintf(stderr, "gmm2d: --flow-steps diagnosis failed: %s\n",
+                params && xy ? mfpo_last_error(ctx) : "out of memory");
     }
     mfpo_policy_destroy(pol);
     mfpo_divergence_destroy(div);
@@ -129,7 +130,8 @@ int main(int argc, char **argv)
     if (cli_parse(argc, argv, args, sizeof args / sizeof args[0]) != 0) return 2;
     if (g.components < 1 || g.components > 64 || !(g.radius >= 0) || !(g.sigma > 0) || updates < 0 ||
         eval_every < 1 || hidden < 1 || depth < 1 || flow_steps < 0) {
-        fprintf(stderr, "gmm2d: --components must be in [1, 64], --sigma > 0, --updates >= 0, --eval-every >= 1\n");
+        fprintf(stderr, "gmm2d: --components must be in [1, 64], --sigma > 0, --updates >= 0, --eval-every >= 1, "
+                        "--flow-steps >= 0\n");
         return 2;
     }
 
