@@ -1,5 +1,5 @@
 /*
- * gmm2d: the 2-D mixture check of the MFPO paper (spec §7). MFPO with alpha = 1 on a one-step task
+ * gmm2d: the 2-D mixture check of the MFPO paper (docs/algorithm.md §7). MFPO with alpha = 1 on a one-step task
  * whose reward is a mixture's log-density must learn to sample the mixture, and its divergence net
  * must estimate the log-likelihood of its own samples.
  *
@@ -109,7 +109,7 @@ int main(int argc, char **argv)
     double v_min = -40.0, v_max = 5.0;
     long seed = 0, updates = 100000, eval_every = 5000, hidden = 128, depth = 3, threads = 0, batch = 64;
     double lr = 1e-3, time_mean = -0.4, time_std = 1.0;
-    /* K1/K2 32/64, twice the spec's: the self-normalised estimates are biased towards their
+    /* K1/K2 32/64, twice the paper's: the self-normalised estimates are biased towards their
      * proposals, and at 8/16 and 16/32 the modes separate visibly slower (docs/results.md). */
     long k1 = 32, k2 = 64, probes = 2, flow_steps = 0;
     double flow_fraction = 0.75;

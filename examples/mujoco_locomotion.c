@@ -6,7 +6,7 @@
  *                     [--eval-episodes N] [--seed N] [--threads N] [--backend cpu|cuda|auto]
  *                     [--out PREFIX]
  *
- * Defaults are the paper's (spec §4–§5): mfpo_agent_config_init() networks and update, 1 000 000
+ * Defaults are the paper's (docs/algorithm.md §2.5, §5): mfpo_agent_config_init() networks and update, 1 000 000
  * steps, 10 000 uniform-random warm-up steps, one update per step, evaluation every 10 000 steps
  * over 10 episodes on a second task instance, time limit 1000; clipped double-Q is off for
  * HalfCheetah only. --model defaults to ../shared/mujoco/<file>.xml next to the source tree.
@@ -196,7 +196,7 @@ int main(int argc, char **argv)
         return 1;
     }
     mfpo_agent_config c;
-    mfpo_agent_config_init(&c, env.obs_dim, env.act_dim); /* the paper's settings (spec §2–§4) */
+    mfpo_agent_config_init(&c, env.obs_dim, env.act_dim); /* the paper's settings (docs/algorithm.md §2.5) */
     if (!strcmp(task, "HalfCheetah")) c.clipped_double_q = 0; /* the paper turns it off there only */
     mfpo_agent *ag = NULL;
     mfpo_replay *rb = NULL;

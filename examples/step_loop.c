@@ -1,6 +1,6 @@
 /*
  * step_loop: the pendulum task of pendulum.c written with the step-level calls instead of
- * mfpo_train(), to show the loop the driver runs (spec §5):
+ * mfpo_train(), to show the loop the driver runs (docs/algorithm.md §5):
  *
  *   warm-up:   uniform random actions in [-1, 1]            (here from the program's own generator)
  *   acting:    mfpo_agent_act()                              one plain policy sample

@@ -14,8 +14,8 @@ MFPO_BEGIN_DECLS
 
 /**
  * MFPO hyper-parameters. Fill with mfpo_agent_config_init(), then override fields. The struct only
- * grows at its end; `struct_size` records which fields the caller knows. Defaults are those of
- * ../shared/spec/mfpo.md §2–§4 (the paper's JAX code).
+ * grows at its end; `struct_size` records which fields the caller knows. Defaults are the paper's
+ * (its JAX code); docs/algorithm.md §2.5 lists them with their bounds.
  */
 typedef struct mfpo_agent_config {
     size_t struct_size;          /**< sizeof(mfpo_agent_config), set by the init call. */

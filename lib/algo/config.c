@@ -1,4 +1,4 @@
-/* Agent configuration: the spec's defaults (§2–§4) and their validation. */
+/* Agent configuration: the paper's defaults (docs/algorithm.md §2.5) and their validation. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
