@@ -1,5 +1,5 @@
 /*
- * bench_infer: batch-1 inference latency on one thread (spec §3, §6).
+ * bench_infer: batch-1 inference latency on one thread (docs/algorithm.md §3, §6).
  *
  *   bench_infer [--smoke] [--obs 17] [--act 6] [--calls 2000] [--warmup 100] [--backend cpu] [--seed 1]
  *

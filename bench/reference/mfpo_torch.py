@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One MFPO update in PyTorch (float32, CPU): the side-by-side reference of bench/.
 
-The same update as lib/algo/update.c (spec shared/spec/mfpo.md §4, all four stages, with the
+The same update as lib/algo/update.c (docs/algorithm.md §4, all four stages, with the
 semantics tests/reference/README.md pins down), written the way a PyTorch user would write it:
 nn.Linear / nn.LayerNorm modules, torch.optim.Adam, forward-mode JVPs with functorch.jvp
 (torch.func.jvp on PyTorch >= 2.0). The one deliberate economy: the sampler's time embedding is
@@ -257,7 +257,7 @@ class MFPO:
         return t, r
 
     def update(self, batch, draws=None):
-        """One update (spec §4 a–d). `draws`: the update's random numbers (else fresh ones)."""
+        """One update (docs/algorithm.md §4 a–d). `draws`: the update's random numbers (else fresh ones)."""
         c, tap = self.c, self.tap
         s, a, r, s2, mask = batch
         B, S, A, K1, K2, P = s.shape[0], c.obs_dim, c.act_dim, c.k1, c.k2, c.probes
