@@ -1,9 +1,18 @@
-/* Agent configuration: the paper's defaults (docs/algorithm.md §2.5) and their validation. */
+/* Agent configuration: the paper's defaults (docs/algorithm.md §2.5) and their validation, both
+ * generated from the table of fields in config_fields.h. */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "config_fields.h"
 #include "internal.h"
+
+_Static_assert(NN_MAX_DEPTH == 8, "config_fields.h: the bound of hidden_depth is NN_MAX_DEPTH");
+
+#define CONFIG_SET_DEFAULT(name, def) c->name = def;
+#define CONFIG_SET_ARGUMENT(name, def)
+#define CONFIG_INIT_ROW(name, type, origin, def, check, lo, hi, bounds, doc) CONFIG_SET_##origin(name, def)
 
 void mfpo_agent_config_init(mfpo_agent_config *c, size_t obs_dim, size_t act_dim)
 {
@@ -12,37 +21,47 @@ void mfpo_agent_config_init(mfpo_agent_config *c, size_t obs_dim, size_t act_dim
     c->struct_size = sizeof *c;
     c->obs_dim = obs_dim;
     c->act_dim = act_dim;
-    c->hidden_width = 256;
-    c->hidden_depth = 3;
-    c->sampling_steps = 2;
-    c->policy_samples = 16;
-    c->gaussian_samples = 32;
-    c->hutchinson_probes = 2;
-    c->atoms = 101;
-    c->v_min = -1600.0f;
-    c->v_max = 1600.0f;
-    c->gamma = 0.99f;
-    c->tau = 0.005f;
-    c->lr_policy = 3e-4f;
-    c->lr_divergence = 3e-4f;
-    c->lr_critic = 3e-4f;
-    c->lr_alpha = 3e-4f;
-    c->init_alpha = 0.01f;
-    c->auto_alpha = 1;
-    c->target_entropy_coef = -0.5f;
-    c->clipped_double_q = 1;
-    c->actor_delay = 1;
-    c->eval_candidates = 10;
-    c->batch_size = 256;
-    c->flow_fraction = 0.75f;
-    c->time_mean = -0.4f;
-    c->time_std = 1.0f;
-    c->fourier_features = 64;
-    c->time_embed_dim = 64;
-    c->fourier_init_std = 0.2f;
-    c->adam_beta1 = 0.9f;
-    c->adam_beta2 = 0.999f;
-    c->adam_eps = 1e-8f;
+    MFPO_CONFIG_FIELDS(CONFIG_INIT_ROW)
+}
+
+#define CONFIG_ROW(name, type, origin, def, check, lo, hi, bounds, doc)                                              \
+    {#name,        CONFIG_TYPE_##type, offsetof(mfpo_agent_config, name), CONFIG_FROM_##origin, (double)(def), \
+     CONFIG_CHECK_##check, (double)(lo), (double)(hi), bounds, doc},
+#define CONFIG_FROM_DEFAULT 0
+#define CONFIG_FROM_ARGUMENT 1
+
+const config_field config_fields[] = {MFPO_CONFIG_FIELDS(CONFIG_ROW)};
+const size_t config_field_count = sizeof config_fields / sizeof config_fields[0];
+
+const config_field *config_field_find(const char *name, size_t len)
+{
+    for (size_t i = 0; i < config_field_count; i++)
+        if (strlen(config_fields[i].name) == len && memcmp(config_fields[i].name, name, len) == 0)
+            return &config_fields[i];
+    return NULL;
+}
+
+size_t config_field_width(config_type type)
+{
+    return type == CONFIG_TYPE_SIZE ? 8 : 4;
+}
+
+double config_field_get(const config_field *f, const mfpo_agent_config *c)
+{
+    const unsigned char *p = (const unsigned char *)c + f->offset;
+    if (f->type == CONFIG_TYPE_SIZE) {
+        size_t v;
+        memcpy(&v, p, sizeof v);
+        return (double)v;
+    }
+    if (f->type == CONFIG_TYPE_FLOAT) {
+        float v;
+        memcpy(&v, p, sizeof v);
+        return (double)v;
+    }
+    int v;
+    memcpy(&v, p, sizeof v);
+    return (double)v;
 }
 
 mfpo_status mfpo_config_import(mfpo_context *ctx, const char *who, const mfpo_agent_config *in,
@@ -60,76 +79,64 @@ mfpo_status mfpo_config_import(mfpo_context *ctx, const char *who, const mfpo_ag
     return mfpo_config_check(ctx, who, out);
 }
 
-#define REQUIRE(cond, fmt, ...)                                                                     \
-    do {                                                                                            \
-        if (!(cond)) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: " fmt, who, __VA_ARGS__); \
-    } while (0)
-
-static int finite_in(float x, float lo, float hi)
+/* Checks one field against its row; on failure records "who: config->name = value <why>". */
+static mfpo_status check_field(mfpo_context *ctx, const char *who, const config_field *f, const mfpo_agent_config *c)
 {
-    return isfinite(x) && x >= lo && x <= hi;
+    const unsigned char *p = (const unsigned char *)c + f->offset;
+    if (f->type == CONFIG_TYPE_SIZE) {
+        size_t v;
+        memcpy(&v, p, sizeof v);
+        if (v >= (size_t)f->lo && v <= (size_t)f->hi) return MFPO_OK;
+        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: config->%s = %zu is outside %s", who, f->name, v,
+                         f->bounds);
+    }
+    if (f->type == CONFIG_TYPE_FLAG) {
+        int v;
+        memcpy(&v, p, sizeof v);
+        if (v == 0 || v == 1) return MFPO_OK;
+        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: config->%s = %d is not 0 or 1", who, f->name, v);
+    }
+    float v;
+    memcpy(&v, p, sizeof v);
+    const double x = (double)v;
+    switch (f->check) {
+    case CONFIG_CHECK_RANGE:
+        if (isfinite(v) && x >= f->lo && x <= f->hi) return MFPO_OK;
+        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: config->%s = %g is outside %s", who, f->name, x,
+                         f->bounds);
+    case CONFIG_CHECK_FINITE:
+        if (isfinite(v)) return MFPO_OK;
+        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: config->%s = %g is not finite", who, f->name, x);
+    case CONFIG_CHECK_POSITIVE:
+        if (isfinite(v) && x > f->lo && x < f->hi) return MFPO_OK;
+        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: config->%s = %g must be finite and %s", who, f->name, x,
+                         f->bounds);
+    case CONFIG_CHECK_PAIR_LOW: {
+        const config_field *g = f + 1; /* the PAIR_HIGH row */
+        float w;
+        memcpy(&w, (const unsigned char *)c + g->offset, sizeof w);
+        if (isfinite(v) && isfinite(w) && v < w) return MFPO_OK;
+        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
+                         "%s: config->%s = %g and config->%s = %g must be finite with %s < %s", who, f->name, x,
+                         g->name, (double)w, f->name, g->name);
+    }
+    case CONFIG_CHECK_PAIR_HIGH: return MFPO_OK; /* checked with its PAIR_LOW row */
+    case CONFIG_CHECK_FLAG: break;
+    }
+    return MFPO_OK;
 }
 
 mfpo_status mfpo_config_check(mfpo_context *ctx, const char *who, const mfpo_agent_config *c)
 {
-    const size_t big = (size_t)1 << 20;
-    REQUIRE(c->obs_dim >= 1 && c->obs_dim <= big, "config->obs_dim = %zu is outside [1, %zu]", c->obs_dim, big);
-    REQUIRE(c->act_dim >= 1 && c->act_dim <= 4096, "config->act_dim = %zu is outside [1, 4096]", c->act_dim);
-    REQUIRE(c->hidden_width >= 1 && c->hidden_width <= 16384, "config->hidden_width = %zu is outside [1, 16384]",
-            c->hidden_width);
-    REQUIRE(c->hidden_depth >= 1 && c->hidden_depth <= NN_MAX_DEPTH, "config->hidden_depth = %zu is outside [1, %d]",
-            c->hidden_depth, NN_MAX_DEPTH);
-    REQUIRE(c->sampling_steps >= 1 && c->sampling_steps <= 64, "config->sampling_steps = %zu is outside [1, 64]",
-            c->sampling_steps);
-    REQUIRE(c->policy_samples >= 1 && c->policy_samples <= 1024, "config->policy_samples = %zu is outside [1, 1024]",
-            c->policy_samples);
-    REQUIRE(c->gaussian_samples >= 1 && c->gaussian_samples <= 1024,
-            "config->gaussian_samples = %zu is outside [1, 1024]", c->gaussian_samples);
-    REQUIRE(c->hutchinson_probes >= 1 && c->hutchinson_probes <= 64,
-            "config->hutchinson_probes = %zu is outside [1, 64]", c->hutchinson_probes);
-    REQUIRE(c->atoms >= 2 && c->atoms <= 1024, "config->atoms = %zu is outside [2, 1024]", c->atoms);
-    REQUIRE(isfinite(c->v_min) && isfinite(c->v_max) && c->v_min < c->v_max,
-            "config->v_min = %g and config->v_max = %g must be finite with v_min < v_max", (double)c->v_min,
-            (double)c->v_max);
-    REQUIRE(finite_in(c->gamma, 0.0f, 1.0f), "config->gamma = %g is outside [0, 1]", (double)c->gamma);
-    REQUIRE(finite_in(c->tau, 0.0f, 1.0f), "config->tau = %g is outside [0, 1]", (double)c->tau);
-    REQUIRE(finite_in(c->lr_policy, 0.0f, 1.0f), "config->lr_policy = %g is outside [0, 1]", (double)c->lr_policy);
-    REQUIRE(finite_in(c->lr_divergence, 0.0f, 1.0f), "config->lr_divergence = %g is outside [0, 1]",
-            (double)c->lr_divergence);
-    REQUIRE(finite_in(c->lr_critic, 0.0f, 1.0f), "config->lr_critic = %g is outside [0, 1]", (double)c->lr_critic);
-    REQUIRE(finite_in(c->lr_alpha, 0.0f, 1.0f), "config->lr_alpha = %g is outside [0, 1]", (double)c->lr_alpha);
-    REQUIRE(isfinite(c->init_alpha) && c->init_alpha > 0.0f && c->init_alpha < 1e30f,
-            "config->init_alpha = %g must be finite and > 0", (double)c->init_alpha);
-    REQUIRE(c->auto_alpha == 0 || c->auto_alpha == 1, "config->auto_alpha = %d is not 0 or 1", c->auto_alpha);
-    REQUIRE(isfinite(c->target_entropy_coef), "config->target_entropy_coef = %g is not finite",
-            (double)c->target_entropy_coef);
-    REQUIRE(c->clipped_double_q == 0 || c->clipped_double_q == 1, "config->clipped_double_q = %d is not 0 or 1",
-            c->clipped_double_q);
-    REQUIRE(c->actor_delay >= 1 && c->actor_delay <= 1000000, "config->actor_delay = %zu is outside [1, 1000000]",
-            c->actor_delay);
-    REQUIRE(c->eval_candidates >= 1 && c->eval_candidates <= 1024,
-            "config->eval_candidates = %zu is outside [1, 1024]", c->eval_candidates);
-    REQUIRE(c->batch_size >= 1 && c->batch_size <= 65536, "config->batch_size = %zu is outside [1, 65536]",
-            c->batch_size);
-    REQUIRE(finite_in(c->flow_fraction, 0.0f, 1.0f), "config->flow_fraction = %g is outside [0, 1]",
-            (double)c->flow_fraction);
-    REQUIRE(isfinite(c->time_mean), "config->time_mean = %g is not finite", (double)c->time_mean);
-    REQUIRE(finite_in(c->time_std, 0.0f, 1e6f), "config->time_std = %g is outside [0, 1e6]", (double)c->time_std);
-    REQUIRE(c->fourier_features >= 1 && c->fourier_features <= 4096,
-            "config->fourier_features = %zu is outside [1, 4096]", c->fourier_features);
-    REQUIRE(c->time_embed_dim >= 1 && c->time_embed_dim <= 4096, "config->time_embed_dim = %zu is outside [1, 4096]",
-            c->time_embed_dim);
-    REQUIRE(finite_in(c->fourier_init_std, 0.0f, 1e6f), "config->fourier_init_std = %g is outside [0, 1e6]",
-            (double)c->fourier_init_std);
-    REQUIRE(finite_in(c->adam_beta1, 0.0f, 0.999999f), "config->adam_beta1 = %g is outside [0, 1)",
-            (double)c->adam_beta1);
-    REQUIRE(finite_in(c->adam_beta2, 0.0f, 0.999999f), "config->adam_beta2 = %g is outside [0, 1)",
-            (double)c->adam_beta2);
-    REQUIRE(finite_in(c->adam_eps, 1e-30f, 1.0f), "config->adam_eps = %g is outside (0, 1]", (double)c->adam_eps);
+    for (size_t i = 0; i < config_field_count; i++) {
+        mfpo_status s = check_field(ctx, who, &config_fields[i], c);
+        if (s != MFPO_OK) return s;
+    }
     /* the largest row count of any workspace must not overflow size_t arithmetic */
-    REQUIRE(c->batch_size * (c->policy_samples + c->gaussian_samples) <= ((size_t)1 << 26),
-            "config->batch_size * (policy_samples + gaussian_samples) = %zu exceeds 2^26 rows",
-            c->batch_size * (c->policy_samples + c->gaussian_samples));
+    if (c->batch_size * (c->policy_samples + c->gaussian_samples) > ((size_t)1 << 26))
+        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
+                         "%s: config->batch_size * (policy_samples + gaussian_samples) = %zu exceeds 2^26 rows", who,
+                         c->batch_size * (c->policy_samples + c->gaussian_samples));
     return MFPO_OK;
 }
 
