@@ -18,6 +18,7 @@
 #define CKF_HEADER 32u
 #define CKF_ENTRY 32u
 #define CKF_MAX_SECTIONS 16u
+#define CKF_VERSION 2u /* the version ckf_build writes: the library's */
 
 static inline uint32_t ckf_u32(const unsigned char *p)
 {
@@ -132,15 +133,16 @@ typedef struct ckf_section {
     size_t len;
 } ckf_section;
 
-/* Builds a well-formed container (version 1) of the given kind from raw section payloads, laid
- * out as the library does; malloc'd, length in *len. */
-static inline unsigned char *ckf_build(uint32_t kind, const ckf_section *sec, uint32_t n, size_t *len)
+/* Builds a well-formed container of format `version` and the given kind from raw section payloads,
+ * laid out as the library does; malloc'd, length in *len. */
+static inline unsigned char *ckf_build_version(uint32_t version, uint32_t kind, const ckf_section *sec, uint32_t n,
+                                               size_t *len)
 {
     size_t at = CKF_HEADER + (size_t)n * CKF_ENTRY, total = at;
     for (uint32_t i = 0; i < n; i++) total = (total + 7) / 8 * 8 + sec[i].len;
     unsigned char *b = calloc(1, total + 1);
     memcpy(b, "MFPOCKPT", 8);
-    ckf_put_u32(b + 8, 1);
+    ckf_put_u32(b + 8, version);
     ckf_put_u32(b + 12, kind);
     ckf_put_u32(b + 16, n);
     ckf_put_u64(b + 24, total);
@@ -156,6 +158,51 @@ static inline unsigned char *ckf_build(uint32_t kind, const ckf_section *sec, ui
     *len = total;
     ckf_fix_crcs(b, total);
     return b;
+}
+
+static inline unsigned char *ckf_build(uint32_t kind, const ckf_section *sec, uint32_t n, size_t *len)
+{
+    return ckf_build_version(CKF_VERSION, kind, sec, n, len);
+}
+
+/*
+ * Version-2 configuration section (section 1): u32 count, u32 0, then per field u8 type tag
+ * (1 u64, 2 f32, 3 i32), u8 name length, the name, the value. Returns the entry of field `name`
+ * (its type tag byte) in the payload p of plen bytes, or NULL.
+ */
+static inline unsigned char *ckf_config_entry(unsigned char *p, size_t plen, const char *name)
+{
+    size_t at = 8, want = strlen(name);
+    uint32_t count = plen >= 8 ? ckf_u32(p) : 0;
+    for (uint32_t k = 0; k < count && at + 2 <= plen; k++) {
+        size_t nl = p[at + 1], width = p[at] == 1 ? 8 : 4;
+        if (at + 2 + nl + width > plen) return NULL;
+        if (nl == want && memcmp(p + at + 2, name, nl) == 0) return p + at;
+        at += 2 + nl + width;
+    }
+    return NULL;
+}
+
+/* The value bytes of a version-2 config field (after its name), or NULL. */
+static inline unsigned char *ckf_config_value(unsigned char *p, size_t plen, const char *name)
+{
+    unsigned char *e = ckf_config_entry(p, plen, name);
+    return e ? e + 2 + e[1] : NULL;
+}
+
+/* A copy of the version-2 config payload p without field `name` (count decremented); malloc'd. */
+static inline unsigned char *ckf_config_without(const unsigned char *p, size_t plen, const char *name, size_t *out_len)
+{
+    unsigned char *copy = malloc(plen + 1);
+    memcpy(copy, p, plen);
+    unsigned char *e = ckf_config_entry(copy, plen, name);
+    *out_len = plen;
+    if (!e) return copy;
+    size_t entry = 2 + e[1] + (e[0] == 1 ? 8 : 4);
+    memmove(e, e + entry, (size_t)(copy + plen - (e + entry)));
+    ckf_put_u32(copy, ckf_u32(copy) - 1);
+    *out_len = plen - entry;
+    return copy;
 }
 
 #endif

@@ -273,7 +273,7 @@ static void agent_semantic(fixture *f, void (*edit)(unsigned char *, size_t), co
     free(b);
 }
 
-static void ed_version2(unsigned char *b, size_t n) { (void)n; ckf_put_u32(b + 8, 2); }
+static void ed_version3(unsigned char *b, size_t n) { (void)n; ckf_put_u32(b + 8, 3); }
 static void ed_version0(unsigned char *b, size_t n) { (void)n; ckf_put_u32(b + 8, 0); }
 static void ed_kind(unsigned char *b, size_t n) { (void)n; ckf_put_u32(b + 12, 2); }
 static void ed_kind9(unsigned char *b, size_t n) { (void)n; ckf_put_u32(b + 12, 9); }
@@ -285,16 +285,38 @@ static void ed_offset(unsigned char *b, size_t n) { ckf_put_u64(ckf_entry(b, n, 
 static void ed_offset_low(unsigned char *b, size_t n) { ckf_put_u64(ckf_entry(b, n, 0) + 8, 8); }
 static void ed_length(unsigned char *b, size_t n) { ckf_put_u64(ckf_entry(b, n, 1) + 16, UINT64_MAX - 4); }
 static void ed_cfg_count(unsigned char *b, size_t n) { ckf_put_u32(ckf_payload(b, n, SEC_CONFIG, NULL), 32); }
-/* config fields: obs_dim at 8, act_dim 16, hidden_width 24 (u64 each) */
-static void ed_cfg_width(unsigned char *b, size_t n) { ckf_put_u64(ckf_payload(b, n, SEC_CONFIG, NULL) + 24, 17); }
+/* config fields are found by name (format version 2) */
+static unsigned char *cfg_value(unsigned char *b, size_t n, const char *name)
+{
+    size_t len = 0;
+    unsigned char *p = ckf_payload(b, n, SEC_CONFIG, &len);
+    unsigned char *v = ckf_config_value(p, len, name);
+    assert_non_null(v);
+    return v;
+}
+static unsigned char *cfg_entry(unsigned char *b, size_t n, const char *name)
+{
+    size_t len = 0;
+    unsigned char *p = ckf_payload(b, n, SEC_CONFIG, &len);
+    unsigned char *e = ckf_config_entry(p, len, name);
+    assert_non_null(e);
+    return e;
+}
+static void ed_cfg_width(unsigned char *b, size_t n) { ckf_put_u64(cfg_value(b, n, "hidden_width"), 17); }
 static void ed_cfg_gamma(unsigned char *b, size_t n)
 {
-    /* after 9 u64 fields (8 + 72 = 80): v_min, v_max, gamma (f32) */
     float g = 0.5f;
     uint32_t u;
     memcpy(&u, &g, 4);
-    ckf_put_u32(ckf_payload(b, n, SEC_CONFIG, NULL) + 80 + 8, u);
+    ckf_put_u32(cfg_value(b, n, "gamma"), u);
 }
+static void ed_cfg_unknown(unsigned char *b, size_t n) { cfg_entry(b, n, "gamma")[2 + 4] = 'b'; /* "gammb" */ }
+static void ed_cfg_twice(unsigned char *b, size_t n) { memcpy(cfg_entry(b, n, "lr_critic") + 2, "lr_policy", 9); }
+static void ed_cfg_tag(unsigned char *b, size_t n) { cfg_entry(b, n, "gamma")[0] = 3; }
+static void ed_cfg_tag9(unsigned char *b, size_t n) { cfg_entry(b, n, "tau")[0] = 9; }
+static void ed_cfg_name0(unsigned char *b, size_t n) { cfg_entry(b, n, "obs_dim")[1] = 0; }
+static void ed_cfg_name_char(unsigned char *b, size_t n) { cfg_entry(b, n, "atoms")[2] = 'A'; }
+static void ed_cfg_reserved(unsigned char *b, size_t n) { ckf_put_u32(ckf_payload(b, n, SEC_CONFIG, NULL) + 4, 1); }
 static void ed_counters(unsigned char *b, size_t n)
 {
     unsigned char *p = ckf_payload(b, n, SEC_COUNTERS, NULL);
@@ -312,8 +334,8 @@ static void ed_state_inf(unsigned char *b, size_t n)
 static void agent_semantic_errors(void **state)
 {
     fixture *f = *state;
-    agent_semantic(f, ed_version2, "format version 2, but this library reads version 1 (written by a newer");
-    agent_semantic(f, ed_version0, "format version 0");
+    agent_semantic(f, ed_version3, "format version 3, but this library reads versions 1 to 2 (written by a newer");
+    agent_semantic(f, ed_version0, "format version 0, but this library reads versions 1 to 2");
     agent_semantic(f, ed_kind, "is a replay checkpoint");
     agent_semantic(f, ed_kind9, "unknown kind");
     agent_semantic(f, ed_count0, "section count 0");
@@ -323,7 +345,15 @@ static void agent_semantic_errors(void **state)
     agent_semantic(f, ed_offset, "section 'state' (id 3) at byte");
     agent_semantic(f, ed_offset_low, "lies outside");
     agent_semantic(f, ed_length, "section 'counters' (id 2)");
-    agent_semantic(f, ed_cfg_count, "section 'config': 32 fields");
+    agent_semantic(f, ed_cfg_count, "section 'config': ");
+    agent_semantic(f, ed_cfg_count, "bytes follow the last of 32 fields");
+    agent_semantic(f, ed_cfg_unknown, "section 'config': field 'gammb' is not one this library knows");
+    agent_semantic(f, ed_cfg_twice, "section 'config': field 'lr_policy' appears twice");
+    agent_semantic(f, ed_cfg_tag, "section 'config': field 'gamma' is stored as i32, expected f32");
+    agent_semantic(f, ed_cfg_tag9, "section 'config': field 13 has type tag 9, expected 1 (u64), 2 (f32) or 3 (i32)");
+    agent_semantic(f, ed_cfg_name0, "section 'config': field 1 has a name of 0 bytes, expected 1 to 64");
+    agent_semantic(f, ed_cfg_name_char, "section 'config': field 9 has a name with byte 0x41, expected [a-z0-9_]");
+    agent_semantic(f, ed_cfg_reserved, "section 'config': reserved word is 1, expected 0");
     agent_semantic(f, ed_cfg_width, "section 'config': hidden_width is 17 in the file but 16 in this agent");
     agent_semantic(f, ed_cfg_gamma, "section 'config': gamma is 0.5 in the file but");
     agent_semantic(f, ed_counters, "section 'counters': actor_steps");
@@ -349,6 +379,32 @@ static void agent_semantic_errors(void **state)
     assert_int_equal(ckf_write(f->tmp_path, built, len), 0);
     assert_status(mfpo_agent_load(f->ag, f->tmp_path), MFPO_OK, f->ctx); /* the table's order is free */
     free(built);
+
+    /* a field absent from the file stands for its default (the file was written before it existed):
+     * loaded when the agent has the default, refused naming the field when not */
+    size_t lw = 0;
+    unsigned char *without = ckf_config_without(pc, lc, "adam_eps", &lw);
+    assert_int_equal(lw, lc - (2 + 8 + 4));
+    const ckf_section no_eps[] = {{SEC_CONFIG, without, lw}, {SEC_COUNTERS, pk, lk}, {SEC_STATE, ps, ls}};
+    built = ckf_build(1, no_eps, 3, &len);
+    assert_int_equal(ckf_write(f->tmp_path, built, len), 0);
+    assert_status(mfpo_agent_load(f->ag, f->tmp_path), MFPO_OK, f->ctx);
+    free(built);
+    free(without);
+    without = ckf_config_without(pc, lc, "actor_delay", &lw);
+    const ckf_section no_delay[] = {{SEC_CONFIG, without, lw}, {SEC_COUNTERS, pk, lk}, {SEC_STATE, ps, ls}};
+    built = ckf_build(1, no_delay, 3, &len);
+    expect_agent_refusal(f, built, len, MFPO_ERR_FORMAT,
+                         "section 'config': actor_delay is absent from the file (written before it existed: the "
+                         "default 1) but 2 in this agent");
+    free(built);
+    free(without);
+    without = ckf_config_without(pc, lc, "obs_dim", &lw);
+    const ckf_section no_obs[] = {{SEC_CONFIG, without, lw}, {SEC_COUNTERS, pk, lk}, {SEC_STATE, ps, ls}};
+    built = ckf_build(1, no_obs, 3, &len);
+    expect_agent_refusal(f, built, len, MFPO_ERR_FORMAT, "section 'config': field 'obs_dim' is missing");
+    free(built);
+    free(without);
 
     /* wrong magic */
     unsigned char *b = copy_of(f->agent_file, f->agent_len);
