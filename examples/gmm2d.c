@@ -20,6 +20,7 @@
 #include <mfpo.h>
 
 #include "common/cli.h"
+#include "common/curve.h"
 #include "common/gmm2d_task.h"
 
 /* The targets of the issue: (a) >= 0.10 of the samples within 3 sigma of every centre; (b) < 0.05
@@ -32,7 +33,7 @@ static int met_d(const gmm2d_metrics *m) { return m->sampler_corr >= 0.95 && m->
 
 static void plot(const char *prefix, const float *xy, size_t n)
 {
-    char dat[1024], png[1024], cmd[4096];
+    char dat[1024], png[1024], script[4096];
     snprintf(dat, sizeof dat, "%s.dat", prefix);
     snprintf(png, sizeof png, "%s.png", prefix);
     FILE *f = fopen(dat, "w");
@@ -43,13 +44,13 @@ static void plot(const char *prefix, const float *xy, size_t n)
     fprintf(f, "# x y estimated_log_likelihood\n");
     for (size_t i = 0; i < n; i++) fprintf(f, "%g %g %g\n", xy[3 * i], xy[3 * i + 1], xy[3 * i + 2]);
     fclose(f);
-    snprintf(cmd, sizeof cmd,
-             "gnuplot -e \"set terminal pngcairo size 700,640; set output '%s'; set size ratio -1;"
+    snprintf(script, sizeof script,
+             "set terminal pngcairo size 700,640; set output '%s'; set size ratio -1;"
              " set xrange [-1:1]; set yrange [-1:1]; set title 'MFPO samples, colour = estimated log-likelihood';"
              " set cbrange [-4:2]; set palette rgb 33,13,10;"
-             " plot '%s' using 1:2:3 with points pt 7 ps 0.3 palette notitle\" 2>/dev/null",
+             " plot '%s' using 1:2:3 with points pt 7 ps 0.3 palette notitle",
              png, dat);
-    if (system(cmd) != 0)
+    if (plot_gnuplot(script) != 0)
         fprintf(stderr, "gmm2d: gnuplot failed or is not installed; the samples are in %s\n", dat);
     else
         printf("gmm2d: wrote %s and %s\n", png, dat);

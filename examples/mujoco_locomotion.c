@@ -24,6 +24,7 @@
 #include <mfpo.h>
 
 #include "common/cli.h"
+#include "common/curve.h"
 #include "locomotion.h"
 
 #ifndef MFPO_SOURCE_ROOT
@@ -100,7 +101,7 @@ static int loco_env_open(const char *task, const char *xml, loco_env *e, mfpo_en
 /* ------------------------------------------------------------------ progress, curve */
 
 typedef struct run_state {
-    FILE *csv;
+    curve curve;
     double last_eval;
     uint64_t last_line;
 } run_state;
@@ -110,10 +111,7 @@ static int on_progress(void *user, const mfpo_progress *p)
     run_state *r = user;
     if (p->evaluated) {
         r->last_eval = p->last_eval_return;
-        if (r->csv) {
-            fprintf(r->csv, "%llu,%.3f,%.3f\n", (unsigned long long)p->step, p->elapsed_seconds, p->last_eval_return);
-            fflush(r->csv);
-        }
+        curve_add(&r->curve, p->step, p->elapsed_seconds, p->last_eval_return);
     }
     if (!p->evaluated && p->step - r->last_line < 1000) return 0;
     r->last_line = p->step;
@@ -125,18 +123,6 @@ static int on_progress(void *user, const mfpo_progress *p)
            (double)p->stats.actor_loss, (double)p->stats.mean_q);
     fflush(stdout);
     return 0;
-}
-
-static void plot(const char *csv, const char *png, const char *task)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd,
-             "gnuplot -e \"set terminal pngcairo size 800,500; set output '%s'; set datafile separator ',';"
-             " set title 'MFPO on %s'; set xlabel 'environment steps'; set ylabel 'mean evaluation return';"
-             " set key bottom right; set grid; plot '%s' using 1:3 with linespoints lw 2 pt 7 title 'evaluation'\""
-             " 2>/dev/null",
-             png, task, csv);
-    if (system(cmd) != 0) fprintf(stderr, "mujoco_locomotion: gnuplot failed or is not installed; see %s\n", csv);
 }
 
 int main(int argc, char **argv)
@@ -163,7 +149,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "mujoco_locomotion: counts must be >= 0 (--eval-episodes >= 1)\n");
         return 2;
     }
-    char xml[4096], csv_path[1024], png_path[1024], prefix[256];
+    char xml[4096], prefix[256];
     if (model)
         snprintf(xml, sizeof xml, "%s", model);
     else
@@ -172,8 +158,6 @@ int main(int argc, char **argv)
         snprintf(prefix, sizeof prefix, "mujoco_%s", tasks[which].name);
         out = prefix;
     }
-    snprintf(csv_path, sizeof csv_path, "%s.csv", out);
-    snprintf(png_path, sizeof png_path, "%s.png", out);
 
     loco_env train_e, eval_e;
     mfpo_env env, eval_env;
@@ -210,10 +194,8 @@ int main(int argc, char **argv)
         mfpo_env_close(&eval_env);
         return 1;
     }
-    run_state r = {NULL, NAN, 0};
-    r.csv = fopen(csv_path, "w");
-    if (r.csv) fprintf(r.csv, "step,seconds,eval_return\n");
-    else fprintf(stderr, "mujoco_locomotion: cannot write %s; continuing without the curve\n", csv_path);
+    run_state r = {.last_eval = NAN};
+    curve_open(&r.curve, "mujoco_locomotion", out);
 
     mfpo_train_options t;
     mfpo_train_options_init(&t);
@@ -247,14 +229,12 @@ int main(int argc, char **argv)
         double mean;
         if (mfpo_evaluate(ag, &eval_env, (size_t)eval_episodes, LOCO_MAX_EPISODE_STEPS, 1000000007u, &mean) == MFPO_OK) {
             r.last_eval = mean;
-            if (r.csv) fprintf(r.csv, "%ld,%.3f,%.3f\n", steps, seconds, mean);
+            curve_add(&r.curve, (uint64_t)steps, seconds, mean);
         }
     }
-    if (r.csv) {
-        fclose(r.csv);
-        plot(csv_path, png_path, task);
-        printf("mujoco_locomotion: learning curve %s and %s\n", csv_path, png_path);
-    }
+    char title[64];
+    snprintf(title, sizeof title, "MFPO on %s", task);
+    curve_finish(&r.curve, title, "evaluation", NULL);
     printf("RESULT mujoco task=%s steps=%ld eval_return=%.1f seconds=%.1f steps_per_second=%.1f\n", task, steps,
            r.last_eval, seconds, seconds > 0 ? (double)steps / seconds : 0.0);
     mfpo_replay_destroy(rb);

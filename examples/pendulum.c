@@ -26,12 +26,13 @@
 #include <mfpo.h>
 
 #include "common/cli.h"
+#include "common/curve.h"
 #include "common/pendulum_env.h"
 
 #define SOLVED_RETURN (-200.0)
 
 typedef struct run_state {
-    FILE *csv;
+    curve curve;
     long solved_step;
     double solved_seconds;
     double last_eval;
@@ -42,10 +43,7 @@ static int on_progress(void *user, const mfpo_progress *p)
     run_state *r = user;
     if (p->evaluated) {
         r->last_eval = p->last_eval_return;
-        if (r->csv) {
-            fprintf(r->csv, "%llu,%.3f,%.3f\n", (unsigned long long)p->step, p->elapsed_seconds, p->last_eval_return);
-            fflush(r->csv);
-        }
+        curve_add(&r->curve, p->step, p->elapsed_seconds, p->last_eval_return);
         if (r->solved_step < 0 && p->last_eval_return >= SOLVED_RETURN) {
             r->solved_step = (long)p->step;
             r->solved_seconds = p->elapsed_seconds;
@@ -62,20 +60,6 @@ static int on_progress(void *user, const mfpo_progress *p)
            (double)p->stats.ess_policy, (double)p->stats.ess_gaussian, r->solved_step == (long)p->step ? "  <- solved" : "");
     fflush(stdout);
     return 0;
-}
-
-static void plot(const char *csv, const char *png, long seed, long episodes)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd,
-             "gnuplot -e \"set terminal pngcairo size 800,500; set output '%s'; set datafile separator ',';"
-             " set title 'MFPO on Pendulum (seed %ld)'; set xlabel 'environment steps';"
-             " set ylabel 'mean evaluation return'; set key bottom right; set grid;"
-             " plot '%s' using 1:3 with linespoints lw 2 pt 7 title 'evaluation (%ld episodes)',"
-             " -200 with lines dt 2 lc rgb 'gray40' title 'solved (-200)'\" 2>/dev/null",
-             png, seed, csv, episodes);
-    if (system(cmd) != 0)
-        fprintf(stderr, "pendulum: gnuplot failed or is not installed; the curve is in %s\n", csv);
 }
 
 int main(int argc, char **argv)
@@ -159,15 +143,8 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    char csv_path[1024], png_path[1024];
-    snprintf(csv_path, sizeof csv_path, "%s.csv", out);
-    snprintf(png_path, sizeof png_path, "%s.png", out);
-    run_state r = {NULL, -1, -1.0, NAN};
-    r.csv = fopen(csv_path, "w");
-    if (!r.csv)
-        fprintf(stderr, "pendulum: cannot write %s; continuing without the curve\n", csv_path);
-    else
-        fprintf(r.csv, "step,seconds,eval_return\n");
+    run_state r = {.solved_step = -1, .solved_seconds = -1.0, .last_eval = NAN};
+    curve_open(&r.curve, "pendulum", out);
 
     t.total_steps = (uint64_t)steps;
     t.warmup_steps = (uint64_t)warmup;
@@ -189,16 +166,15 @@ int main(int argc, char **argv)
     mfpo_status s = mfpo_train(ag, rb, &env, &t);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-    if (r.csv) fclose(r.csv);
     int rc = 0;
     if (s != MFPO_OK) {
         fprintf(stderr, "pendulum: training stopped: %s\n", mfpo_last_error(ctx));
         rc = 1;
     }
-    if (r.csv) {
-        plot(csv_path, png_path, seed, eval_episodes);
-        printf("pendulum: learning curve %s and %s\n", csv_path, png_path);
-    }
+    char title[64], series[64];
+    snprintf(title, sizeof title, "MFPO on Pendulum (seed %ld)", seed);
+    snprintf(series, sizeof series, "evaluation (%ld episodes)", eval_episodes);
+    curve_finish(&r.curve, title, series, ", -200 with lines dt 2 lc rgb 'gray40' title 'solved (-200)'");
     printf("RESULT pendulum seed=%ld steps=%ld eval_return=%.1f solved_step=%ld solved_seconds=%.1f seconds=%.1f\n",
            seed, steps, r.last_eval, r.solved_step, r.solved_step >= 0 ? r.solved_seconds : -1.0, seconds);
     mfpo_replay_destroy(rb);

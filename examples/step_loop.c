@@ -4,7 +4,7 @@
  *
  *   warm-up:   uniform random actions in [-1, 1]            (here from the program's own generator)
  *   acting:    mfpo_agent_act()                              one plain policy sample
- *   env step:  mfpo_env_scale_action() to the env's bounds, then the simulator
+ *   env step:  mfpo_env_scale_action() to the env's bounds, then the simulator (called directly)
  *   storing:   mfpo_replay_add(..., terminated)              mask 0 only on a true termination
  *   learning:  mfpo_update()                                 one per environment step after warm-up
  *   eval:      mfpo_agent_select_action()                    best of eval_candidates by the target critics
@@ -25,12 +25,22 @@
 #include "common/cli.h"
 #include "common/pendulum_env.h"
 
+/* Every failure goes to the cleanup at the end of main(), which releases what exists. */
 #define CHECK(call)                                                                                     \
     do {                                                                                                \
         mfpo_status s_ = (call);                                                                        \
         if (s_ != MFPO_OK) {                                                                            \
             fprintf(stderr, "step_loop: %s failed: %s\n", #call, mfpo_last_error(ctx));                 \
-            return 1;                                                                                   \
+            goto cleanup;                                                                               \
+        }                                                                                               \
+    } while (0)
+
+/* The simulator's own failures (it reports no text). */
+#define SIM_CHECK(call)                                                                                 \
+    do {                                                                                                \
+        if ((call) != MFPO_OK) {                                                                        \
+            fprintf(stderr, "step_loop: the simulator failed: %s\n", #call);                            \
+            goto cleanup;                                                                               \
         }                                                                                               \
     } while (0)
 
@@ -52,20 +62,28 @@ static double seconds_since(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0->tv_nsec);
 }
 
-/* Mean return of `episodes` episodes with evaluation-time action selection; episode i uses seed base + i. */
-static mfpo_status evaluate(mfpo_agent *ag, mfpo_env *env, int episodes, uint64_t base, double *mean)
+/* Mean return of `episodes` episodes with evaluation-time action selection on the simulator `p`
+ * (bounds from `env`); episode i uses seed base + i. */
+static mfpo_status evaluate(mfpo_agent *ag, pendulum *p, const mfpo_env *env, int episodes, uint64_t base,
+                            double *mean)
 {
     float obs[PENDULUM_OBS_DIM], next[PENDULUM_OBS_DIM], a[PENDULUM_ACT_DIM], torque[PENDULUM_ACT_DIM];
     double total = 0.0;
     for (int e = 0; e < episodes; e++) {
-        if (env->reset(env->user, base + (uint64_t)e, obs) != MFPO_OK) return MFPO_ERR_ENV;
+        if (pendulum_reset(p, base + (uint64_t)e, obs) != MFPO_OK) {
+            fprintf(stderr, "step_loop: the evaluation simulator failed to reset\n");
+            return MFPO_ERR_ENV;
+        }
         for (;;) {
             float r;
             int term = 0, trunc = 0;
             mfpo_status s = mfpo_agent_select_action(ag, obs, 1, a);
             if (s != MFPO_OK) return s;
             if ((s = mfpo_env_scale_action(env, a, torque)) != MFPO_OK) return s;
-            if (env->step(env->user, torque, next, &r, &term, &trunc) != MFPO_OK) return MFPO_ERR_ENV;
+            if (pendulum_step(p, torque, next, &r, &term, &trunc) != MFPO_OK) {
+                fprintf(stderr, "step_loop: the evaluation simulator failed to step\n");
+                return MFPO_ERR_ENV;
+            }
             total += r;
             if (term || trunc) break;
             for (int i = 0; i < PENDULUM_OBS_DIM; i++) obs[i] = next[i];
@@ -98,18 +116,21 @@ int main(int argc, char **argv)
     o.threads = (int)threads;
     if (cli_backend(backend, &o.backend) != 0) return 2;
     mfpo_context *ctx = NULL;
+    mfpo_agent *ag = NULL;
+    mfpo_replay *rb = NULL;
+    int rc = 1;
     if (mfpo_context_create(&o, &ctx) != MFPO_OK) {
         fprintf(stderr, "step_loop: %s\n", mfpo_last_error(NULL));
         return 1;
     }
+    /* the simulators, called directly below; the mfpo_env only describes their action bounds for
+     * mfpo_env_scale_action() */
     pendulum train_p, eval_p;
     mfpo_env env, eval_env;
     pendulum_env(&train_p, &env);
     pendulum_env(&eval_p, &eval_env);
     mfpo_agent_config cfg;
     pendulum_agent_config(&cfg);
-    mfpo_agent *ag = NULL;
-    mfpo_replay *rb = NULL;
     CHECK(mfpo_agent_create(ctx, &cfg, &ag));
     CHECK(mfpo_replay_create(ctx, env.obs_dim, env.act_dim, (size_t)(steps > 0 ? steps : 1), &rb));
 
@@ -119,7 +140,7 @@ int main(int argc, char **argv)
     double episode_return = 0.0, last_return = NAN, eval_return = NAN;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (env.reset(env.user, (uint64_t)seed * 1000003u + episode, obs) != MFPO_OK) return 1;
+    SIM_CHECK(pendulum_reset(&train_p, (uint64_t)seed * 1000003u + episode, obs));
     for (long step = 1; step <= steps; step++) {
         /* 1. act in the normalized box [-1, 1]^A */
         if (step <= warmup)
@@ -130,10 +151,7 @@ int main(int argc, char **argv)
         CHECK(mfpo_env_scale_action(&env, a, torque));
         float r;
         int terminated = 0, truncated = 0;
-        if (env.step(env.user, torque, next, &r, &terminated, &truncated) != MFPO_OK) {
-            fprintf(stderr, "step_loop: the simulator failed at step %ld\n", step);
-            return 1;
-        }
+        SIM_CHECK(pendulum_step(&train_p, torque, next, &r, &terminated, &truncated));
         /* 3. store the normalized action; only a true termination cuts the bootstrap (the
          *    pendulum never terminates: its 200-step limit is a truncation, mask 1) */
         CHECK(mfpo_replay_add(rb, obs, a, r, next, terminated));
@@ -145,13 +163,13 @@ int main(int argc, char **argv)
             last_return = episode_return;
             episode_return = 0.0;
             episode++;
-            if (env.reset(env.user, (uint64_t)seed * 1000003u + episode, obs) != MFPO_OK) return 1;
+            SIM_CHECK(pendulum_reset(&train_p, (uint64_t)seed * 1000003u + episode, obs));
         } else {
             for (int i = 0; i < PENDULUM_OBS_DIM; i++) obs[i] = next[i];
         }
         /* 6. evaluate on the separate instance, same start states every time */
         if (step % eval_every == 0) {
-            CHECK(evaluate(ag, &eval_env, (int)eval_episodes, 1000000007u, &eval_return));
+            CHECK(evaluate(ag, &eval_p, &eval_env, (int)eval_episodes, 1000000007u, &eval_return));
             double sec = seconds_since(&t0);
             printf("step %6ld  %6.1f steps/s  episode %8.1f  eval %8.1f  alpha %.4f  critic %.3f  actor %.4f\n", step,
                    (double)step / sec, last_return, eval_return, (double)mfpo_agent_alpha(ag),
@@ -161,8 +179,10 @@ int main(int argc, char **argv)
     }
     printf("RESULT step_loop seed=%ld steps=%ld eval_return=%.1f seconds=%.1f\n", seed, steps, eval_return,
            seconds_since(&t0));
+    rc = 0;
+cleanup:
     mfpo_replay_destroy(rb);
     mfpo_agent_destroy(ag);
     mfpo_context_destroy(ctx);
-    return 0;
+    return rc;
 }
