@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "common/gmm2d_task.h"
+#include "gmm2d_task.h"
 
 /* Training length and size: about 1 500 updates of 2 x 64 networks, batch 64, K1/K2 = 8/16. */
 #define UPDATES 1500

@@ -1,7 +1,7 @@
 /*
- * gmm2d: the 2-D mixture check of the MFPO paper (docs/algorithm.md §7). MFPO with alpha = 1 on a one-step task
- * whose reward is a mixture's log-density must learn to sample the mixture, and its divergence net
- * must estimate the log-likelihood of its own samples.
+ * gmm2d: the 2-D mixture check of the MFPO paper (docs/algorithm.md §7), a validation harness.
+ * MFPO with alpha = 1 on a one-step task whose reward is a mixture's log-density must learn to
+ * sample the mixture, and its divergence net must estimate the log-likelihood of its own samples.
  *
  *   gmm2d [--components K] [--radius R] [--sigma S] [--seed N] [--updates N] [--eval-every N]
  *         [--hidden W] [--depth D] [--batch B] [--k1 K] [--k2 K] [--lr LR] [--time-mean M]
@@ -21,7 +21,7 @@
 
 #include "common/cli.h"
 #include "common/curve.h"
-#include "common/gmm2d_task.h"
+#include "gmm2d_task.h"
 
 /* The targets of the issue: (a) >= 0.10 of the samples within 3 sigma of every centre; (b) < 0.05
  * farther than 3 sigma from all; (c) corr >= 0.9 and MAE <= 0.5 against the mixture; (d) corr >=

@@ -1,6 +1,6 @@
 /*
- * The 2-D mixture check of docs/algorithm.md §7 as a reusable module (the example gmm2d.c and the test
- * tests/algo/test_gmm2d.c both use it): a one-step task whose reward is the log-density of a
+ * The 2-D mixture check of docs/algorithm.md §7 as a reusable module (the harness
+ * tools/validation/gmm2d.c and the test tests/algo/test_gmm2d.c both use it): a one-step task whose reward is the log-density of a
  * Gaussian mixture, trained with alpha fixed to 1 so that the MaxEnt-optimal policy is the
  * mixture itself, and the measurements that say whether MFPO reproduced it.
  */
