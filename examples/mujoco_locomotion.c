@@ -2,15 +2,19 @@
  * mujoco_locomotion: MFPO on a Gymnasium-v4 MuJoCo locomotion task (HalfCheetah, Hopper,
  * Walker2d, Ant, Humanoid) through the C task module examples/mujoco/, wrapped as an mfpo_env.
  *
- *   mujoco_locomotion [--task NAME] [--model PATH] [--steps N] [--warmup N] [--eval-every N]
- *                     [--eval-episodes N] [--seed N] [--threads N] [--backend cpu|cuda|auto]
- *                     [--out PREFIX]
+ *   mujoco_locomotion [--task NAME] [--model PATH | --model-dir DIR] [--steps N] [--warmup N]
+ *                     [--eval-every N] [--eval-episodes N] [--seed N] [--threads N]
+ *                     [--backend cpu|cuda|auto] [--out PREFIX]
  *
  * Defaults are the paper's (docs/algorithm.md §2.5, §5): mfpo_agent_config_init() networks and update, 1 000 000
  * steps, 10 000 uniform-random warm-up steps, one update per step, evaluation every 10 000 steps
  * over 10 episodes on a second task instance, time limit 1000; clipped double-Q is off for
- * HalfCheetah only. --model defaults to ../shared/mujoco/<file>.xml next to the source tree.
- * Action bounds come from the model's actuator ctrlrange. Writes PREFIX.csv (step, wall seconds,
+ * HalfCheetah only.
+ *
+ * The task's MuJoCo model (Gymnasium's XML file, e.g. half_cheetah.xml; not part of libmfpo) is
+ * --model PATH, or <file>.xml in the first of: --model-dir DIR, the directory in the environment
+ * variable MFPO_MUJOCO_MODELS, and the installed data directory <datadir>/mfpo/mujoco. Gymnasium's
+ * Python package carries the files in gymnasium/envs/mujoco/assets/. Action bounds come from the model's actuator ctrlrange. Writes PREFIX.csv (step, wall seconds,
  * mean evaluation return) and PREFIX.png, and ends with
  *
  *   RESULT mujoco task=<name> steps=<n> eval_return=<f> seconds=<f> steps_per_second=<f>
@@ -27,8 +31,9 @@
 #include "common/curve.h"
 #include "locomotion.h"
 
-#ifndef MFPO_SOURCE_ROOT
-#define MFPO_SOURCE_ROOT "."
+/* Where `meson install` puts data (examples/meson.build); models are looked for there last. */
+#ifndef MFPO_MUJOCO_DATADIR
+#define MFPO_MUJOCO_DATADIR "/usr/local/share/mfpo/mujoco"
 #endif
 
 static const struct {
@@ -98,6 +103,45 @@ static int loco_env_open(const char *task, const char *xml, loco_env *e, mfpo_en
     return 0;
 }
 
+/* ------------------------------------------------------------------ the model file */
+
+static int readable(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    fclose(f);
+    return 1;
+}
+
+/* Finds `file` in the model directories (see the top of this file); 0 and the path in out, or -1
+ * with a message listing where it looked. */
+static int find_model(const char *file, const char *model_dir, char *out, size_t size)
+{
+    const char *env = getenv("MFPO_MUJOCO_MODELS");
+    /* an explicit --model-dir must hold the file; otherwise the variable, then the data directory */
+    const char *dirs[2] = {model_dir, NULL}, *what[2] = {"--model-dir", NULL};
+    int n = 1;
+    if (!model_dir) {
+        n = 0;
+        if (env && env[0]) {
+            dirs[n] = env;
+            what[n++] = "MFPO_MUJOCO_MODELS";
+        }
+        dirs[n] = MFPO_MUJOCO_DATADIR;
+        what[n++] = "the installed data directory";
+    }
+    for (int i = 0; i < n; i++) {
+        snprintf(out, size, "%s/%s", dirs[i], file);
+        if (readable(out)) return 0;
+    }
+    fprintf(stderr, "mujoco_locomotion: cannot find the model %s; looked in", file);
+    for (int i = 0; i < n; i++) fprintf(stderr, "%s %s (%s)", i ? "," : "", dirs[i], what[i]);
+    fprintf(stderr,
+            ".\nGive the file with --model PATH, or its directory with --model-dir DIR or MFPO_MUJOCO_MODELS "
+            "(Gymnasium's are in gymnasium/envs/mujoco/assets/ of its Python package).\n");
+    return -1;
+}
+
 /* ------------------------------------------------------------------ progress, curve */
 
 typedef struct run_state {
@@ -127,10 +171,11 @@ static int on_progress(void *user, const mfpo_progress *p)
 
 int main(int argc, char **argv)
 {
-    const char *task = "HalfCheetah", *model = NULL, *backend = "auto", *out = NULL;
+    const char *task = "HalfCheetah", *model = NULL, *model_dir = NULL, *backend = "auto", *out = NULL;
     long steps = 1000000, warmup = 10000, eval_every = 10000, eval_episodes = 10, seed = 0, threads = 0;
     cli_arg args[] = {
         {"--task", CLI_STRING, &task},       {"--model", CLI_STRING, &model},
+        {"--model-dir", CLI_STRING, &model_dir},
         {"--steps", CLI_LONG, &steps},       {"--warmup", CLI_LONG, &warmup},
         {"--eval-every", CLI_LONG, &eval_every}, {"--eval-episodes", CLI_LONG, &eval_episodes},
         {"--seed", CLI_LONG, &seed},         {"--threads", CLI_LONG, &threads},
@@ -150,10 +195,14 @@ int main(int argc, char **argv)
         return 2;
     }
     char xml[4096], prefix[256];
+    if (model && model_dir) {
+        fprintf(stderr, "mujoco_locomotion: give --model or --model-dir, not both\n");
+        return 2;
+    }
     if (model)
         snprintf(xml, sizeof xml, "%s", model);
-    else
-        snprintf(xml, sizeof xml, "%s/../shared/mujoco/%s", MFPO_SOURCE_ROOT, tasks[which].file);
+    else if (find_model(tasks[which].file, model_dir, xml, sizeof xml) != 0)
+        return 2;
     if (!out) {
         snprintf(prefix, sizeof prefix, "mujoco_%s", tasks[which].name);
         out = prefix;
