@@ -7,9 +7,14 @@
  *   config_table --check FILE    exit 1 unless FILE holds exactly this table between the lines
  *                                "<!-- config-table begin -->" and "<!-- config-table end -->"
  *   config_table --write FILE    replace the table in FILE
+ *   config_table --check-header FILE
+ *                                exit 1 unless every field of the table is declared in FILE
+ *                                (include/mfpo/config.h) with a doc comment whose "Default X"
+ *                                is the table's default (none for obs_dim and act_dim)
  *
- * The meson test config_docs_table runs --check on docs/algorithm.md.
+ * The meson tests config_docs_table and config_header_defaults run the two checks.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +75,52 @@ static char *read_file(const char *path, size_t *n)
     return b;
 }
 
+/* The header declares each field on one line: its type, its name, a semicolon, and a doc comment
+ * that ends with "Default X." (obs_dim and act_dim: no default). */
+static int check_header(const char *path, const char *text)
+{
+    int bad = 0;
+    for (size_t i = 0; i < config_field_count; i++) {
+        const config_field *f = &config_fields[i];
+        char decl[80];
+        snprintf(decl, sizeof decl, " %s;", f->name);
+        const char *at = strstr(text, decl);
+        if (!at) {
+            fprintf(stderr, "config_table: '%s' does not declare the field %s\n", path, f->name);
+            bad = 1;
+            continue;
+        }
+        const char *eol = strchr(at, '\n');
+        size_t len = eol ? (size_t)(eol - at) : strlen(at);
+        char line[512];
+        snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), at);
+        const char *d = strstr(line, "Default ");
+        if (f->from_argument) {
+            if (d) {
+                fprintf(stderr, "config_table: '%s': %s comes from an argument but its comment states a default\n",
+                        path, f->name);
+                bad = 1;
+            }
+            continue;
+        }
+        if (!d) {
+            fprintf(stderr, "config_table: '%s': the comment of %s states no \"Default\" (the table's is %g)\n", path,
+                    f->name, f->def);
+            bad = 1;
+            continue;
+        }
+        char *end = NULL;
+        double v = strtod(d + 8, &end);
+        int same = end != d + 8 && (f->type == CONFIG_TYPE_FLOAT ? (float)v == (float)f->def : v == f->def);
+        if (!same || (*end != '.' && !isspace((unsigned char)*end))) {
+            fprintf(stderr, "config_table: '%s': the comment of %s says \"%.20s\", the table's default is %g\n", path,
+                    f->name, d, f->def);
+            bad = 1;
+        }
+    }
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     char *table = table_text();
@@ -82,8 +133,9 @@ int main(int argc, char **argv)
         free(table);
         return 0;
     }
-    if (argc != 3 || (strcmp(argv[1], "--check") != 0 && strcmp(argv[1], "--write") != 0)) {
-        fprintf(stderr, "usage: %s [--check FILE | --write FILE]\n", argv[0]);
+    if (argc != 3 || (strcmp(argv[1], "--check") != 0 && strcmp(argv[1], "--write") != 0 &&
+                      strcmp(argv[1], "--check-header") != 0)) {
+        fprintf(stderr, "usage: %s [--check FILE | --write FILE | --check-header FILE]\n", argv[0]);
         free(table);
         return 2;
     }
@@ -94,6 +146,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "config_table: cannot read '%s'\n", path);
         free(table);
         return 2;
+    }
+    if (!strcmp(argv[1], "--check-header")) {
+        int bad = check_header(path, doc);
+        if (!bad) printf("config_table: the defaults in '%s' are the table's\n", path);
+        free(doc);
+        free(table);
+        return bad;
     }
     char *b = strstr(doc, BEGIN), *e = b ? strstr(b, END) : NULL;
     if (!b || !e) {
