@@ -14,6 +14,7 @@
 #include "../../core/alloc.h"
 #include "../backend.h"
 #include "../kernels_mfpo.h"
+#include "cpu_rows.h"
 
 typedef struct cpu_backend {
     mfpo_backend base;
@@ -238,32 +239,27 @@ static void cpu_fourier_bwd(mfpo_backend *be, size_t n, size_t f, const float *x
 HOT static void cpu_bias_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *bias, float *act)
 {
     (void)be;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < h; j++) {
-            float v = pre[i * h + j] + bias[j];
-            pre[i * h + j] = v;
-            act[i * h + j] = mfpo_gelu(v);
-        }
+    for (size_t i = 0; i < n; i++) rows_bias_gelu(h, pre + i * h, bias, act + i * h);
 }
 
 HOT static void cpu_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *pre, float *g_pre)
 {
     (void)be;
-    for (size_t i = 0; i < n * h; i++) g_pre[i] = g_act[i] * mfpo_gelu_grad(pre[i]);
+    rows_gelu_grad_mul(n * h, g_act, pre, g_pre);
 }
 
 HOT static void cpu_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *pre, float *t_act)
 {
     (void)be;
-    for (size_t i = 0; i < n * h; i++) t_act[i] = t_pre[i] * mfpo_gelu_grad(pre[i]);
+    rows_gelu_grad_mul(n * h, t_pre, pre, t_act);
 }
 
 HOT static void ln_gelu_fwd_range(size_t lo, size_t hi, size_t h, float *pre, const float *add, size_t m,
                               const float *scale, const float *shift, float *xhat, float *rstd, float *y, float *act)
 {
     for (size_t i = lo; i < hi; i++)
-        mfpo_ln_gelu_row(h, pre + i * h, add ? add + (i % m) * h : NULL, scale, shift, xhat ? xhat + i * h : NULL,
-                         rstd ? rstd + i : NULL, y ? y + i * h : NULL, act + i * h);
+        rows_ln_gelu(h, pre + i * h, add ? add + (i % m) * h : NULL, scale, shift, xhat ? xhat + i * h : NULL,
+                     rstd ? rstd + i : NULL, y ? y + i * h : NULL, act + i * h);
 }
 
 static void cpu_ln_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m,
@@ -276,17 +272,8 @@ HOT static void ln_gelu_bwd_range(size_t lo, size_t hi, size_t h, const float *g
                               const float *rstd, const float *y, const float *scale, float *g_pre, float *g_scale,
                               float *g_shift)
 {
-    for (size_t i = lo; i < hi; i++) {
-        const float *ga = g_act + i * h, *xh = xhat + i * h, *yy = y + i * h;
-        float *gp = g_pre + i * h;
-        for (size_t j = 0; j < h; j++) {
-            float gy = ga[j] * mfpo_gelu_grad(yy[j]); /* through GELU */
-            g_scale[j] += gy * xh[j];
-            g_shift[j] += gy;
-            gp[j] = gy * scale[j]; /* gradient w.r.t. xhat */
-        }
-        mfpo_ln_apply_jacobian(h, gp, xh, rstd[i], gp);
-    }
+    for (size_t i = lo; i < hi; i++)
+        rows_ln_gelu_bwd(h, g_act + i * h, xhat + i * h, rstd[i], y + i * h, scale, g_pre + i * h, g_scale, g_shift);
 }
 
 HOT static void add_into(size_t n, float *dst, const float *src)
@@ -317,12 +304,8 @@ static void cpu_ln_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g
 HOT static void ln_gelu_jvp_range(size_t lo, size_t hi, size_t h, const float *t_pre, const float *xhat,
                               const float *rstd, const float *y, const float *scale, float *t_act)
 {
-    for (size_t i = lo; i < hi; i++) {
-        const float *xh = xhat + i * h, *yy = y + i * h;
-        float *ta = t_act + i * h;
-        mfpo_ln_apply_jacobian(h, t_pre + i * h, xh, rstd[i], ta);
-        for (size_t j = 0; j < h; j++) ta[j] = mfpo_gelu_grad(yy[j]) * scale[j] * ta[j];
-    }
+    for (size_t i = lo; i < hi; i++)
+        rows_ln_gelu_jvp(h, t_pre + i * h, xhat + i * h, rstd[i], y + i * h, scale, t_act + i * h);
 }
 
 static void cpu_ln_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat,
@@ -419,7 +402,7 @@ static void cpu_gaussian_proposal(mfpo_backend *be, size_t n, size_t k, size_t a
 HOT static void expected_q_range(size_t lo, size_t hi, size_t atoms, float v_min, float v_max, const float *logits,
                              float *q)
 {
-    for (size_t i = lo; i < hi; i++) q[i] = mfpo_expected_q_row(atoms, v_min, v_max, logits + i * atoms);
+    for (size_t i = lo; i < hi; i++) q[i] = rows_expected_q(atoms, v_min, v_max, logits + i * atoms);
 }
 
 static void cpu_expected_q(mfpo_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits,

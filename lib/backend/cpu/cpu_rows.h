@@ -1,0 +1,158 @@
+/*
+ * The CPU backend's hot row kernels, written with the explicit vectors of simd.h: the fused
+ * LayerNorm + GELU rows (forward, backward, JVP), the GELU passes and the C51 expectation.
+ *
+ * Each function is the vector form of a scalar row function of kernels_common.h or
+ * kernels_mfpo.h (named beside it) and returns bit-identical results: the same operations in the
+ * same order per lane, the same 16-lane partial sums, and the scalar twin on the tail. The CUDA
+ * module keeps using the scalar forms.
+ */
+#ifndef MFPO_CPU_ROWS_H
+#define MFPO_CPU_ROWS_H
+
+#include <math.h>
+
+#include "../kernels_mfpo.h"
+#include "simd.h"
+
+/* x[j] += a[j] */
+SIMD_INLINE void rows_add(size_t n, float *x, const float *a)
+{
+    size_t j = 0;
+    for (; j + SIMD_W <= n; j += SIMD_W) vf_store(x + j, vf_load(x + j) + vf_load(a + j));
+    for (; j < n; j++) x[j] += a[j];
+}
+
+/* mfpo_ln_gelu_row: pre += add; LayerNorm; GELU (act may alias pre when xhat is NULL) */
+SIMD_INLINE void rows_ln_gelu(size_t h, float *pre, const float *add, const float *scale, const float *shift,
+                              float *xhat, float *rstd_out, float *y, float *act)
+{
+    size_t j = 0;
+    if (add) rows_add(h, pre, add);
+    float mean = vf_sum(h, pre) / (float)h;
+    float var = vf_sum_sq_dev(h, pre, mean) / (float)h;
+    float rstd = 1.0f / sqrtf(var + MFPO_LN_EPS);
+    if (rstd_out) *rstd_out = rstd;
+    if (xhat && y) {
+        for (; j + SIMD_W <= h; j += SIMD_W) {
+            vf16 xh = (vf_load(pre + j) - mean) * rstd;
+            vf16 yy = vf_load(scale + j) * xh + vf_load(shift + j);
+            vf_store(xhat + j, xh);
+            vf_store(y + j, yy);
+            vf_store(act + j, vf_gelu(yy));
+        }
+        for (; j < h; j++) {
+            xhat[j] = (pre[j] - mean) * rstd;
+            y[j] = scale[j] * xhat[j] + shift[j];
+            act[j] = mfpo_gelu(y[j]);
+        }
+    } else {
+        for (; j + SIMD_W <= h; j += SIMD_W)
+            vf_store(act + j, vf_gelu(vf_load(scale + j) * ((vf_load(pre + j) - mean) * rstd) + vf_load(shift + j)));
+        for (; j < h; j++) act[j] = mfpo_gelu(scale[j] * ((pre[j] - mean) * rstd) + shift[j]);
+    }
+}
+
+/* mfpo_ln_apply_jacobian: out = rstd (t - mean(t) - xhat mean(xhat t)); out may alias t */
+SIMD_INLINE void rows_ln_jacobian(size_t h, const float *t, const float *xhat, float rstd, float *out)
+{
+    float mt = vf_sum(h, t) / (float)h;
+    float mxt = vf_dot(h, xhat, t) / (float)h;
+    size_t j = 0;
+    for (; j + SIMD_W <= h; j += SIMD_W)
+        vf_store(out + j, rstd * (vf_load(t + j) - mt - vf_load(xhat + j) * mxt));
+    for (; j < h; j++) out[j] = rstd * (t[j] - mt - xhat[j] * mxt);
+}
+
+/* One row of the LayerNorm + GELU backward: g_pre, and the scale/shift gradients accumulated */
+SIMD_INLINE void rows_ln_gelu_bwd(size_t h, const float *ga, const float *xh, float rstd, const float *yy,
+                                  const float *scale, float *gp, float *g_scale, float *g_shift)
+{
+    size_t j = 0;
+    for (; j + SIMD_W <= h; j += SIMD_W) {
+        vf16 gy = vf_load(ga + j) * vf_gelu_grad(vf_load(yy + j));
+        vf_store(g_scale + j, vf_load(g_scale + j) + gy * vf_load(xh + j));
+        vf_store(g_shift + j, vf_load(g_shift + j) + gy);
+        vf_store(gp + j, gy * vf_load(scale + j));
+    }
+    for (; j < h; j++) {
+        float gy = ga[j] * mfpo_gelu_grad(yy[j]);
+        g_scale[j] += gy * xh[j];
+        g_shift[j] += gy;
+        gp[j] = gy * scale[j];
+    }
+    rows_ln_jacobian(h, gp, xh, rstd, gp);
+}
+
+/* One row of the LayerNorm + GELU JVP */
+SIMD_INLINE void rows_ln_gelu_jvp(size_t h, const float *t_pre, const float *xh, float rstd, const float *yy,
+                                  const float *scale, float *ta)
+{
+    size_t j = 0;
+    rows_ln_jacobian(h, t_pre, xh, rstd, ta);
+    for (; j + SIMD_W <= h; j += SIMD_W)
+        vf_store(ta + j, vf_gelu_grad(vf_load(yy + j)) * vf_load(scale + j) * vf_load(ta + j));
+    for (; j < h; j++) ta[j] = mfpo_gelu_grad(yy[j]) * scale[j] * ta[j];
+}
+
+/* out[i] = g[i] * gelu'(x[i]) */
+SIMD_INLINE void rows_gelu_grad_mul(size_t n, const float *g, const float *x, float *out)
+{
+    size_t i = 0;
+    for (; i + SIMD_W <= n; i += SIMD_W) vf_store(out + i, vf_load(g + i) * vf_gelu_grad(vf_load(x + i)));
+    for (; i < n; i++) out[i] = g[i] * mfpo_gelu_grad(x[i]);
+}
+
+/* pre += bias; act = GELU(pre) */
+SIMD_INLINE void rows_bias_gelu(size_t h, float *pre, const float *bias, float *act)
+{
+    size_t j = 0;
+    for (; j + SIMD_W <= h; j += SIMD_W) {
+        vf16 v = vf_load(pre + j) + vf_load(bias + j);
+        vf_store(pre + j, v);
+        vf_store(act + j, vf_gelu(v));
+    }
+    for (; j < h; j++) {
+        float v = pre[j] + bias[j];
+        pre[j] = v;
+        act[j] = mfpo_gelu(v);
+    }
+}
+
+/* mfpo_softmax_stats: the row's max and the sum of exp(l - max) */
+SIMD_INLINE void rows_softmax_stats(size_t n, const float *l, float *mx, float *sum)
+{
+    vf16 pm = vf_splat(l[0]), ps = vf_splat(0.0f);
+    float m = l[0], s = 0.0f;
+    size_t j = 0;
+    for (; j + SIMD_W <= n; j += SIMD_W) {
+        vf16 v = vf_load(l + j);
+        pm = vf_select(v > pm, v, pm);
+    }
+    for (size_t i = j; i < n; i++) m = l[i] > m ? l[i] : m;
+    for (int k = 0; k < SIMD_W; k++) m = pm[k] > m ? pm[k] : m;
+    j = 0;
+    for (; j + SIMD_W <= n; j += SIMD_W) ps += vf_exp(vf_load(l + j) - m);
+    for (; j < n; j++) s += mfpo_expf(l[j] - m);
+    *mx = m;
+    *sum = vf_lane_total(ps, s);
+}
+
+/* mfpo_expected_q_row: sum_k softmax(l)_k c_k */
+SIMD_INLINE float rows_expected_q(size_t atoms, float v_min, float v_max, const float *l)
+{
+    const vf16 iota = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    float mx, sum, tail = 0.0f;
+    vf16 p = vf_splat(0.0f);
+    size_t j = 0;
+    rows_softmax_stats(atoms, l, &mx, &sum);
+    for (; j + SIMD_W <= atoms; j += SIMD_W) {
+        /* mfpo_atom for the 16 indices j..j+15 (exact small integers in float) */
+        vf16 atom = v_min + (v_max - v_min) * (iota + (float)j) / (float)(atoms - 1);
+        p += vf_exp(vf_load(l + j) - mx) * atom;
+    }
+    for (; j < atoms; j++) tail += mfpo_expf(l[j] - mx) * mfpo_atom(j, atoms, v_min, v_max);
+    return vf_lane_total(p, tail) / sum;
+}
+
+#endif

@@ -1,0 +1,241 @@
+/*
+ * The CPU backend's explicit vector kernels (lib/backend/cpu/simd.h, cpu_rows.h) against their
+ * scalar twins in kernels_common.h / kernels_mfpo.h: bit-identical, lane by lane, for every
+ * instruction set the library's clones target (AVX-512, AVX2, baseline x86-64) that this CPU runs.
+ *
+ * Bit identity is the contract that keeps a run reproducible across machines and equal to the
+ * CUDA module's results; a tolerance would hide a reordered sum or a contracted multiply-add.
+ * The inputs cover exp's clamps (|x| > 87), NaN, infinities, signed zeros, subnormal results and
+ * the GELU's saturated tails, plus rows whose widths are and are not multiples of 16.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "backend/cpu/cpu_rows.h"
+
+#define N_VALUES 4096
+#define MAX_H 300
+
+static float values[N_VALUES];
+
+static uint32_t bits(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+/* Equal bits, or both NaN (NaN payloads are not part of the contract). */
+static int same(float a, float b)
+{
+    return (isnan(a) && isnan(b)) || bits(a) == bits(b);
+}
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+
+static float uniform(float lo, float hi)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return lo + (hi - lo) * (float)((rng_state >> 40) * (1.0 / 16777216.0));
+}
+
+static void fill_values(void)
+{
+    const float special[] = {0.0f,     -0.0f,     1.0f,     -1.0f,    87.0f,     -87.0f,    88.0f,
+                             -88.0f,   88.5f,     -103.0f,  200.0f,   -200.0f,   1e-30f,    -1e-30f,
+                             1e30f,    -1e30f,    INFINITY, -INFINITY, NAN,      -NAN,      0.5f,
+                             -0.5f,    10.0f,     -10.0f,   3.4e38f,  -3.4e38f,  1e-45f,    -1e-45f};
+    size_t n = sizeof special / sizeof special[0], i;
+    for (i = 0; i < n; i++) values[i] = special[i];
+    for (; i < N_VALUES / 2; i++) values[i] = uniform(-12.0f, 12.0f);
+    for (; i < N_VALUES; i++) values[i] = uniform(-120.0f, 120.0f);
+}
+
+/* The kernels under one instruction set: the same source compiled three times below. */
+typedef struct results {
+    float exp[N_VALUES], gelu[N_VALUES], gelu_grad[N_VALUES];
+} results;
+
+#define DEFINE_ELEMENTWISE(NAME, TARGET)                                                                  \
+    TARGET static void NAME(results *r)                                                                   \
+    {                                                                                                     \
+        for (size_t i = 0; i + SIMD_W <= N_VALUES; i += SIMD_W) {                                         \
+            vf16 x = vf_load(values + i);                                                                 \
+            vf_store(r->exp + i, vf_exp(x));                                                              \
+            vf_store(r->gelu + i, vf_gelu(x));                                                            \
+            vf_store(r->gelu_grad + i, vf_gelu_grad(x));                                                  \
+        }                                                                                                 \
+    }
+
+/* One LayerNorm + GELU row forward, backward and JVP, and the C51 expectation, for width h. */
+typedef struct row_out {
+    float pre[MAX_H], xhat[MAX_H], y[MAX_H], act[MAX_H], rstd, act_inf[MAX_H];
+    float g_pre[MAX_H], g_scale[MAX_H], g_shift[MAX_H], t_act[MAX_H], g_gelu[MAX_H], bias_pre[MAX_H],
+        bias_act[MAX_H];
+    float q;
+} row_out;
+
+typedef struct row_in {
+    float pre[MAX_H], add[MAX_H], scale[MAX_H], shift[MAX_H], g[MAX_H], t[MAX_H], logits[MAX_H];
+} row_in;
+
+#define DEFINE_ROWS(NAME, TARGET)                                                                         \
+    TARGET static void NAME(size_t h, const row_in *in, row_out *o)                                       \
+    {                                                                                                     \
+        memcpy(o->pre, in->pre, sizeof o->pre);                                                           \
+        rows_ln_gelu(h, o->pre, in->add, in->scale, in->shift, o->xhat, &o->rstd, o->y, o->act);          \
+        memcpy(o->act_inf, in->pre, sizeof o->act_inf);                                                   \
+        rows_ln_gelu(h, o->act_inf, in->add, in->scale, in->shift, NULL, NULL, NULL, o->act_inf);         \
+        memset(o->g_scale, 0, sizeof o->g_scale);                                                         \
+        memset(o->g_shift, 0, sizeof o->g_shift);                                                         \
+        rows_ln_gelu_bwd(h, in->g, o->xhat, o->rstd, o->y, in->scale, o->g_pre, o->g_scale, o->g_shift);  \
+        rows_ln_gelu_jvp(h, in->t, o->xhat, o->rstd, o->y, in->scale, o->t_act);                          \
+        rows_gelu_grad_mul(h, in->g, in->pre, o->g_gelu);                                                 \
+        memcpy(o->bias_pre, in->pre, sizeof o->bias_pre);                                                 \
+        rows_bias_gelu(h, o->bias_pre, in->add, o->bias_act);                                             \
+        o->q = rows_expected_q(h, -40.0f, 5.0f, in->logits);                                              \
+    }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_CLONES 1
+DEFINE_ELEMENTWISE(elementwise_v4, __attribute__((target("arch=x86-64-v4"))))
+DEFINE_ELEMENTWISE(elementwise_v3, __attribute__((target("arch=x86-64-v3"))))
+DEFINE_ROWS(rows_v4, __attribute__((target("arch=x86-64-v4"))))
+DEFINE_ROWS(rows_v3, __attribute__((target("arch=x86-64-v3"))))
+#endif
+DEFINE_ELEMENTWISE(elementwise_base, )
+DEFINE_ROWS(rows_base, )
+
+/* The scalar twins: the row functions the CUDA module runs. */
+static void rows_scalar(size_t h, const row_in *in, row_out *o)
+{
+    memcpy(o->pre, in->pre, sizeof o->pre);
+    mfpo_ln_gelu_row(h, o->pre, in->add, in->scale, in->shift, o->xhat, &o->rstd, o->y, o->act);
+    memcpy(o->act_inf, in->pre, sizeof o->act_inf);
+    mfpo_ln_gelu_row(h, o->act_inf, in->add, in->scale, in->shift, NULL, NULL, NULL, o->act_inf);
+    memset(o->g_scale, 0, sizeof o->g_scale);
+    memset(o->g_shift, 0, sizeof o->g_shift);
+    for (size_t j = 0; j < h; j++) {
+        float gy = in->g[j] * mfpo_gelu_grad(o->y[j]);
+        o->g_scale[j] += gy * o->xhat[j];
+        o->g_shift[j] += gy;
+        o->g_pre[j] = gy * in->scale[j];
+    }
+    mfpo_ln_apply_jacobian(h, o->g_pre, o->xhat, o->rstd, o->g_pre);
+    mfpo_ln_apply_jacobian(h, in->t, o->xhat, o->rstd, o->t_act);
+    for (size_t j = 0; j < h; j++) o->t_act[j] = mfpo_gelu_grad(o->y[j]) * in->scale[j] * o->t_act[j];
+    for (size_t j = 0; j < h; j++) o->g_gelu[j] = in->g[j] * mfpo_gelu_grad(in->pre[j]);
+    for (size_t j = 0; j < h; j++) {
+        o->bias_pre[j] = in->pre[j] + in->add[j];
+        o->bias_act[j] = mfpo_gelu(o->bias_pre[j]);
+    }
+    o->q = mfpo_expected_q_row(h, -40.0f, 5.0f, in->logits);
+}
+
+static void check_elementwise(const char *isa, void (*fn)(results *))
+{
+    static results r;
+    size_t mismatches = 0;
+    fn(&r);
+    for (size_t i = 0; i < N_VALUES; i++) {
+        float x = values[i];
+        float want[3] = {mfpo_expf(x), mfpo_gelu(x), mfpo_gelu_grad(x)};
+        float got[3] = {r.exp[i], r.gelu[i], r.gelu_grad[i]};
+        const char *what[3] = {"exp", "gelu", "gelu_grad"};
+        for (int k = 0; k < 3; k++)
+            if (!same(got[k], want[k])) {
+                if (mismatches++ < 5)
+                    print_error("%s %s(%.9g): vector %.9g (0x%08x), scalar %.9g (0x%08x)\n", isa, what[k],
+                                (double)x, (double)got[k], bits(got[k]), (double)want[k], bits(want[k]));
+            }
+    }
+    assert_int_equal(mismatches, 0);
+}
+
+static void test_elementwise(void **state)
+{
+    (void)state;
+    check_elementwise("baseline", elementwise_base);
+#ifdef HAVE_CLONES
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) check_elementwise("x86-64-v3", elementwise_v3);
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512dq"))
+        check_elementwise("x86-64-v4", elementwise_v4);
+#endif
+}
+
+static void compare_rows(const char *isa, size_t h, const row_out *got, const row_out *want)
+{
+    struct {
+        const char *name;
+        const float *g, *w;
+        size_t n;
+    } fields[] = {
+        {"pre", got->pre, want->pre, h},         {"xhat", got->xhat, want->xhat, h},
+        {"y", got->y, want->y, h},               {"act", got->act, want->act, h},
+        {"rstd", &got->rstd, &want->rstd, 1},    {"act_inference", got->act_inf, want->act_inf, h},
+        {"g_pre", got->g_pre, want->g_pre, h},   {"g_scale", got->g_scale, want->g_scale, h},
+        {"g_shift", got->g_shift, want->g_shift, h}, {"t_act", got->t_act, want->t_act, h},
+        {"gelu_grad_mul", got->g_gelu, want->g_gelu, h}, {"bias_pre", got->bias_pre, want->bias_pre, h},
+        {"bias_act", got->bias_act, want->bias_act, h}, {"expected_q", &got->q, &want->q, 1},
+    };
+    for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
+        for (size_t j = 0; j < fields[f].n; j++)
+            if (!same(fields[f].g[j], fields[f].w[j]))
+                fail_msg("%s h=%zu %s[%zu]: vector %.9g, scalar %.9g", isa, h, fields[f].name, j,
+                         (double)fields[f].g[j], (double)fields[f].w[j]);
+}
+
+static void test_rows(void **state)
+{
+    static row_in in;
+    static row_out want, got;
+    const size_t widths[] = {1, 7, 16, 17, 64, 101, 128, 256, 300};
+    (void)state;
+    for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+        size_t h = widths[w];
+        for (size_t j = 0; j < MAX_H; j++) {
+            in.pre[j] = uniform(-3.0f, 3.0f) + (j % 5 == 0 ? 4.0f : 0.0f);
+            in.add[j] = uniform(-1.0f, 1.0f);
+            in.scale[j] = uniform(0.5f, 1.5f);
+            in.shift[j] = uniform(-0.5f, 0.5f);
+            in.g[j] = uniform(-1.0f, 1.0f);
+            in.t[j] = uniform(-2.0f, 2.0f);
+            in.logits[j] = uniform(-30.0f, 30.0f);
+        }
+        rows_scalar(h, &in, &want);
+        rows_base(h, &in, &got);
+        compare_rows("baseline", h, &got, &want);
+#ifdef HAVE_CLONES
+        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+            rows_v3(h, &in, &got);
+            compare_rows("x86-64-v3", h, &got, &want);
+        }
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")) {
+            rows_v4(h, &in, &got);
+            compare_rows("x86-64-v4", h, &got, &want);
+        }
+#endif
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_elementwise),
+        cmocka_unit_test(test_rows),
+    };
+    fill_values();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
