@@ -230,11 +230,57 @@ static void test_rows(void **state)
     }
 }
 
+/* Adam on 16-lane blocks and a tail against the scalar formula of the CPU backend */
+static void test_adam(void **state)
+{
+    enum { N = 1000 + 7 };
+    static float p[N], g[N], m[N], v[N], p2[N], m2[N], v2[N];
+    const float lr = 3e-4f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f, c1 = 1.0f / (1.0f - 0.9f * 0.9f),
+                c2 = 1.0f / (1.0f - 0.999f * 0.999f);
+    (void)state;
+    for (int i = 0; i < N; i++) {
+        p[i] = p2[i] = uniform(-1.0f, 1.0f);
+        g[i] = uniform(-1.0f, 1.0f) * (i % 3 ? 1.0f : 1e-4f);
+        m[i] = m2[i] = uniform(-0.1f, 0.1f);
+        v[i] = v2[i] = uniform(0.0f, 0.01f);
+    }
+    rows_adam(N, p, g, m, v, lr, b1, b2, eps, c1, c2);
+    for (int i = 0; i < N; i++) {
+        m2[i] = b1 * m2[i] + (1.0f - b1) * g[i];
+        v2[i] = b2 * v2[i] + (1.0f - b2) * g[i] * g[i];
+        p2[i] -= lr * (m2[i] * c1) / (sqrtf(v2[i] * c2) + eps);
+        if (!same(p[i], p2[i]) || !same(m[i], m2[i]) || !same(v[i], v2[i]))
+            fail_msg("adam element %d: vector p %.9g m %.9g v %.9g, scalar p %.9g m %.9g v %.9g", i, (double)p[i],
+                     (double)m[i], (double)v[i], (double)p2[i], (double)m2[i], (double)v2[i]);
+    }
+}
+
+/* The finiteness check finds one bad value wherever it sits: in a vector block or in the tail */
+static void test_all_finite(void **state)
+{
+    enum { N = 100 };
+    float x[N];
+    const float bad[] = {NAN, INFINITY, -INFINITY};
+    (void)state;
+    for (int i = 0; i < N; i++) x[i] = uniform(-1.5e38f, 1.5e38f); /* spans 3e38 < FLT_MAX */
+    assert_int_equal(rows_all_finite(N, x), 1);
+    assert_int_equal(rows_all_finite(0, x), 1);
+    for (int b = 0; b < 3; b++)
+        for (int i = 0; i < N; i++) {
+            float keep = x[i];
+            x[i] = bad[b];
+            if (rows_all_finite(N, x)) fail_msg("%g at index %d of %d not found", (double)bad[b], i, N);
+            x[i] = keep;
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_elementwise),
         cmocka_unit_test(test_rows),
+        cmocka_unit_test(test_adam),
+        cmocka_unit_test(test_all_finite),
     };
     fill_values();
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -519,11 +519,7 @@ static void cpu_select_best(mfpo_backend *be, size_t n, size_t k, size_t a, cons
 HOT static void adam_range(size_t lo, size_t hi, float *p, const float *g, float *m, float *v, float lr, float b1,
                        float b2, float eps, float c1, float c2)
 {
-    for (size_t i = lo; i < hi; i++) {
-        m[i] = b1 * m[i] + (1.0f - b1) * g[i];
-        v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
-        p[i] -= lr * (m[i] * c1) / (sqrtf(v[i] * c2) + eps);
-    }
+    rows_adam(hi - lo, p + lo, g + lo, m + lo, v + lo, lr, b1, b2, eps, c1, c2);
 }
 
 static void cpu_adam(mfpo_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1,
@@ -543,10 +539,7 @@ HOT static void cpu_polyak(mfpo_backend *be, size_t n, float *target, const floa
 HOT static int cpu_all_finite(mfpo_backend *be, const float *x, size_t n)
 {
     (void)be;
-    /* x - x is 0 for finite x and NaN for inf or NaN; summing keeps the loop branch-free */
-    float acc = 0.0f;
-    for (size_t i = 0; i < n; i++) acc += x[i] - x[i];
-    return acc == 0.0f;
+    return rows_all_finite(n, x);
 }
 
 static const mfpo_backend_ops cpu_ops = {

@@ -119,7 +119,8 @@ SIMD_INLINE void rows_bias_gelu(size_t h, float *pre, const float *bias, float *
     }
 }
 
-/* mfpo_softmax_stats: the row's max and the sum of exp(l - max) */
+/* mfpo_softmax_stats: the row's max and the sum of exp(l - max). The tail's exponentials are
+ * computed in one vector and then added one by one, in the scalar order. */
 SIMD_INLINE void rows_softmax_stats(size_t n, const float *l, float *mx, float *sum)
 {
     vf16 pm = vf_splat(l[0]), ps = vf_splat(0.0f);
@@ -133,7 +134,10 @@ SIMD_INLINE void rows_softmax_stats(size_t n, const float *l, float *mx, float *
     for (int k = 0; k < SIMD_W; k++) m = pm[k] > m ? pm[k] : m;
     j = 0;
     for (; j + SIMD_W <= n; j += SIMD_W) ps += vf_exp(vf_load(l + j) - m);
-    for (; j < n; j++) s += mfpo_expf(l[j] - m);
+    if (j < n) {
+        vf16 e = vf_exp(vf_load_tail(l + j, n - j) - m);
+        for (size_t k = 0; k < n - j; k++) s += e[k];
+    }
     *mx = m;
     *sum = vf_lane_total(ps, s);
 }
@@ -151,8 +155,47 @@ SIMD_INLINE float rows_expected_q(size_t atoms, float v_min, float v_max, const 
         vf16 atom = v_min + (v_max - v_min) * (iota + (float)j) / (float)(atoms - 1);
         p += vf_exp(vf_load(l + j) - mx) * atom;
     }
-    for (; j < atoms; j++) tail += mfpo_expf(l[j] - mx) * mfpo_atom(j, atoms, v_min, v_max);
+    if (j < atoms) {
+        vf16 atom = v_min + (v_max - v_min) * (iota + (float)j) / (float)(atoms - 1);
+        vf16 term = vf_exp(vf_load_tail(l + j, atoms - j) - mx) * atom;
+        for (size_t k = 0; k < atoms - j; k++) tail += term[k];
+    }
     return vf_lane_total(p, tail) / sum;
+}
+
+/* One Adam step on n parameters (the formula of adam_range in cpu_backend.c, lane by lane) */
+SIMD_INLINE void rows_adam(size_t n, float *p, const float *g, float *m, float *v, float lr, float b1, float b2,
+                           float eps, float c1, float c2)
+{
+    size_t i = 0;
+    for (; i + SIMD_W <= n; i += SIMD_W) {
+        vf16 gi = vf_load(g + i);
+        vf16 mi = b1 * vf_load(m + i) + (1.0f - b1) * gi;
+        vf16 vi = b2 * vf_load(v + i) + (1.0f - b2) * gi * gi;
+        vf_store(m + i, mi);
+        vf_store(v + i, vi);
+        vf_store(p + i, vf_load(p + i) - lr * (mi * c1) / (vf_sqrt(vi * c2) + eps));
+    }
+    for (; i < n; i++) {
+        m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+        v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+        p[i] -= lr * (m[i] * c1) / (sqrtf(v[i] * c2) + eps);
+    }
+}
+
+/* 1 when every x[i] is finite: x - x is 0 for finite x and NaN for inf or NaN, and a sum of zeros
+ * and NaNs is zero only without NaNs, in any order (so 16 lanes may sum independently). */
+SIMD_INLINE int rows_all_finite(size_t n, const float *x)
+{
+    vf16 acc = vf_splat(0.0f);
+    float tail = 0.0f;
+    size_t i = 0;
+    for (; i + SIMD_W <= n; i += SIMD_W) {
+        vf16 v = vf_load(x + i);
+        acc += v - v;
+    }
+    for (; i < n; i++) tail += x[i] - x[i];
+    return vf_lane_total(acc, tail) == 0.0f;
 }
 
 #endif

@@ -60,6 +60,24 @@ SIMD_INLINE vf16 vf_select(vi16 mask, vf16 a, vf16 b)
     return (vf16)(((vi16)a & mask) | ((vi16)b & ~mask));
 }
 
+/* sqrtf per lane: IEEE square roots are correctly rounded, so a packed square root equals the
+ * scalar one; GCC turns the lane loop into one instruction because the library is built with
+ * -fno-math-errno (sqrtf of a negative number would otherwise have to set errno, lane by lane). */
+SIMD_INLINE vf16 vf_sqrt(vf16 x)
+{
+    vf16 r;
+    for (int k = 0; k < SIMD_W; k++) r[k] = __builtin_sqrtf(x[k]);
+    return r;
+}
+
+/* The first n < SIMD_W elements of p, the other lanes zero: the tail of a row in one vector. */
+SIMD_INLINE vf16 vf_load_tail(const float *p, size_t n)
+{
+    vf16 v = vf_splat(0.0f);
+    memcpy(&v, p, n * sizeof(float));
+    return v;
+}
+
 /* mfpo_expf, lane by lane */
 SIMD_INLINE vf16 vf_exp(vf16 x)
 {
