@@ -1,7 +1,8 @@
 /*
- * The CPU backend's explicit vector kernels (lib/backend/cpu/simd.h, cpu_rows.h) against their
- * scalar twins in kernels_common.h / kernels_mfpo.h: bit-identical, lane by lane, for every
- * instruction set the library's clones target (AVX-512, AVX2, baseline x86-64) that this CPU runs.
+ * The CPU backend's hot loops (lib/backend/cpu/cpu_kernels.c, written with the explicit vectors of
+ * simd.h and compiled once per instruction set) against their scalar twins in kernels_common.h /
+ * kernels_mfpo.h: bit-identical, element by element, for every variant this CPU runs (AVX-512,
+ * AVX2, baseline x86-64).
  *
  * Bit identity is the contract that keeps a run reproducible across machines and equal to the
  * CUDA module's results; a tolerance would hide a reordered sum or a contracted multiply-add.
@@ -19,7 +20,8 @@
 
 #include <cmocka.h>
 
-#include "backend/cpu/cpu_rows.h"
+#include "backend/cpu/cpu_kernels.h"
+#include "backend/kernels_mfpo.h"
 
 #define N_VALUES 4096
 #define MAX_H 300
@@ -61,23 +63,8 @@ static void fill_values(void)
     for (; i < N_VALUES; i++) values[i] = uniform(-120.0f, 120.0f);
 }
 
-/* The kernels under one instruction set: the same source compiled three times below. */
-typedef struct results {
-    float exp[N_VALUES], gelu[N_VALUES], gelu_grad[N_VALUES];
-} results;
-
-#define DEFINE_ELEMENTWISE(NAME, TARGET)                                                                  \
-    TARGET static void NAME(results *r)                                                                   \
-    {                                                                                                     \
-        for (size_t i = 0; i + SIMD_W <= N_VALUES; i += SIMD_W) {                                         \
-            vf16 x = vf_load(values + i);                                                                 \
-            vf_store(r->exp + i, vf_exp(x));                                                              \
-            vf_store(r->gelu + i, vf_gelu(x));                                                            \
-            vf_store(r->gelu_grad + i, vf_gelu_grad(x));                                                  \
-        }                                                                                                 \
-    }
-
-/* One LayerNorm + GELU row forward, backward and JVP, and the C51 expectation, for width h. */
+/* One LayerNorm + GELU row forward, backward and JVP, the GELU passes and the C51 expectation,
+ * for width h. */
 typedef struct row_out {
     float pre[MAX_H], xhat[MAX_H], y[MAX_H], act[MAX_H], rstd, act_inf[MAX_H];
     float g_pre[MAX_H], g_scale[MAX_H], g_shift[MAX_H], t_act[MAX_H], g_gelu[MAX_H], bias_pre[MAX_H],
@@ -89,32 +76,21 @@ typedef struct row_in {
     float pre[MAX_H], add[MAX_H], scale[MAX_H], shift[MAX_H], g[MAX_H], t[MAX_H], logits[MAX_H];
 } row_in;
 
-#define DEFINE_ROWS(NAME, TARGET)                                                                         \
-    TARGET static void NAME(size_t h, const row_in *in, row_out *o)                                       \
-    {                                                                                                     \
-        memcpy(o->pre, in->pre, sizeof o->pre);                                                           \
-        rows_ln_gelu(h, o->pre, in->add, in->scale, in->shift, o->xhat, &o->rstd, o->y, o->act);          \
-        memcpy(o->act_inf, in->pre, sizeof o->act_inf);                                                   \
-        rows_ln_gelu(h, o->act_inf, in->add, in->scale, in->shift, NULL, NULL, NULL, o->act_inf);         \
-        memset(o->g_scale, 0, sizeof o->g_scale);                                                         \
-        memset(o->g_shift, 0, sizeof o->g_shift);                                                         \
-        rows_ln_gelu_bwd(h, in->g, o->xhat, o->rstd, o->y, in->scale, o->g_pre, o->g_scale, o->g_shift);  \
-        rows_ln_gelu_jvp(h, in->t, o->xhat, o->rstd, o->y, in->scale, o->t_act);                          \
-        rows_gelu_grad_mul(h, in->g, in->pre, o->g_gelu);                                                 \
-        memcpy(o->bias_pre, in->pre, sizeof o->bias_pre);                                                 \
-        rows_bias_gelu(h, o->bias_pre, in->add, o->bias_act);                                             \
-        o->q = rows_expected_q(h, -40.0f, 5.0f, in->logits);                                              \
-    }
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#define HAVE_CLONES 1
-DEFINE_ELEMENTWISE(elementwise_v4, __attribute__((target("arch=x86-64-v4"))))
-DEFINE_ELEMENTWISE(elementwise_v3, __attribute__((target("arch=x86-64-v3"))))
-DEFINE_ROWS(rows_v4, __attribute__((target("arch=x86-64-v4"))))
-DEFINE_ROWS(rows_v3, __attribute__((target("arch=x86-64-v3"))))
-#endif
-DEFINE_ELEMENTWISE(elementwise_base, )
-DEFINE_ROWS(rows_base, )
+static void rows_variant(const cpu_kernels *k, size_t h, const row_in *in, row_out *o)
+{
+    memcpy(o->pre, in->pre, sizeof o->pre);
+    k->ln_gelu_fwd(0, 1, h, o->pre, in->add, 1, in->scale, in->shift, o->xhat, &o->rstd, o->y, o->act);
+    memcpy(o->act_inf, in->pre, sizeof o->act_inf);
+    k->ln_gelu_fwd(0, 1, h, o->act_inf, in->add, 1, in->scale, in->shift, NULL, NULL, NULL, o->act_inf);
+    memset(o->g_scale, 0, sizeof o->g_scale);
+    memset(o->g_shift, 0, sizeof o->g_shift);
+    k->ln_gelu_bwd(0, 1, h, in->g, o->xhat, &o->rstd, o->y, in->scale, o->g_pre, o->g_scale, o->g_shift);
+    k->ln_gelu_jvp(0, 1, h, in->t, o->xhat, &o->rstd, o->y, in->scale, o->t_act);
+    k->gelu_grad_mul(h, in->g, in->pre, o->g_gelu);
+    memcpy(o->bias_pre, in->pre, sizeof o->bias_pre);
+    k->bias_gelu(1, h, o->bias_pre, in->add, o->bias_act);
+    k->expected_q(0, 1, h, -40.0f, 5.0f, in->logits, &o->q);
+}
 
 /* The scalar twins: the row functions the CUDA module runs. */
 static void rows_scalar(size_t h, const row_in *in, row_out *o)
@@ -142,36 +118,48 @@ static void rows_scalar(size_t h, const row_in *in, row_out *o)
     o->q = mfpo_expected_q_row(h, -40.0f, 5.0f, in->logits);
 }
 
-static void check_elementwise(const char *isa, void (*fn)(results *))
+/* The variants this CPU runs, best first */
+static const cpu_kernels *variants[3];
+static size_t n_variants;
+
+static void find_variants(void)
 {
-    static results r;
-    size_t mismatches = 0;
-    fn(&r);
-    for (size_t i = 0; i < N_VALUES; i++) {
-        float x = values[i];
-        float want[3] = {mfpo_expf(x), mfpo_gelu(x), mfpo_gelu_grad(x)};
-        float got[3] = {r.exp[i], r.gelu[i], r.gelu_grad[i]};
-        const char *what[3] = {"exp", "gelu", "gelu_grad"};
-        for (int k = 0; k < 3; k++)
-            if (!same(got[k], want[k])) {
-                if (mismatches++ < 5)
-                    print_error("%s %s(%.9g): vector %.9g (0x%08x), scalar %.9g (0x%08x)\n", isa, what[k],
-                                (double)x, (double)got[k], bits(got[k]), (double)want[k], bits(want[k]));
-            }
-    }
-    assert_int_equal(mismatches, 0);
+    static const cpu_kernels *const all[] = {
+#ifdef CPU_KERNELS_X86
+        &cpu_kernels_avx512,
+        &cpu_kernels_avx2,
+#endif
+        &cpu_kernels_baseline,
+    };
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (cpu_kernels_supported(all[i]->isa)) variants[n_variants++] = all[i];
+    print_message("variants tested:");
+    for (size_t i = 0; i < n_variants; i++) print_message(" %s", variants[i]->isa);
+    print_message("\n");
 }
 
+/* GELU and its derivative (hence exp) over the special and random values */
 static void test_elementwise(void **state)
 {
+    static float pre[N_VALUES], act[N_VALUES], zero[N_VALUES], ones[N_VALUES], grad[N_VALUES];
     (void)state;
-    check_elementwise("baseline", elementwise_base);
-#ifdef HAVE_CLONES
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) check_elementwise("x86-64-v3", elementwise_v3);
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-        __builtin_cpu_supports("avx512dq"))
-        check_elementwise("x86-64-v4", elementwise_v4);
-#endif
+    for (size_t i = 0; i < N_VALUES; i++) ones[i] = 1.0f;
+    for (size_t v = 0; v < n_variants; v++) {
+        size_t mismatches = 0;
+        memcpy(pre, values, sizeof pre);
+        variants[v]->bias_gelu(1, N_VALUES, pre, zero, act); /* pre + 0 turns -0 into +0: compare on pre */
+        variants[v]->gelu_grad_mul(N_VALUES, ones, values, grad);
+        for (size_t i = 0; i < N_VALUES; i++) {
+            float want_act = mfpo_gelu(pre[i]), want_grad = 1.0f * mfpo_gelu_grad(values[i]);
+            if (!same(act[i], want_act) || !same(grad[i], want_grad)) {
+                if (mismatches++ < 5)
+                    print_error("%s at %.9g: gelu %.9g (0x%08x) vs scalar %.9g (0x%08x); gelu' %.9g vs %.9g\n",
+                                variants[v]->isa, (double)values[i], (double)act[i], bits(act[i]),
+                                (double)want_act, bits(want_act), (double)grad[i], (double)want_grad);
+            }
+        }
+        assert_int_equal(mismatches, 0);
+    }
 }
 
 static void compare_rows(const char *isa, size_t h, const row_out *got, const row_out *want)
@@ -214,19 +202,10 @@ static void test_rows(void **state)
             in.logits[j] = uniform(-30.0f, 30.0f);
         }
         rows_scalar(h, &in, &want);
-        rows_base(h, &in, &got);
-        compare_rows("baseline", h, &got, &want);
-#ifdef HAVE_CLONES
-        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-            rows_v3(h, &in, &got);
-            compare_rows("x86-64-v3", h, &got, &want);
+        for (size_t v = 0; v < n_variants; v++) {
+            rows_variant(variants[v], h, &in, &got);
+            compare_rows(variants[v]->isa, h, &got, &want);
         }
-        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")) {
-            rows_v4(h, &in, &got);
-            compare_rows("x86-64-v4", h, &got, &want);
-        }
-#endif
     }
 }
 
@@ -244,14 +223,24 @@ static void test_adam(void **state)
         m[i] = m2[i] = uniform(-0.1f, 0.1f);
         v[i] = v2[i] = uniform(0.0f, 0.01f);
     }
-    rows_adam(N, p, g, m, v, lr, b1, b2, eps, c1, c2);
+    for (size_t k = 0; k < n_variants; k++) {
+    for (int i = 0; i < N; i++) {
+        p[i] = p2[i] = 0.001f * (float)(i % 97) - 0.05f;
+        m[i] = m2[i] = 0.0f;
+        v[i] = v2[i] = 0.0f;
+    }
+    for (int step = 0; step < 3; step++) {
+    variants[k]->adam(N, p, g, m, v, lr, b1, b2, eps, c1, c2);
     for (int i = 0; i < N; i++) {
         m2[i] = b1 * m2[i] + (1.0f - b1) * g[i];
         v2[i] = b2 * v2[i] + (1.0f - b2) * g[i] * g[i];
         p2[i] -= lr * (m2[i] * c1) / (sqrtf(v2[i] * c2) + eps);
         if (!same(p[i], p2[i]) || !same(m[i], m2[i]) || !same(v[i], v2[i]))
-            fail_msg("adam element %d: vector p %.9g m %.9g v %.9g, scalar p %.9g m %.9g v %.9g", i, (double)p[i],
-                     (double)m[i], (double)v[i], (double)p2[i], (double)m2[i], (double)v2[i]);
+            fail_msg("%s adam element %d: vector p %.9g m %.9g v %.9g, scalar p %.9g m %.9g v %.9g",
+                     variants[k]->isa, i, (double)p[i], (double)m[i], (double)v[i], (double)p2[i], (double)m2[i],
+                     (double)v2[i]);
+    }
+    }
     }
 }
 
@@ -263,15 +252,18 @@ static void test_all_finite(void **state)
     const float bad[] = {NAN, INFINITY, -INFINITY};
     (void)state;
     for (int i = 0; i < N; i++) x[i] = uniform(-1.5e38f, 1.5e38f); /* spans 3e38 < FLT_MAX */
-    assert_int_equal(rows_all_finite(N, x), 1);
-    assert_int_equal(rows_all_finite(0, x), 1);
-    for (int b = 0; b < 3; b++)
-        for (int i = 0; i < N; i++) {
-            float keep = x[i];
-            x[i] = bad[b];
-            if (rows_all_finite(N, x)) fail_msg("%g at index %d of %d not found", (double)bad[b], i, N);
-            x[i] = keep;
-        }
+    for (size_t k = 0; k < n_variants; k++) {
+        assert_int_equal(variants[k]->all_finite(N, x), 1);
+        assert_int_equal(variants[k]->all_finite(0, x), 1);
+        for (int b = 0; b < 3; b++)
+            for (int i = 0; i < N; i++) {
+                float keep = x[i];
+                x[i] = bad[b];
+                if (variants[k]->all_finite(N, x))
+                    fail_msg("%s: %g at index %d of %d not found", variants[k]->isa, (double)bad[b], i, N);
+                x[i] = keep;
+            }
+    }
 }
 
 int main(void)
@@ -283,5 +275,6 @@ int main(void)
         cmocka_unit_test(test_all_finite),
     };
     fill_values();
+    find_variants();
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

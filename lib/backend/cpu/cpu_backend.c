@@ -14,19 +14,23 @@
 #include "../../core/alloc.h"
 #include "../backend.h"
 #include "../kernels_mfpo.h"
-#include "cpu_rows.h"
+#include "cpu_kernels.h"
 
 typedef struct cpu_backend {
     mfpo_backend base;
     const mfpo_allocator *allocator;
     float *scratch; /* per-chunk partial sums; grows on first use of a shape, then stays */
     size_t scratch_len;
+    const cpu_kernels *k; /* the hot loops for this CPU's instruction set (cpu_kernels.h) */
 } cpu_backend;
+
+#define KERN(be) (CPU(be)->k)
 
 #define CPU(be) ((cpu_backend *)(be))
 
-/* The elementwise passes are compiled for AVX-512, AVX2 and baseline x86-64, and the loader picks
- * the best the CPU supports (GNU ifunc), so one binary is fast everywhere. */
+/* The remaining elementwise loops (left to the auto-vectoriser) are compiled for AVX-512, AVX2 and
+ * baseline x86-64, and the loader picks the best the CPU supports (GNU ifunc). The hottest ones are
+ * written with explicit vectors in cpu_kernels.c, compiled per instruction set the same way. */
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(MFPO_NO_CLONES)
 #define HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
@@ -236,44 +240,25 @@ static void cpu_fourier_bwd(mfpo_backend *be, size_t n, size_t f, const float *x
     }
 }
 
-HOT static void cpu_bias_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *bias, float *act)
+static void cpu_bias_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *bias, float *act)
 {
-    (void)be;
-    for (size_t i = 0; i < n; i++) rows_bias_gelu(h, pre + i * h, bias, act + i * h);
+    KERN(be)->bias_gelu(n, h, pre, bias, act);
 }
 
-HOT static void cpu_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *pre, float *g_pre)
+static void cpu_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *pre, float *g_pre)
 {
-    (void)be;
-    rows_gelu_grad_mul(n * h, g_act, pre, g_pre);
+    KERN(be)->gelu_grad_mul(n * h, g_act, pre, g_pre);
 }
 
-HOT static void cpu_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *pre, float *t_act)
+static void cpu_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *pre, float *t_act)
 {
-    (void)be;
-    rows_gelu_grad_mul(n * h, t_pre, pre, t_act);
-}
-
-HOT static void ln_gelu_fwd_range(size_t lo, size_t hi, size_t h, float *pre, const float *add, size_t m,
-                              const float *scale, const float *shift, float *xhat, float *rstd, float *y, float *act)
-{
-    for (size_t i = lo; i < hi; i++)
-        rows_ln_gelu(h, pre + i * h, add ? add + (i % m) * h : NULL, scale, shift, xhat ? xhat + i * h : NULL,
-                     rstd ? rstd + i : NULL, y ? y + i * h : NULL, act + i * h);
+    KERN(be)->gelu_grad_mul(n * h, t_pre, pre, t_act);
 }
 
 static void cpu_ln_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m,
                             const float *scale, const float *shift, float *xhat, float *rstd, float *y, float *act)
 {
-    FOR_CHUNKS(be, n, h, ln_gelu_fwd_range(lo, hi, h, pre, add, m, scale, shift, xhat, rstd, y, act));
-}
-
-HOT static void ln_gelu_bwd_range(size_t lo, size_t hi, size_t h, const float *g_act, const float *xhat,
-                              const float *rstd, const float *y, const float *scale, float *g_pre, float *g_scale,
-                              float *g_shift)
-{
-    for (size_t i = lo; i < hi; i++)
-        rows_ln_gelu_bwd(h, g_act + i * h, xhat + i * h, rstd[i], y + i * h, scale, g_pre + i * h, g_scale, g_shift);
+    FOR_CHUNKS(be, n, h, KERN(be)->ln_gelu_fwd(lo, hi, h, pre, add, m, scale, shift, xhat, rstd, y, act));
 }
 
 HOT static void add_into(size_t n, float *dst, const float *src)
@@ -288,30 +273,23 @@ static void cpu_ln_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g
     int chunks = chunk_count(be, n, h);
     float *part = chunks > 1 ? cpu_scratch(be, (size_t)chunks * 2 * h) : NULL;
     if (!part) {
-        ln_gelu_bwd_range(0, n, h, g_act, xhat, rstd, y, scale, g_pre, g_scale, g_shift);
+        KERN(be)->ln_gelu_bwd(0, n, h, g_act, xhat, rstd, y, scale, g_pre, g_scale, g_shift);
         return;
     }
     /* each chunk sums its rows' scale/shift gradients privately; chunks are then added in order */
     FOR_CHUNKS(be, n, h,
-               ln_gelu_bwd_range(lo, hi, h, g_act, xhat, rstd, y, scale, g_pre, part + (size_t)chunk * 2 * h,
-                                 part + (size_t)chunk * 2 * h + h));
+               KERN(be)->ln_gelu_bwd(lo, hi, h, g_act, xhat, rstd, y, scale, g_pre, part + (size_t)chunk * 2 * h,
+                                     part + (size_t)chunk * 2 * h + h));
     for (int c = 0; c < chunks; c++) {
         add_into(h, g_scale, part + (size_t)c * 2 * h);
         add_into(h, g_shift, part + (size_t)c * 2 * h + h);
     }
 }
 
-HOT static void ln_gelu_jvp_range(size_t lo, size_t hi, size_t h, const float *t_pre, const float *xhat,
-                              const float *rstd, const float *y, const float *scale, float *t_act)
-{
-    for (size_t i = lo; i < hi; i++)
-        rows_ln_gelu_jvp(h, t_pre + i * h, xhat + i * h, rstd[i], y + i * h, scale, t_act + i * h);
-}
-
 static void cpu_ln_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat,
                             const float *rstd, const float *y, const float *scale, float *t_act)
 {
-    FOR_CHUNKS(be, n, h, ln_gelu_jvp_range(lo, hi, h, t_pre, xhat, rstd, y, scale, t_act));
+    FOR_CHUNKS(be, n, h, KERN(be)->ln_gelu_jvp(lo, hi, h, t_pre, xhat, rstd, y, scale, t_act));
 }
 
 /* ------------------------------------------------------------------ random draws */
@@ -399,16 +377,10 @@ static void cpu_gaussian_proposal(mfpo_backend *be, size_t n, size_t k, size_t a
     FOR_CHUNKS(be, n, k * a * 64, gaussian_range(lo, hi, k, a, z_t, t, uniforms, noise, out, ldo));
 }
 
-HOT static void expected_q_range(size_t lo, size_t hi, size_t atoms, float v_min, float v_max, const float *logits,
-                             float *q)
-{
-    for (size_t i = lo; i < hi; i++) q[i] = rows_expected_q(atoms, v_min, v_max, logits + i * atoms);
-}
-
 static void cpu_expected_q(mfpo_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits,
                            float *q)
 {
-    FOR_CHUNKS(be, n, atoms * 2, expected_q_range(lo, hi, atoms, v_min, v_max, logits, q));
+    FOR_CHUNKS(be, n, atoms * 2, KERN(be)->expected_q(lo, hi, atoms, v_min, v_max, logits, q));
 }
 
 static void cpu_combine_q(mfpo_backend *be, size_t n, const float *q1, const float *q2, int clipped, float *out)
@@ -516,18 +488,12 @@ static void cpu_select_best(mfpo_backend *be, size_t n, size_t k, size_t a, cons
 
 /* ------------------------------------------------------------------ optimizers */
 
-HOT static void adam_range(size_t lo, size_t hi, float *p, const float *g, float *m, float *v, float lr, float b1,
-                       float b2, float eps, float c1, float c2)
-{
-    rows_adam(hi - lo, p + lo, g + lo, m + lo, v + lo, lr, b1, b2, eps, c1, c2);
-}
-
 static void cpu_adam(mfpo_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1,
                      float b2, float eps, const uint64_t *step)
 {
     float c1 = 1.0f / (1.0f - powf(b1, (float)*step));
     float c2 = 1.0f / (1.0f - powf(b2, (float)*step));
-    FOR_CHUNKS(be, n, 8, adam_range(lo, hi, p, g, m, v, lr, b1, b2, eps, c1, c2));
+    FOR_CHUNKS(be, n, 8, KERN(be)->adam(hi - lo, p + lo, g + lo, m + lo, v + lo, lr, b1, b2, eps, c1, c2));
 }
 
 HOT static void cpu_polyak(mfpo_backend *be, size_t n, float *target, const float *online, float tau)
@@ -536,10 +502,9 @@ HOT static void cpu_polyak(mfpo_backend *be, size_t n, float *target, const floa
     for (size_t i = 0; i < n; i++) target[i] = tau * online[i] + (1.0f - tau) * target[i];
 }
 
-HOT static int cpu_all_finite(mfpo_backend *be, const float *x, size_t n)
+static int cpu_all_finite(mfpo_backend *be, const float *x, size_t n)
 {
-    (void)be;
-    return rows_all_finite(n, x);
+    return KERN(be)->all_finite(n, x);
 }
 
 static const mfpo_backend_ops cpu_ops = {
@@ -598,11 +563,12 @@ mfpo_backend *mfpo_cpu_backend_create(const mfpo_allocator *allocator, int threa
     memset(be, 0, sizeof *be);
     be->base.ops = &cpu_ops;
     be->allocator = allocator;
+    be->k = cpu_kernels_select();
     if (threads <= 0) threads = openblas_get_num_procs();
     if (threads <= 0) threads = 1;
     openblas_set_num_threads(threads);
     be->base.threads = threads;
-    snprintf(be->base.device_name, sizeof be->base.device_name, "cpu (OpenBLAS %s, %d thread%s)",
-             openblas_get_config(), threads, threads == 1 ? "" : "s");
+    snprintf(be->base.device_name, sizeof be->base.device_name, "cpu (%s kernels, OpenBLAS %s, %d thread%s)",
+             be->k->isa, openblas_get_config(), threads, threads == 1 ? "" : "s");
     return &be->base;
 }

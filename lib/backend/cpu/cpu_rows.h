@@ -5,7 +5,8 @@
  * Each function is the vector form of a scalar row function of kernels_common.h or
  * kernels_mfpo.h (named beside it) and returns bit-identical results: the same operations in the
  * same order per lane, the same 16-lane partial sums, and the scalar twin on the tail. The CUDA
- * module keeps using the scalar forms.
+ * module keeps using the scalar forms. Included by cpu_kernels.c only, once per instruction set
+ * (SIMD_BYTES).
  */
 #ifndef MFPO_CPU_ROWS_H
 #define MFPO_CPU_ROWS_H
@@ -35,8 +36,8 @@ SIMD_INLINE void rows_ln_gelu(size_t h, float *pre, const float *add, const floa
     if (rstd_out) *rstd_out = rstd;
     if (xhat && y) {
         for (; j + SIMD_W <= h; j += SIMD_W) {
-            vf16 xh = (vf_load(pre + j) - mean) * rstd;
-            vf16 yy = vf_load(scale + j) * xh + vf_load(shift + j);
+            vf xh = (vf_load(pre + j) - mean) * rstd;
+            vf yy = vf_load(scale + j) * xh + vf_load(shift + j);
             vf_store(xhat + j, xh);
             vf_store(y + j, yy);
             vf_store(act + j, vf_gelu(yy));
@@ -70,7 +71,7 @@ SIMD_INLINE void rows_ln_gelu_bwd(size_t h, const float *ga, const float *xh, fl
 {
     size_t j = 0;
     for (; j + SIMD_W <= h; j += SIMD_W) {
-        vf16 gy = vf_load(ga + j) * vf_gelu_grad(vf_load(yy + j));
+        vf gy = vf_load(ga + j) * vf_gelu_grad(vf_load(yy + j));
         vf_store(g_scale + j, vf_load(g_scale + j) + gy * vf_load(xh + j));
         vf_store(g_shift + j, vf_load(g_shift + j) + gy);
         vf_store(gp + j, gy * vf_load(scale + j));
@@ -108,7 +109,7 @@ SIMD_INLINE void rows_bias_gelu(size_t h, float *pre, const float *bias, float *
 {
     size_t j = 0;
     for (; j + SIMD_W <= h; j += SIMD_W) {
-        vf16 v = vf_load(pre + j) + vf_load(bias + j);
+        vf v = vf_load(pre + j) + vf_load(bias + j);
         vf_store(pre + j, v);
         vf_store(act + j, vf_gelu(v));
     }
@@ -119,48 +120,60 @@ SIMD_INLINE void rows_bias_gelu(size_t h, float *pre, const float *bias, float *
     }
 }
 
-/* mfpo_softmax_stats: the row's max and the sum of exp(l - max). The tail's exponentials are
- * computed in one vector and then added one by one, in the scalar order. */
+/* Sum, in order, of f(l[j] - c) * atom(j) (or of f(l[j] - c) when atoms == 0) over the r < 16
+ * tail elements starting at j: the terms are computed SIMD_W at a time and added one by one, as
+ * the scalar tail loop adds them. */
+SIMD_INLINE float rows_exp_tail(const float *l, size_t j, size_t r, float c, size_t atoms, float v_min, float v_max)
+{
+    float tail = 0.0f;
+    for (size_t o = 0; o < r; o += SIMD_W) {
+        size_t len = r - o < SIMD_W ? r - o : SIMD_W;
+        vf term = vf_exp(vf_load_part(l + j + o, len) - c);
+        if (atoms) term *= v_min + (v_max - v_min) * vf_iota((float)(j + o)) / (float)(atoms - 1);
+        for (size_t k = 0; k < len; k++) tail += term[k];
+    }
+    return tail;
+}
+
+/* mfpo_softmax_stats: the row's max and the sum of exp(l - max) */
 SIMD_INLINE void rows_softmax_stats(size_t n, const float *l, float *mx, float *sum)
 {
-    vf16 pm = vf_splat(l[0]), ps = vf_splat(0.0f);
-    float m = l[0], s = 0.0f;
+    lanes16 pm, ps = lanes_zero();
+    float m = l[0];
     size_t j = 0;
-    for (; j + SIMD_W <= n; j += SIMD_W) {
-        vf16 v = vf_load(l + j);
-        pm = vf_select(v > pm, v, pm);
-    }
+    for (int q = 0; q < SIMD_NV; q++) pm.r[q] = vf_splat(l[0]);
+    for (; j + MFPO_LANES <= n; j += MFPO_LANES)
+        for (int q = 0; q < SIMD_NV; q++) {
+            vf v = vf_load(l + j + (size_t)q * SIMD_W);
+            /* v > pm; a NaN logit may win a lane here where the scalar code skips it, which changes
+             * nothing: the row's outputs are NaN either way (exp(NaN - m) enters every sum) */
+            pm.r[q] = vf_select(vf_less(pm.r[q], v), v, pm.r[q]);
+        }
     for (size_t i = j; i < n; i++) m = l[i] > m ? l[i] : m;
-    for (int k = 0; k < SIMD_W; k++) m = pm[k] > m ? pm[k] : m;
+    for (int q = 0; q < SIMD_NV; q++)
+        for (int k = 0; k < SIMD_W; k++) m = pm.r[q][k] > m ? pm.r[q][k] : m;
     j = 0;
-    for (; j + SIMD_W <= n; j += SIMD_W) ps += vf_exp(vf_load(l + j) - m);
-    if (j < n) {
-        vf16 e = vf_exp(vf_load_tail(l + j, n - j) - m);
-        for (size_t k = 0; k < n - j; k++) s += e[k];
-    }
+    for (; j + MFPO_LANES <= n; j += MFPO_LANES)
+        for (int q = 0; q < SIMD_NV; q++) ps.r[q] += vf_exp(vf_load(l + j + (size_t)q * SIMD_W) - m);
     *mx = m;
-    *sum = vf_lane_total(ps, s);
+    *sum = lanes_total(&ps, rows_exp_tail(l, j, n - j, m, 0, 0.0f, 0.0f));
 }
 
 /* mfpo_expected_q_row: sum_k softmax(l)_k c_k */
 SIMD_INLINE float rows_expected_q(size_t atoms, float v_min, float v_max, const float *l)
 {
-    const vf16 iota = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-    float mx, sum, tail = 0.0f;
-    vf16 p = vf_splat(0.0f);
+    float mx, sum;
+    lanes16 p = lanes_zero();
     size_t j = 0;
     rows_softmax_stats(atoms, l, &mx, &sum);
-    for (; j + SIMD_W <= atoms; j += SIMD_W) {
-        /* mfpo_atom for the 16 indices j..j+15 (exact small integers in float) */
-        vf16 atom = v_min + (v_max - v_min) * (iota + (float)j) / (float)(atoms - 1);
-        p += vf_exp(vf_load(l + j) - mx) * atom;
-    }
-    if (j < atoms) {
-        vf16 atom = v_min + (v_max - v_min) * (iota + (float)j) / (float)(atoms - 1);
-        vf16 term = vf_exp(vf_load_tail(l + j, atoms - j) - mx) * atom;
-        for (size_t k = 0; k < atoms - j; k++) tail += term[k];
-    }
-    return vf_lane_total(p, tail) / sum;
+    for (; j + MFPO_LANES <= atoms; j += MFPO_LANES)
+        for (int q = 0; q < SIMD_NV; q++) {
+            size_t o = j + (size_t)q * SIMD_W;
+            /* mfpo_atom for the indices o..o+SIMD_W-1 */
+            vf atom = v_min + (v_max - v_min) * vf_iota((float)o) / (float)(atoms - 1);
+            p.r[q] += vf_exp(vf_load(l + o) - mx) * atom;
+        }
+    return lanes_total(&p, rows_exp_tail(l, j, atoms - j, mx, atoms, v_min, v_max)) / sum;
 }
 
 /* One Adam step on n parameters (the formula of adam_range in cpu_backend.c, lane by lane) */
@@ -169,9 +182,9 @@ SIMD_INLINE void rows_adam(size_t n, float *p, const float *g, float *m, float *
 {
     size_t i = 0;
     for (; i + SIMD_W <= n; i += SIMD_W) {
-        vf16 gi = vf_load(g + i);
-        vf16 mi = b1 * vf_load(m + i) + (1.0f - b1) * gi;
-        vf16 vi = b2 * vf_load(v + i) + (1.0f - b2) * gi * gi;
+        vf gi = vf_load(g + i);
+        vf mi = b1 * vf_load(m + i) + (1.0f - b1) * gi;
+        vf vi = b2 * vf_load(v + i) + (1.0f - b2) * gi * gi;
         vf_store(m + i, mi);
         vf_store(v + i, vi);
         vf_store(p + i, vf_load(p + i) - lr * (mi * c1) / (vf_sqrt(vi * c2) + eps));
@@ -187,15 +200,16 @@ SIMD_INLINE void rows_adam(size_t n, float *p, const float *g, float *m, float *
  * and NaNs is zero only without NaNs, in any order (so 16 lanes may sum independently). */
 SIMD_INLINE int rows_all_finite(size_t n, const float *x)
 {
-    vf16 acc = vf_splat(0.0f);
+    vf acc = vf_splat(0.0f);
     float tail = 0.0f;
     size_t i = 0;
     for (; i + SIMD_W <= n; i += SIMD_W) {
-        vf16 v = vf_load(x + i);
+        vf v = vf_load(x + i);
         acc += v - v;
     }
     for (; i < n; i++) tail += x[i] - x[i];
-    return vf_lane_total(acc, tail) == 0.0f;
+    for (int k = 0; k < SIMD_W; k++) tail += acc[k];
+    return tail == 0.0f;
 }
 
 #endif
