@@ -94,8 +94,8 @@ static void assert_same_bits(const char *what, const float *a, const float *b, s
 static void test_gemm_split(void **state)
 {
     /* m x n x k: the update's shapes (candidate rows, weight gradients, narrow heads) */
-    static const size_t shapes[][3] = {{12288, 256, 256}, {256, 256, 4096}, {4096, 6, 256},
-                                       {17, 256, 4096},   {256, 17, 4096}, {777, 129, 65}};
+    static const size_t shapes[][3] = {{3072, 256, 256}, {256, 256, 1024}, {1024, 6, 256},
+                                       {17, 256, 1024},   {256, 17, 1024}, {777, 129, 65}};
     mfpo_backend *one = backend_threads(1), *two = backend_threads(2);
     test_rng rng = {42};
     (void)state;
@@ -127,7 +127,7 @@ static void test_gemm_split(void **state)
 
 static void test_rows_split(void **state)
 {
-    enum { N = 4096, H = 256, ATOMS = 101, P = 100003 };
+    enum { N = 1024, H = 256, ATOMS = 101, P = 100003 };
     mfpo_backend *be[2] = {backend_threads(1), backend_threads(2)};
     static float pre0[N * H], add[H], scale[H], shift[H], t_pre[N * H], logits[N * ATOMS];
     static float xhat[2][N * H], y[2][N * H], act[2][N * H], rstd[2][N], t_act[2][N * H], q[2][N];
