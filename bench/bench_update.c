@@ -4,9 +4,11 @@
  *
  *   bench_update [--smoke] [--sizes 17x6,376x17] [--threads 1,2] [--updates 50] [--warmup 5]
  *                [--phase-updates 20] [--sgemm-reps 10] [--backend cpu|cuda|auto] [--seed 1]
+ *                [--hidden W] [--depth D] [--batch B] [--k1 N] [--k2 N]
  *
  * For each size and thread count: a fresh context with that many threads, an agent with
- * mfpo_agent_config_init() defaults, a replay buffer of random transitions; `warmup` updates,
+ * mfpo_agent_config_init() defaults (network width and depth, batch and proposal sizes
+ * overridable: the Pendulum example's are --sizes 3x1 --hidden 64 --depth 2 --batch 64 --k1 4 --k2 8), a replay buffer of random transitions; `warmup` updates,
  * then `updates` timed ones, then `phase-updates` more whose stage boundaries are stamped through
  * the internal stage hook (lib/algo/update.h; kept off the timed updates because a hook turns
  * off recorded updates on backends that replay them). Output (one line per combination):
@@ -112,6 +114,7 @@ static double sgemm_rate(size_t m, size_t n, size_t k, int threads, int reps)
 
 typedef struct run_opts {
     int updates, warmup, phase_updates, sgemm_reps;
+    int hidden, depth, batch, k1, k2; /* 0: the configuration's default */
     long seed;
     mfpo_backend_kind backend;
 } run_opts;
@@ -128,6 +131,11 @@ static void run_one(size_t S, size_t A, int threads, const run_opts *o)
 
     mfpo_agent_config cfg;
     mfpo_agent_config_init(&cfg, S, A);
+    if (o->hidden) cfg.hidden_width = (size_t)o->hidden;
+    if (o->depth) cfg.hidden_depth = (size_t)o->depth;
+    if (o->batch) cfg.batch_size = (size_t)o->batch;
+    if (o->k1) cfg.policy_samples = (size_t)o->k1;
+    if (o->k2) cfg.gaussian_samples = (size_t)o->k2;
     mfpo_agent *ag;
     BENCH_CHECK(ctx, mfpo_agent_create(ctx, &cfg, &ag));
 
@@ -235,7 +243,7 @@ int main(int argc, char **argv)
 {
     int smoke = bench_take_flag(&argc, argv, "--smoke");
     const char *sizes = "17x6,376x17", *threads = "1,2", *backend = "cpu";
-    run_opts o = {50, 5, 20, 10, 1, MFPO_BACKEND_CPU};
+    run_opts o = {50, 5, 20, 10, 0, 0, 0, 0, 0, 1, MFPO_BACKEND_CPU};
     if (smoke) {
         o.updates = 3;
         o.warmup = 1;
@@ -247,7 +255,9 @@ int main(int argc, char **argv)
         {"--updates", CLI_INT, &o.updates},     {"--warmup", CLI_INT, &o.warmup},
         {"--phase-updates", CLI_INT, &o.phase_updates},
         {"--sgemm-reps", CLI_INT, &o.sgemm_reps}, {"--backend", CLI_STRING, &backend},
-        {"--seed", CLI_LONG, &o.seed},
+        {"--seed", CLI_LONG, &o.seed},          {"--hidden", CLI_INT, &o.hidden},
+        {"--depth", CLI_INT, &o.depth},         {"--batch", CLI_INT, &o.batch},
+        {"--k1", CLI_INT, &o.k1},               {"--k2", CLI_INT, &o.k2},
     };
     if (cli_parse(argc, argv, args, (int)(sizeof args / sizeof args[0])) != 0) {
         fprintf(stderr, "       (and --smoke: a few updates, for CI)\n");

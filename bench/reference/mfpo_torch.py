@@ -416,6 +416,37 @@ def bench(args):
           f"div={out['div_loss']:.6g} alpha={math.exp(float(agent.log_alpha)):.6g}")
     print(f"RESULT torch_update obs={c.obs_dim} act={c.act_dim} threads={args.threads} ms={q[1]:.3f} "
           f"p10={q[0]:.3f} p90={q[2]:.3f}")
+    if args.infer_calls > 0:
+        bench_infer(agent, c, args)
+
+
+@torch.no_grad()
+def bench_infer(agent, c, args):
+    """Batch-1 latency, as bench_infer measures libmfpo's: a plain 2-step sample, and the selection of
+    the best of 10 candidates by the target critics (median over --infer-calls calls each)."""
+    s1 = torch.rand(1, c.obs_dim) * 2 - 1
+
+    def sample():
+        return agent.sample(s1, torch.randn(1, c.act_dim), with_logp=False)[0]
+
+    def select10():
+        s = s1.expand(10, c.obs_dim)
+        a = agent.sample(s, torch.randn(10, c.act_dim), with_logp=False)[0]
+        q = agent.combine(*(agent.expected_q(qn(s, a)) for qn in agent.q_target))
+        return a[int(torch.argmax(q))]
+
+    med = {}
+    for name, fn in (("sample", sample), ("select10", select10)):
+        for _ in range(50):
+            fn()
+        ts = []
+        for _ in range(args.infer_calls):
+            t0 = time.perf_counter()
+            fn()
+            ts.append((time.perf_counter() - t0) * 1e6)
+        med[name] = float(np.median(ts))
+    print(f"RESULT torch_infer obs={c.obs_dim} act={c.act_dim} threads={args.threads} "
+          f"sample_us={med['sample']:.1f} select10_us={med['select10']:.1f}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -631,6 +662,8 @@ def main():
     ap.add_argument("--updates", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--infer-calls", type=int, default=0,
+                    help="after the update timing, time batch-1 sampling and 10-candidate selection")
     ap.add_argument("--check-dump", metavar="DIR", help="check the losses against a reference_dump directory")
     args = ap.parse_args()
     if args.check_dump:

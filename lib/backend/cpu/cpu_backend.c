@@ -4,9 +4,6 @@
  * context's allocator.
  */
 #include <cblas.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,18 +11,25 @@
 #include "../../core/alloc.h"
 #include "../backend.h"
 #include "../kernels_mfpo.h"
+#include "cpu_kernels.h"
+#include "cpu_pool.h"
 
 typedef struct cpu_backend {
     mfpo_backend base;
     const mfpo_allocator *allocator;
     float *scratch; /* per-chunk partial sums; grows on first use of a shape, then stays */
     size_t scratch_len;
+    const cpu_kernels *k; /* the hot loops for this CPU's instruction set (cpu_kernels.h) */
+    cpu_pool *pool;       /* threads - 1 workers (cpu_pool.h) */
 } cpu_backend;
+
+#define KERN(be) (CPU(be)->k)
 
 #define CPU(be) ((cpu_backend *)(be))
 
-/* The elementwise passes are compiled for AVX-512, AVX2 and baseline x86-64, and the loader picks
- * the best the CPU supports (GNU ifunc), so one binary is fast everywhere. */
+/* The remaining elementwise loops (left to the auto-vectoriser) are compiled for AVX-512, AVX2 and
+ * baseline x86-64, and the loader picks the best the CPU supports (GNU ifunc). The hottest ones are
+ * written with explicit vectors in cpu_kernels.c, compiled per instruction set the same way. */
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(MFPO_NO_CLONES)
 #define HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
@@ -33,56 +37,45 @@ typedef struct cpu_backend {
 #endif
 
 /*
- * Row-parallel loops. OpenMP splits rows [0, n) into one contiguous chunk per thread and each
- * chunk runs a HOT (per-ISA) worker: the OpenMP-outlined body itself would be compiled for the
- * baseline ISA only. Work below `min_rows * cols` elements stays on the calling thread, where
- * a fork would cost more than it saves. Results do not depend on the split: every row is
- * computed by itself, and cross-row sums are formed per chunk and added in chunk order.
+ * Row-parallel loops. Rows [0, n) are split into one contiguous chunk per thread of the backend's
+ * pool; work below PAR_MIN_WORK elements stays on the calling thread, where a hand-off would cost
+ * more than it saves. Results do not depend on the split: every row is computed by itself, and
+ * cross-row sums are formed per chunk and added in chunk order.
+ *
+ * Each parallel operation has an argument record and a chunk function (C has no closures):
+ * run_rows() calls fn(args, chunk, chunks) on every chunk, and the chunk function takes its rows
+ * with chunk_lo(). One thread runs the whole range as chunk 0 of 1.
  */
 #define PAR_MIN_WORK 16384
 
 static int chunk_count(const mfpo_backend *be, size_t rows, size_t work_per_row)
 {
-#ifdef _OPENMP
     size_t work = rows * (work_per_row ? work_per_row : 1);
-    if (be->threads <= 1 || rows < 2 || work < PAR_MIN_WORK) return 1;
-    return be->threads < (int)rows ? be->threads : (int)rows;
-#else
-    (void)be, (void)rows, (void)work_per_row;
-    return 1;
-#endif
+    int threads = cpu_pool_threads(CPU(be)->pool);
+    if (threads <= 1 || rows < 2 || work < PAR_MIN_WORK) return 1;
+    return threads < (int)rows ? threads : (int)rows;
 }
 
-#ifdef _OPENMP
-#define PARALLEL_CHUNKS _Pragma("omp parallel for schedule(static, 1) num_threads(chunks_)")
-#else
-#define PARALLEL_CHUNKS
-#endif
+/* First row of chunk c of `chunks` over n rows (chunk c ends where c + 1 begins). */
+static size_t chunk_lo(size_t n, int c, int chunks)
+{
+    return n * (size_t)c / (size_t)chunks;
+}
 
-/* Runs CALL (which sees lo, hi, chunk) for each chunk of [0, N) rows. */
-#define FOR_CHUNKS(be, N, WORK_PER_ROW, CALL)                                  \
-    do {                                                                        \
-        size_t n_rows_ = (N);                                                   \
-        int chunks_ = chunk_count((be), n_rows_, (WORK_PER_ROW));               \
-        if (chunks_ <= 1) {                                                     \
-            size_t lo = 0, hi = n_rows_;                                        \
-            int chunk = 0;                                                      \
-            (void)chunk;                                                        \
-            CALL;                                                               \
-        } else {                                                                \
-            PARALLEL_CHUNKS                                                     \
-            for (int chunk = 0; chunk < chunks_; chunk++) {                     \
-                size_t lo = n_rows_ * (size_t)chunk / (size_t)chunks_;          \
-                size_t hi = n_rows_ * (size_t)(chunk + 1) / (size_t)chunks_;    \
-                CALL;                                                           \
-            }                                                                   \
-        }                                                                       \
-    } while (0)
+static void run_rows(mfpo_backend *be, size_t rows, size_t work_per_row, cpu_task_fn fn, void *args)
+{
+    cpu_pool_run(CPU(be)->pool, chunk_count(be, rows, work_per_row), fn, args);
+}
+
+/* the rows of this chunk, as lo and hi */
+#define CHUNK_ROWS(n) size_t lo = chunk_lo((n), chunk, chunks), hi = chunk_lo((n), chunk + 1, chunks)
+
 #define ALIGN 64
 
 static void cpu_destroy(mfpo_backend *be)
 {
     const mfpo_allocator *a = CPU(be)->allocator;
+    cpu_pool_destroy(CPU(be)->pool);
     mfpo_host_free(a, CPU(be)->scratch);
     mfpo_host_free(a, be);
 }
@@ -131,10 +124,10 @@ static void cpu_synchronize(mfpo_backend *be)
     (void)be;
 }
 
-static void cpu_gemm(mfpo_backend *be, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
-                     const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
+/* C = alpha op(A) op(B) + beta C on one thread (OpenBLAS is held at one thread: cpu_pool.h) */
+static void gemm_block(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a,
+                       size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
 {
-    (void)be;
     if (m == 0 || n == 0) return;
     if (k == 0) {
         for (size_t i = 0; i < m; i++)
@@ -143,6 +136,47 @@ static void cpu_gemm(mfpo_backend *be, int trans_a, int trans_b, size_t m, size_
     }
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
                 (blasint)m, (blasint)n, (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb, beta, c, (blasint)ldc);
+}
+
+typedef struct gemm_args {
+    int trans_a, trans_b, split_rows;
+    size_t m, n, k, lda, ldb, ldc;
+    float alpha, beta;
+    const float *a, *b;
+    float *c;
+} gemm_args;
+
+/* One chunk of a product: a band of C's rows (A's rows), or of C's columns (B's columns). Every
+ * element of C is the same dot product, in the same order, whatever the split. */
+static void gemm_chunk(void *args, int chunk, int chunks)
+{
+    const gemm_args *g = args;
+    if (g->split_rows) {
+        CHUNK_ROWS(g->m);
+        const float *a = g->trans_a ? g->a + lo : g->a + lo * g->lda;
+        gemm_block(g->trans_a, g->trans_b, hi - lo, g->n, g->k, g->alpha, a, g->lda, g->b, g->ldb, g->beta,
+                   g->c + lo * g->ldc, g->ldc);
+    } else {
+        CHUNK_ROWS(g->n);
+        const float *b = g->trans_b ? g->b + lo * g->ldb : g->b + lo;
+        gemm_block(g->trans_a, g->trans_b, g->m, hi - lo, g->k, g->alpha, g->a, g->lda, b, g->ldb, g->beta,
+                   g->c + lo, g->ldc);
+    }
+}
+
+/* Products below this many multiply-adds stay on the calling thread */
+#define GEMM_PAR_MIN (1u << 20)
+
+static void cpu_gemm(mfpo_backend *be, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                     const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
+{
+    gemm_args g = {trans_a, trans_b, m >= n, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c};
+    int threads = cpu_pool_threads(CPU(be)->pool);
+    size_t split = g.split_rows ? m : n;
+    int chunks = (double)m * (double)n * (double)k < (double)GEMM_PAR_MIN || split < 2 ? 1
+                 : (size_t)threads < split                                               ? threads
+                                                                                         : (int)split;
+    cpu_pool_run(CPU(be)->pool, chunks, gemm_chunk, &g);
 }
 
 HOT static void add_rows_range(size_t lo, size_t hi, size_t cols, float *y, size_t ldy, const float *x, size_t m)
@@ -154,9 +188,23 @@ HOT static void add_rows_range(size_t lo, size_t hi, size_t cols, float *y, size
     }
 }
 
+typedef struct add_rows_args {
+    size_t n, cols, ldy, m;
+    float *y;
+    const float *x;
+} add_rows_args;
+
+static void add_rows_chunk(void *args, int chunk, int chunks)
+{
+    const add_rows_args *a = args;
+    CHUNK_ROWS(a->n);
+    add_rows_range(lo, hi, a->cols, a->y, a->ldy, a->x, a->m);
+}
+
 static void cpu_add_rows(mfpo_backend *be, size_t n, size_t cols, float *y, size_t ldy, const float *x, size_t m)
 {
-    FOR_CHUNKS(be, n, cols, add_rows_range(lo, hi, cols, y, ldy, x, m));
+    add_rows_args a = {n, cols, ldy, m, y, x};
+    run_rows(be, n, cols, add_rows_chunk, &a);
 }
 
 HOT static void cpu_fold_rows(mfpo_backend *be, size_t n, size_t cols, const float *g, size_t ldg, float *out, size_t m,
@@ -235,63 +283,59 @@ static void cpu_fourier_bwd(mfpo_backend *be, size_t n, size_t f, const float *x
     }
 }
 
-HOT static void cpu_bias_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *bias, float *act)
+static void cpu_bias_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *bias, float *act)
 {
-    (void)be;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < h; j++) {
-            float v = pre[i * h + j] + bias[j];
-            pre[i * h + j] = v;
-            act[i * h + j] = mfpo_gelu(v);
-        }
+    KERN(be)->bias_gelu(n, h, pre, bias, act);
 }
 
-HOT static void cpu_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *pre, float *g_pre)
+static void cpu_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *pre, float *g_pre)
 {
-    (void)be;
-    for (size_t i = 0; i < n * h; i++) g_pre[i] = g_act[i] * mfpo_gelu_grad(pre[i]);
+    KERN(be)->gelu_grad_mul(n * h, g_act, pre, g_pre);
 }
 
-HOT static void cpu_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *pre, float *t_act)
+static void cpu_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *pre, float *t_act)
 {
-    (void)be;
-    for (size_t i = 0; i < n * h; i++) t_act[i] = t_pre[i] * mfpo_gelu_grad(pre[i]);
+    KERN(be)->gelu_grad_mul(n * h, t_pre, pre, t_act);
 }
 
-HOT static void ln_gelu_fwd_range(size_t lo, size_t hi, size_t h, float *pre, const float *add, size_t m,
-                              const float *scale, const float *shift, float *xhat, float *rstd, float *y, float *act)
+/* The fused LayerNorm + GELU passes: forward (pre, add, shift -> xhat_out, rstd_out, y_out, act),
+ * backward (g_act -> g_pre, g_scale, g_shift) and JVP (t_pre -> act) */
+typedef struct ln_gelu_args {
+    const cpu_kernels *k;
+    size_t n, h, m;
+    const float *add, *scale, *shift, *g_act, *t_pre, *xhat, *rstd, *y;
+    float *pre, *xhat_out, *rstd_out, *y_out, *act, *g_pre, *g_scale, *g_shift, *part;
+} ln_gelu_args;
+
+static void ln_gelu_fwd_chunk(void *args, int chunk, int chunks)
 {
-    for (size_t i = lo; i < hi; i++)
-        mfpo_ln_gelu_row(h, pre + i * h, add ? add + (i % m) * h : NULL, scale, shift, xhat ? xhat + i * h : NULL,
-                         rstd ? rstd + i : NULL, y ? y + i * h : NULL, act + i * h);
+    const ln_gelu_args *a = args;
+    CHUNK_ROWS(a->n);
+    a->k->ln_gelu_fwd(lo, hi, a->h, a->pre, a->add, a->m, a->scale, a->shift, a->xhat_out, a->rstd_out, a->y_out,
+                      a->act);
 }
 
 static void cpu_ln_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m,
                             const float *scale, const float *shift, float *xhat, float *rstd, float *y, float *act)
 {
-    FOR_CHUNKS(be, n, h, ln_gelu_fwd_range(lo, hi, h, pre, add, m, scale, shift, xhat, rstd, y, act));
-}
-
-HOT static void ln_gelu_bwd_range(size_t lo, size_t hi, size_t h, const float *g_act, const float *xhat,
-                              const float *rstd, const float *y, const float *scale, float *g_pre, float *g_scale,
-                              float *g_shift)
-{
-    for (size_t i = lo; i < hi; i++) {
-        const float *ga = g_act + i * h, *xh = xhat + i * h, *yy = y + i * h;
-        float *gp = g_pre + i * h;
-        for (size_t j = 0; j < h; j++) {
-            float gy = ga[j] * mfpo_gelu_grad(yy[j]); /* through GELU */
-            g_scale[j] += gy * xh[j];
-            g_shift[j] += gy;
-            gp[j] = gy * scale[j]; /* gradient w.r.t. xhat */
-        }
-        mfpo_ln_apply_jacobian(h, gp, xh, rstd[i], gp);
-    }
+    ln_gelu_args a = {.k = KERN(be), .n = n, .h = h, .m = m, .pre = pre, .add = add, .scale = scale, .shift = shift,
+                      .xhat_out = xhat, .rstd_out = rstd, .y_out = y, .act = act};
+    run_rows(be, n, h, ln_gelu_fwd_chunk, &a);
 }
 
 HOT static void add_into(size_t n, float *dst, const float *src)
 {
     for (size_t j = 0; j < n; j++) dst[j] += src[j];
+}
+
+/* each chunk sums its rows' scale/shift gradients privately into part (2 h per chunk) */
+static void ln_gelu_bwd_chunk(void *args, int chunk, int chunks)
+{
+    const ln_gelu_args *a = args;
+    CHUNK_ROWS(a->n);
+    float *gs = a->part ? a->part + (size_t)chunk * 2 * a->h : a->g_scale;
+    float *gh = a->part ? gs + a->h : a->g_shift;
+    a->k->ln_gelu_bwd(lo, hi, a->h, a->g_act, a->xhat, a->rstd, a->y, a->scale, a->g_pre, gs, gh);
 }
 
 static void cpu_ln_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *xhat,
@@ -300,35 +344,31 @@ static void cpu_ln_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g
 {
     int chunks = chunk_count(be, n, h);
     float *part = chunks > 1 ? cpu_scratch(be, (size_t)chunks * 2 * h) : NULL;
-    if (!part) {
-        ln_gelu_bwd_range(0, n, h, g_act, xhat, rstd, y, scale, g_pre, g_scale, g_shift);
-        return;
-    }
-    /* each chunk sums its rows' scale/shift gradients privately; chunks are then added in order */
-    FOR_CHUNKS(be, n, h,
-               ln_gelu_bwd_range(lo, hi, h, g_act, xhat, rstd, y, scale, g_pre, part + (size_t)chunk * 2 * h,
-                                 part + (size_t)chunk * 2 * h + h));
+    ln_gelu_args a = {.k = KERN(be), .n = n, .h = h, .g_act = g_act, .xhat = xhat, .rstd = rstd, .y = y,
+                      .scale = scale, .g_pre = g_pre, .g_scale = g_scale, .g_shift = g_shift, .part = part};
+    /* without scratch memory the rows run on one chunk, accumulating directly */
+    cpu_pool_run(CPU(be)->pool, part ? chunks : 1, ln_gelu_bwd_chunk, &a);
+    if (!part) return;
+    /* chunks are added in order, so the result depends only on the number of chunks */
     for (int c = 0; c < chunks; c++) {
         add_into(h, g_scale, part + (size_t)c * 2 * h);
         add_into(h, g_shift, part + (size_t)c * 2 * h + h);
     }
 }
 
-HOT static void ln_gelu_jvp_range(size_t lo, size_t hi, size_t h, const float *t_pre, const float *xhat,
-                              const float *rstd, const float *y, const float *scale, float *t_act)
+static void ln_gelu_jvp_chunk(void *args, int chunk, int chunks)
 {
-    for (size_t i = lo; i < hi; i++) {
-        const float *xh = xhat + i * h, *yy = y + i * h;
-        float *ta = t_act + i * h;
-        mfpo_ln_apply_jacobian(h, t_pre + i * h, xh, rstd[i], ta);
-        for (size_t j = 0; j < h; j++) ta[j] = mfpo_gelu_grad(yy[j]) * scale[j] * ta[j];
-    }
+    const ln_gelu_args *a = args;
+    CHUNK_ROWS(a->n);
+    a->k->ln_gelu_jvp(lo, hi, a->h, a->t_pre, a->xhat, a->rstd, a->y, a->scale, a->act);
 }
 
 static void cpu_ln_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat,
                             const float *rstd, const float *y, const float *scale, float *t_act)
 {
-    FOR_CHUNKS(be, n, h, ln_gelu_jvp_range(lo, hi, h, t_pre, xhat, rstd, y, scale, t_act));
+    ln_gelu_args a = {.k = KERN(be), .n = n, .h = h, .t_pre = t_pre, .xhat = xhat, .rstd = rstd, .y = y,
+                      .scale = scale, .act = t_act};
+    run_rows(be, n, h, ln_gelu_jvp_chunk, &a);
 }
 
 /* ------------------------------------------------------------------ random draws */
@@ -343,16 +383,36 @@ HOT static void normal_range(size_t lo, size_t hi, float *out, uint64_t seed, ui
     for (size_t i = lo; i < hi; i++) out[i] = mfpo_normal_at(seed, stream, i);
 }
 
+typedef struct rng_args {
+    size_t n;
+    float *out;
+    uint64_t seed, stream;
+} rng_args;
+
+static void uniform_chunk(void *args, int chunk, int chunks)
+{
+    const rng_args *a = args;
+    CHUNK_ROWS(a->n);
+    uniform_range(lo, hi, a->out, a->seed, a->stream);
+}
+
+static void normal_chunk(void *args, int chunk, int chunks)
+{
+    const rng_args *a = args;
+    CHUNK_ROWS(a->n);
+    normal_range(lo, hi, a->out, a->seed, a->stream);
+}
+
 static void cpu_rng_uniform(mfpo_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset)
 {
-    uint64_t seed = key[0], stream = key[1] + offset;
-    FOR_CHUNKS(be, n, 16, uniform_range(lo, hi, out, seed, stream));
+    rng_args a = {n, out, key[0], key[1] + offset};
+    run_rows(be, n, 16, uniform_chunk, &a);
 }
 
 static void cpu_rng_normal(mfpo_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset)
 {
-    uint64_t seed = key[0], stream = key[1] + offset;
-    FOR_CHUNKS(be, n, 32, normal_range(lo, hi, out, seed, stream));
+    rng_args a = {n, out, key[0], key[1] + offset};
+    run_rows(be, n, 32, normal_chunk, &a);
 }
 
 /* ------------------------------------------------------------------ MFPO rows */
@@ -409,23 +469,47 @@ static void gaussian_range(size_t lo, size_t hi, size_t k, size_t a, const float
             }
 }
 
+typedef struct gaussian_args {
+    size_t n, k, a, ldo;
+    const float *z_t, *t, *uniforms;
+    float *noise, *out;
+} gaussian_args;
+
+static void gaussian_chunk(void *args, int chunk, int chunks)
+{
+    const gaussian_args *g = args;
+    CHUNK_ROWS(g->n);
+    gaussian_range(lo, hi, g->k, g->a, g->z_t, g->t, g->uniforms, g->noise, g->out, g->ldo);
+}
+
 static void cpu_gaussian_proposal(mfpo_backend *be, size_t n, size_t k, size_t a, const float *z_t, const float *t,
                                   const float *uniforms, float *noise, float *out, size_t ldo)
 {
+    gaussian_args g = {n, k, a, ldo, z_t, t, uniforms, noise, out};
     /* erfc and the quantile cost about as much as 64 multiply-adds per coordinate */
-    FOR_CHUNKS(be, n, k * a * 64, gaussian_range(lo, hi, k, a, z_t, t, uniforms, noise, out, ldo));
+    run_rows(be, n, k * a * 64, gaussian_chunk, &g);
 }
 
-HOT static void expected_q_range(size_t lo, size_t hi, size_t atoms, float v_min, float v_max, const float *logits,
-                             float *q)
+typedef struct expected_q_args {
+    const cpu_kernels *k;
+    size_t n, atoms;
+    float v_min, v_max;
+    const float *logits;
+    float *q;
+} expected_q_args;
+
+static void expected_q_chunk(void *args, int chunk, int chunks)
 {
-    for (size_t i = lo; i < hi; i++) q[i] = mfpo_expected_q_row(atoms, v_min, v_max, logits + i * atoms);
+    const expected_q_args *a = args;
+    CHUNK_ROWS(a->n);
+    a->k->expected_q(lo, hi, a->atoms, a->v_min, a->v_max, a->logits, a->q);
 }
 
 static void cpu_expected_q(mfpo_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits,
                            float *q)
 {
-    FOR_CHUNKS(be, n, atoms * 2, expected_q_range(lo, hi, atoms, v_min, v_max, logits, q));
+    expected_q_args a = {KERN(be), n, atoms, v_min, v_max, logits, q};
+    run_rows(be, n, atoms * 2, expected_q_chunk, &a);
 }
 
 static void cpu_combine_q(mfpo_backend *be, size_t n, const float *q1, const float *q2, int clipped, float *out)
@@ -533,22 +617,27 @@ static void cpu_select_best(mfpo_backend *be, size_t n, size_t k, size_t a, cons
 
 /* ------------------------------------------------------------------ optimizers */
 
-HOT static void adam_range(size_t lo, size_t hi, float *p, const float *g, float *m, float *v, float lr, float b1,
-                       float b2, float eps, float c1, float c2)
+typedef struct adam_args {
+    const cpu_kernels *k;
+    size_t n;
+    float *p, *m, *v;
+    const float *g;
+    float lr, b1, b2, eps, c1, c2;
+} adam_args;
+
+static void adam_chunk(void *args, int chunk, int chunks)
 {
-    for (size_t i = lo; i < hi; i++) {
-        m[i] = b1 * m[i] + (1.0f - b1) * g[i];
-        v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
-        p[i] -= lr * (m[i] * c1) / (sqrtf(v[i] * c2) + eps);
-    }
+    const adam_args *a = args;
+    CHUNK_ROWS(a->n);
+    a->k->adam(hi - lo, a->p + lo, a->g + lo, a->m + lo, a->v + lo, a->lr, a->b1, a->b2, a->eps, a->c1, a->c2);
 }
 
 static void cpu_adam(mfpo_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1,
                      float b2, float eps, const uint64_t *step)
 {
-    float c1 = 1.0f / (1.0f - powf(b1, (float)*step));
-    float c2 = 1.0f / (1.0f - powf(b2, (float)*step));
-    FOR_CHUNKS(be, n, 8, adam_range(lo, hi, p, g, m, v, lr, b1, b2, eps, c1, c2));
+    adam_args a = {KERN(be), n, p, m, v, g, lr, b1, b2, eps, 1.0f / (1.0f - powf(b1, (float)*step)),
+                   1.0f / (1.0f - powf(b2, (float)*step))};
+    run_rows(be, n, 8, adam_chunk, &a);
 }
 
 HOT static void cpu_polyak(mfpo_backend *be, size_t n, float *target, const float *online, float tau)
@@ -557,13 +646,9 @@ HOT static void cpu_polyak(mfpo_backend *be, size_t n, float *target, const floa
     for (size_t i = 0; i < n; i++) target[i] = tau * online[i] + (1.0f - tau) * target[i];
 }
 
-HOT static int cpu_all_finite(mfpo_backend *be, const float *x, size_t n)
+static int cpu_all_finite(mfpo_backend *be, const float *x, size_t n)
 {
-    (void)be;
-    /* x - x is 0 for finite x and NaN for inf or NaN; summing keeps the loop branch-free */
-    float acc = 0.0f;
-    for (size_t i = 0; i < n; i++) acc += x[i] - x[i];
-    return acc == 0.0f;
+    return KERN(be)->all_finite(n, x);
 }
 
 static const mfpo_backend_ops cpu_ops = {
@@ -622,11 +707,18 @@ mfpo_backend *mfpo_cpu_backend_create(const mfpo_allocator *allocator, int threa
     memset(be, 0, sizeof *be);
     be->base.ops = &cpu_ops;
     be->allocator = allocator;
+    be->k = cpu_kernels_select();
     if (threads <= 0) threads = openblas_get_num_procs();
     if (threads <= 0) threads = 1;
-    openblas_set_num_threads(threads);
+    /* OpenBLAS runs on the calling thread; the backend's own pool splits the products (cpu_pool.h) */
+    openblas_set_num_threads(1);
+    be->pool = cpu_pool_create(allocator, threads - 1, reason, reason_size);
+    if (!be->pool) {
+        mfpo_host_free(allocator, be);
+        return NULL;
+    }
     be->base.threads = threads;
-    snprintf(be->base.device_name, sizeof be->base.device_name, "cpu (OpenBLAS %s, %d thread%s)",
-             openblas_get_config(), threads, threads == 1 ? "" : "s");
+    snprintf(be->base.device_name, sizeof be->base.device_name, "cpu (%s kernels, OpenBLAS %s, %d thread%s)",
+             be->k->isa, openblas_get_config(), threads, threads == 1 ? "" : "s");
     return &be->base;
 }
