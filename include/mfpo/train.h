@@ -47,6 +47,17 @@ typedef struct mfpo_train_options {
     mfpo_progress_fn progress;    /**< Called after every episode, evaluation, and `progress_every` steps. */
     void *progress_user;          /**< Passed to @p progress. */
     uint64_t progress_every;      /**< Extra progress reports every this many steps (0 = none). Default 1000. */
+    /**
+     * Continues a run across calls (NULL, the default: every call starts afresh). When set, this
+     * call's step n counts as step state->steps + n (for eval_every, progress_every and the
+     * progress reports, whose total_steps then counts the run's steps so far plus this call's;
+     * progress->episodes still counts this call's finished episodes), its
+     * training episode k is reset with S_train + state->episodes + k, and its evaluation j with
+     * S_eval + (state->evaluations + j) * eval_episodes + i. On return (success or not) the state
+     * counts what this call did. An episode cut by the end of a call is not continued: the next
+     * call starts the next episode (its transitions are stored with mask 1, as after a truncation).
+     */
+    struct mfpo_train_state *state;
 } mfpo_train_options;
 
 /** Fills @p options with the defaults (the paper's MuJoCo loop). */
@@ -100,6 +111,22 @@ MFPO_API mfpo_status mfpo_train(mfpo_agent *agent, mfpo_replay *replay, const mf
  */
 MFPO_API mfpo_status mfpo_evaluate(mfpo_agent *agent, const mfpo_env *env, size_t episodes,
                                    uint64_t episode_limit, uint64_t seed, double *mean_return);
+
+/**
+ * Where a training run stands across mfpo_train() calls: plain data the caller keeps (and saves
+ * next to the agent's and the buffer's checkpoints to resume later). Zero it and set struct_size
+ * (mfpo_train_state_init()) for a fresh run; pass it as options->state to every call of the run.
+ * The struct only grows at its end.
+ */
+typedef struct mfpo_train_state {
+    size_t struct_size;     /**< sizeof(mfpo_train_state). */
+    uint64_t steps;         /**< Environment steps taken by the run's earlier calls. */
+    uint64_t episodes;      /**< Training episodes started (reset) by the run's earlier calls. */
+    uint64_t evaluations;   /**< Evaluations run by the run's earlier calls. */
+} mfpo_train_state;
+
+/** Zeroes @p state (a fresh run) and sets its struct_size. NULL is ignored. */
+MFPO_API void mfpo_train_state_init(mfpo_train_state *state);
 
 MFPO_END_DECLS
 
