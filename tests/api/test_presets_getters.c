@@ -14,17 +14,6 @@ static int group_setup(void **state)
     return 0;
 }
 
-static mfpo_context *cpu_context(void)
-{
-    mfpo_context_options o;
-    mfpo_context_options_init(&o);
-    o.backend = MFPO_BACKEND_CPU;
-    o.threads = 1;
-    mfpo_context *ctx = NULL;
-    assert_int_equal(mfpo_context_create(&o, &ctx), MFPO_OK);
-    return ctx;
-}
-
 /* ------------------------------------------------------------------ presets */
 
 static void test_agent_presets(void **state)
@@ -118,7 +107,7 @@ static void test_train_presets(void **state)
 static void test_getters(void **state)
 {
     (void)state;
-    mfpo_context *ctx = cpu_context();
+    mfpo_context *ctx = cpu_context(0, NULL);
     mfpo_agent_config c;
     assert_status(mfpo_agent_config_preset(&c, "pendulum", 5, 2), MFPO_OK, NULL);
     mfpo_agent *ag = NULL;
@@ -147,7 +136,7 @@ static void test_getters(void **state)
 static void test_action_check(void **state)
 {
     (void)state;
-    mfpo_context *ctx = cpu_context();
+    mfpo_context *ctx = cpu_context(0, NULL);
     mfpo_replay *rb = NULL;
     assert_status(mfpo_replay_create(ctx, 2, 2, 8, &rb), MFPO_OK, ctx);
     const float obs[2] = {0.5f, -0.5f}, next[2] = {0.25f, 0.75f};
