@@ -223,8 +223,9 @@ def train_vector(envs: Any, agent: Agent, steps: int, replay: ReplayBuffer, *, w
                  progress: Optional[Callable[[Dict[str, Any]], Optional[bool]]] = None) -> Dict[str, Any]:
     """Trains on a gymnasium.vector env (N copies) with batched acting: one agent.act() call per
     vector step for all N observations, N transitions per step (replay.add_batch), and
-    floor(N * updates_per_step) updates per vector step after warm-up (uniform actions from a
-    NumPy generator seeded with `seed` for the first `warmup_steps` transitions).
+    updates after warm-up as mfpo_train counts them: after n transitions of the policy,
+    floor(n * updates_per_step) updates in all. Warm-up: uniform actions from a NumPy generator
+    seeded with `seed` while the buffer holds fewer than `warmup_steps` transitions.
 
     `steps` counts transitions (vector steps times N). Sub-environments reset themselves
     (gymnasium's autoreset); a truncated episode's last transition is stored with mask 1, a
@@ -260,7 +261,8 @@ def train_vector(envs: Any, agent: Agent, steps: int, replay: ReplayBuffer, *, w
     stats: Optional[UpdateStats] = None
     prev_done = np.zeros(n, bool)
     while taken < steps:
-        if len(replay) < warmup_steps:
+        warm = len(replay) < warmup_steps
+        if warm:
             act[:] = rng.uniform(-1.0, 1.0, size=(n, A)).astype(np.float32)
         else:
             agent.act(obs, out=act)
@@ -284,7 +286,7 @@ def train_vector(envs: Any, agent: Agent, steps: int, replay: ReplayBuffer, *, w
                              np.ascontiguousarray(rew[idx]), np.ascontiguousarray(final[idx]), term[idx])
             taken += idx.size
             ep_ret[idx] += rew[idx]
-            if len(replay) >= warmup_steps:
+            if not warm:  # as mfpo_train: after n policy transitions, floor(n * ratio) updates
                 due += idx.size * upd
                 while updates < math.floor(due + 1e-9):
                     stats = agent.update(replay)

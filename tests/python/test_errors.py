@@ -20,7 +20,9 @@ def ctx():
 
 
 def small_config(**kw):
-    return mfpo.AgentConfig.preset("pendulum", hidden_width=16, batch_size=8, **kw)
+    settings = {"hidden_width": 16, "batch_size": 8}
+    settings.update(kw)
+    return mfpo.AgentConfig.preset("pendulum", **settings)
 
 
 # ----------------------------------------------------------------------------- arrays
