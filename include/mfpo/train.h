@@ -47,17 +47,6 @@ typedef struct mfpo_train_options {
     mfpo_progress_fn progress;    /**< Called after every episode, evaluation, and `progress_every` steps. */
     void *progress_user;          /**< Passed to @p progress. */
     uint64_t progress_every;      /**< Extra progress reports every this many steps (0 = none). Default 1000. */
-    /**
-     * Continues a run across calls (NULL, the default: every call starts afresh). When set, this
-     * call's step n counts as step state->steps + n (for eval_every, progress_every and the
-     * progress reports, whose total_steps then counts the run's steps so far plus this call's;
-     * progress->episodes still counts this call's finished episodes), its
-     * training episode k is reset with S_train + state->episodes + k, and its evaluation j with
-     * S_eval + (state->evaluations + j) * eval_episodes + i. On return (success or not) the state
-     * counts what this call did. An episode cut by the end of a call is not continued: the next
-     * call starts the next episode (its transitions are stored with mask 1, as after a truncation).
-     */
-    struct mfpo_train_state *state;
 } mfpo_train_options;
 
 /** Fills @p options with the defaults (the paper's MuJoCo loop). */
@@ -66,7 +55,8 @@ MFPO_API void mfpo_train_options_init(mfpo_train_options *options);
 /**
  * Runs the training loop of spec §5 on @p env, storing transitions in @p replay and updating
  * @p agent. Calls can be repeated to continue training (the step counter restarts per call;
- * warm-up is skipped when the buffer already holds warmup_steps transitions).
+ * warm-up is skipped when the buffer already holds warmup_steps transitions); the episode seeds
+ * and the evaluation schedule restart too, unless the calls go through mfpo_train_continue().
  * On #MFPO_ERR_ENV the agent and buffer stay as they were after the last good step.
  *
  * Each step (counted from 1 within a call): while the buffer holds fewer than warmup_steps
@@ -127,6 +117,26 @@ typedef struct mfpo_train_state {
 
 /** Zeroes @p state (a fresh run) and sets its struct_size. NULL is ignored. */
 MFPO_API void mfpo_train_state_init(mfpo_train_state *state);
+
+/**
+ * mfpo_train() as one call of the run @p state describes (mfpo_train_state_init() for a fresh
+ * run): this call's step n counts as step state->steps + n for eval_every, progress_every and the
+ * progress reports (whose total_steps is then state->steps plus this call's; progress->episodes
+ * still counts this call's finished episodes); its training episode k is reset with
+ * S_train + state->episodes + k, and episode i of its evaluation j with
+ * S_eval + (state->evaluations + j) * eval_episodes + i (S_train, S_eval as in mfpo_train()).
+ * So consecutive calls with one state reset exactly the episodes, and evaluate at exactly the
+ * steps, of one call as long as all of them; with the same buffer and agent they are that call
+ * bit for bit when each call ends at an episode's end. An episode cut by the end of a call is not
+ * continued: the next call starts the next episode (the cut one's transitions are stored, with
+ * mask 1 as after a truncation).
+ * On return, success or not, @p state counts what this call did (steps stored, episodes reset,
+ * evaluations run) on top of what it held. Errors as mfpo_train(); also
+ * #MFPO_ERR_INVALID_ARGUMENT for a NULL @p state or one whose struct_size this library does not
+ * know (then nothing ran).
+ */
+MFPO_API mfpo_status mfpo_train_continue(mfpo_agent *agent, mfpo_replay *replay, const mfpo_env *env,
+                                         const mfpo_train_options *options, mfpo_train_state *state);
 
 MFPO_END_DECLS
 

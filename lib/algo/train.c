@@ -244,11 +244,6 @@ static mfpo_status import_options(mfpo_context *ctx, const char *who, const mfpo
     if (!(o->updates_per_step > 0.0) || !(o->updates_per_step <= 1e6))
         return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: options->updates_per_step = %g is outside (0, 1e6]",
                          who, o->updates_per_step);
-    if (o->state && (o->state->struct_size < sizeof(mfpo_train_state) || o->state->struct_size > (1u << 20)))
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
-                         "%s: options->state->struct_size = %zu is not a size this library knows (expected %zu; call "
-                         "mfpo_train_state_init first)",
-                         who, o->state->struct_size, sizeof(mfpo_train_state));
     if (o->eval_env && o->eval_every > 0 && o->eval_episodes < 1)
         return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
                          "%s: options->eval_episodes = 0 must be >= 1 when options->eval_env is set and "
@@ -257,9 +252,10 @@ static mfpo_status import_options(mfpo_context *ctx, const char *who, const mfpo
     return MFPO_OK;
 }
 
-mfpo_status mfpo_train(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env, const mfpo_train_options *options)
+/* mfpo_train() and mfpo_train_continue(): `run` is NULL for a call that is a run of its own. */
+static mfpo_status train(const char *who, mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env,
+                         const mfpo_train_options *options, mfpo_train_state *run)
 {
-    static const char who[] = "mfpo_train";
     if (!ag) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
     mfpo_context *ctx = ag->ctx;
     if (!replay) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", who);
@@ -293,10 +289,9 @@ mfpo_status mfpo_train(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env,
     const uint64_t warm = opt.warmup_steps > size0 ? opt.warmup_steps - size0 : 0;
     const uint64_t warm_stream = warm ? mfpo_next_stream(ctx) : 0;
     const uint64_t train_seed = mix64(2 * opt.seed), eval_seed = mix64(2 * opt.seed + 1);
-    /* Continuing a run (options->state): the run's earlier calls took step0 steps, started ep0
+    /* Continuing a run (mfpo_train_continue): the run's earlier calls took step0 steps, started ep0
      * training episodes and ran ev0 evaluations; this call's seeds and schedule carry on from there.
      * Without a state all three are 0 and the call is a run of its own. */
-    mfpo_train_state *run = opt.state;
     const uint64_t step0 = run ? run->steps : 0, ep0 = run ? run->episodes : 0, ev0 = run ? run->evaluations : 0;
     double episode_return = 0.0;
     uint64_t episodes = 0, episodes_started = 0, episode_steps = 0, updates_done = 0, evaluations = 0;
@@ -394,4 +389,23 @@ mfpo_status mfpo_train(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env,
         run->evaluations = ev0 + evaluations;
     }
     return s;
+}
+
+mfpo_status mfpo_train(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env, const mfpo_train_options *options)
+{
+    return train("mfpo_train", ag, replay, env, options, NULL);
+}
+
+mfpo_status mfpo_train_continue(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env,
+                                const mfpo_train_options *options, mfpo_train_state *state)
+{
+    static const char who[] = "mfpo_train_continue";
+    if (!ag) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
+    if (!state) return mfpo_fail(ag->ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'state' is NULL", who);
+    if (state->struct_size < sizeof(mfpo_train_state) || state->struct_size > (1u << 20))
+        return mfpo_fail(ag->ctx, MFPO_ERR_INVALID_ARGUMENT,
+                         "%s: state->struct_size = %zu is not a size this library knows (expected %zu; call "
+                         "mfpo_train_state_init first)",
+                         who, state->struct_size, sizeof(mfpo_train_state));
+    return train(who, ag, replay, env, options, state);
 }

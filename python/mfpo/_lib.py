@@ -87,8 +87,7 @@ class TrainOptions(Structure):
                 ("updates_per_step", c_double), ("eval_every", c_uint64),
                 ("eval_episodes", c_size_t), ("episode_limit", c_uint64), ("seed", c_uint64),
                 ("eval_env", POINTER(EnvStruct)), ("progress", PROGRESS_FN),
-                ("progress_user", c_void_p), ("progress_every", c_uint64),
-                ("state", POINTER(TrainState))]
+                ("progress_user", c_void_p), ("progress_every", c_uint64)]
 
 
 # ----------------------------------------------------------------------------- loading
@@ -189,3 +188,5 @@ agent_obs_dim = _fn("mfpo_agent_obs_dim", c_size_t, _P)
 agent_act_dim = _fn("mfpo_agent_act_dim", c_size_t, _P)
 replay_action_check = _fn("mfpo_replay_action_check", c_int, _P)
 train_state_init = _fn("mfpo_train_state_init", None, POINTER(TrainState))
+train_continue = _fn("mfpo_train_continue", c_int, _P, _P, POINTER(EnvStruct), POINTER(TrainOptions),
+                     POINTER(TrainState))

@@ -343,7 +343,7 @@ class TrainOptions(_Struct):
     a library preset ("pendulum", "mujoco", "halfcheetah")."""
 
     _ctype = _lib.TrainOptions
-    _skip = ("struct_size", "eval_env", "progress", "progress_user", "state")
+    _skip = ("struct_size", "eval_env", "progress", "progress_user")
 
     def __init__(self, **settings: Any) -> None:
         super().__init__()
@@ -372,7 +372,7 @@ class TrainState(_Struct):
 
     def __init__(self, **settings: Any) -> None:
         super().__init__()
-        self._s.struct_size = ctypes.sizeof(_lib.TrainState)
+        _lib.train_state_init(ctypes.byref(self._s))
         self.update(**settings)
 
 

@@ -165,8 +165,6 @@ def train(env: Any, agent: Agent, steps: int, *, replay: Optional[ReplayBuffer] 
         raise TypeError(f"replay must be an mfpo.ReplayBuffer, not {type(replay).__name__}")
     if replay.context is not agent.context:
         raise ValueError("replay belongs to another mfpo.Context than agent")
-    if state is not None:
-        o.state = ctypes.pointer(state._s)
 
     result = TrainResult(evaluations=[], episode_returns=[], state=state, replay=replay)
     progress_error: List[BaseException] = []
@@ -197,7 +195,10 @@ def train(env: Any, agent: Agent, steps: int, *, replay: Optional[ReplayBuffer] 
     h = agent._handle()
     r = replay._handle()
     t0 = time.perf_counter()
-    st = _lib.train(h, r, ctypes.byref(adapter.c), ctypes.byref(o))
+    if state is None:
+        st = _lib.train(h, r, ctypes.byref(adapter.c), ctypes.byref(o))
+    else:
+        st = _lib.train_continue(h, r, ctypes.byref(adapter.c), ctypes.byref(o), ctypes.byref(state._s))
     result["seconds"] = time.perf_counter() - t0
     _raise_after(st, agent, adapters, progress_error[0] if progress_error else None)
     return result

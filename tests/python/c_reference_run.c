@@ -1,7 +1,7 @@
 /*
  * The C side of the Python binding's cross-check (tests/python/test_crosscheck.py): one short run
- * of mfpo_train() on the C pendulum (examples/common/pendulum_env.c), in two calls continued with
- * an mfpo_train_state, then the agent's and the buffer's checkpoints, the evaluation returns and
+ * of mfpo_train_continue() on the C pendulum (examples/common/pendulum_env.c), in two calls of one
+ * mfpo_train_state, then the agent's and the buffer's checkpoints, the evaluation returns and
  * a batch of actions on fixed observations. The Python test makes the same run through the
  * binding, with a Python port of the same pendulum as a gymnasium.Env, and compares every byte.
  *
@@ -72,11 +72,10 @@ int main(int argc, char **argv)
     o.progress_user = evals;
     mfpo_train_state st;
     mfpo_train_state_init(&st);
-    o.state = &st;
     const uint64_t calls[2] = {250, 200}; /* the first call ends in the middle of an episode */
     for (int k = 0; k < 2; k++) {
         o.total_steps = calls[k];
-        if (mfpo_train(ag, rb, &env, &o) != MFPO_OK) return fail(ctx, "train");
+        if (mfpo_train_continue(ag, rb, &env, &o, &st) != MFPO_OK) return fail(ctx, "train");
     }
     fprintf(evals, "state %llu %llu %llu\n", (unsigned long long)st.steps, (unsigned long long)st.episodes,
             (unsigned long long)st.evaluations);

@@ -1,6 +1,6 @@
 /*
- * Continuing a training run across mfpo_train() calls (options->state, mfpo_train_state):
- *  - two calls of 300 steps with a state equal one call of 600 bit for bit (replay rings, every
+ * Continuing a training run across calls (mfpo_train_continue, mfpo_train_state):
+ *  - two calls of 300 steps with a state equal one call of 600 (and a plain mfpo_train()) bit for bit (replay rings, every
  *    parameter, update count) and reset exactly the same training and evaluation episode seeds;
  *  - without a state, the second call replays the first call's seeds (the behaviour a state fixes);
  *  - a call cut in the middle of an episode: the next call starts the next episode seed, and the
@@ -106,7 +106,7 @@ static void run_free(run *r)
     free(r);
 }
 
-static void options(run *r, mfpo_train_options *o, uint64_t steps, mfpo_train_state *state)
+static void options(run *r, mfpo_train_options *o, uint64_t steps)
 {
     mfpo_train_options_preset(o, "pendulum");
     o->total_steps = steps;
@@ -118,14 +118,13 @@ static void options(run *r, mfpo_train_options *o, uint64_t steps, mfpo_train_st
     o->eval_env = &r->eval_env;
     o->progress = on_progress;
     o->progress_user = r;
-    o->state = state;
 }
 
 static void train(run *r, uint64_t steps, mfpo_train_state *state)
 {
     mfpo_train_options o;
-    options(r, &o, steps, state);
-    mfpo_status s = mfpo_train(r->ag, r->rb, &r->env, &o);
+    options(r, &o, steps);
+    mfpo_status s = state ? mfpo_train_continue(r->ag, r->rb, &r->env, &o, state) : mfpo_train(r->ag, r->rb, &r->env, &o);
     if (s != MFPO_OK) fail_msg("mfpo_train: %s", mfpo_last_error(r->ctx));
 }
 
@@ -197,6 +196,13 @@ static void test_two_calls_equal_one(void **state)
     assert_int_equal(two->n_progress, 4);
     assert_memory_equal(one->progress_steps, two->progress_steps, 4 * sizeof(uint64_t));
     assert_int_equal(two->progress_steps[3], 600);
+    /* a fresh state is a plain mfpo_train() call */
+    run *plain = run_new();
+    train(plain, 600, NULL);
+    assert_same_agent(one, plain);
+    assert_memory_equal(one->train_rec.seeds, plain->train_rec.seeds, 12 * sizeof(uint64_t));
+    assert_memory_equal(one->eval_rec.seeds, plain->eval_rec.seeds, 8 * sizeof(uint64_t));
+    run_free(plain);
     run_free(one);
     run_free(two);
 }
@@ -244,14 +250,22 @@ static void test_bad_state(void **state)
     mfpo_train_state_init(&s);
     s.struct_size = 3;
     mfpo_train_options o;
-    options(r, &o, 100, &s);
-    assert_int_equal(mfpo_train(r->ag, r->rb, &r->env, &o), MFPO_ERR_INVALID_ARGUMENT);
+    options(r, &o, 100);
+    assert_int_equal(mfpo_train_continue(r->ag, r->rb, &r->env, &o, &s), MFPO_ERR_INVALID_ARGUMENT);
     char want[256];
     snprintf(want, sizeof want,
-             "mfpo_train: options->state->struct_size = 3 is not a size this library knows (expected %zu; call "
+             "mfpo_train_continue: state->struct_size = 3 is not a size this library knows (expected %zu; call "
              "mfpo_train_state_init first)",
              sizeof(mfpo_train_state));
     assert_string_equal(mfpo_last_error(r->ctx), want);
+    assert_int_equal(mfpo_train_continue(r->ag, r->rb, &r->env, &o, NULL), MFPO_ERR_INVALID_ARGUMENT);
+    assert_string_equal(mfpo_last_error(r->ctx), "mfpo_train_continue: argument 'state' is NULL");
+    assert_int_equal(mfpo_train_continue(NULL, r->rb, &r->env, &o, &s), MFPO_ERR_INVALID_ARGUMENT);
+    assert_string_equal(mfpo_last_error(NULL), "mfpo_train_continue: argument 'agent' is NULL");
+    /* the other arguments are checked as by mfpo_train, named under the new function's name */
+    s.struct_size = sizeof s;
+    assert_int_equal(mfpo_train_continue(r->ag, NULL, &r->env, &o, &s), MFPO_ERR_INVALID_ARGUMENT);
+    assert_string_equal(mfpo_last_error(r->ctx), "mfpo_train_continue: argument 'replay' is NULL");
     assert_int_equal(s.steps, 0);
     assert_int_equal(mfpo_replay_size(r->rb), 0);
     assert_int_equal(r->train_rec.n, 0);
