@@ -2,7 +2,8 @@
 """Call overhead of agent.act from Python at batch 1 against the C call (issue 14's target:
 under 2x the C call plus 5 us), and the raw ctypes and cffi (ABI mode) calls that choose the
 binding. Alternating rounds in one run: C (bench/act_latency, its own process), mfpo's
-Agent.act, Agent.act with out=, the bare ctypes call, the bare cffi call (if cffi is installed).
+Agent.act, Agent.act with out=, the bare ctypes and cffi (ABI mode, if cffi is installed) calls
+of mfpo_agent_act, and of mfpo_agent_update_count (a getter: the bare cost of a call into C).
 
     python bench/python_act_overhead.py ACT_LATENCY_BINARY [--calls N] [--rounds R]
 
@@ -46,16 +47,20 @@ def main():
         "agent.act(obs)": lambda: agent.act(obs),
         "agent.act(obs, out=out)": lambda: agent.act(obs, out=out),
         "ctypes call": lambda: _lib.agent_act(h, ctypes_obs, 1, ctypes_out),
+        # the bare cost of crossing into C: a getter that does nothing but read a field
+        "ctypes getter": lambda: _lib.agent_update_count(h),
     }
     try:
         import cffi
         ffi = cffi.FFI()
-        ffi.cdef("int mfpo_agent_act(void *agent, const float *obs, size_t n, float *actions);")
+        ffi.cdef("int mfpo_agent_act(void *agent, const float *obs, size_t n, float *actions);"
+                 "uint64_t mfpo_agent_update_count(const void *agent);")
         clib = ffi.dlopen(_lib.LIBRARY_PATH)
         hp = ffi.cast("void *", h)
         fo = ffi.cast("const float *", ctypes_obs)
         fa = ffi.cast("float *", ctypes_out)
         variants["cffi ABI call"] = lambda: clib.mfpo_agent_act(hp, fo, 1, fa)
+        variants["cffi getter"] = lambda: clib.mfpo_agent_update_count(hp)
     except ImportError:
         print("cffi not installed: its variant is skipped")
     for fn in variants.values():  # warm-up
@@ -74,7 +79,8 @@ def main():
     target = 2 * c + 5
     print(f"RESULT python_act_overhead c_us={c:.2f} act_us={med['agent.act(obs)']:.2f} "
           f"act_out_us={med['agent.act(obs, out=out)']:.2f} ctypes_us={med['ctypes call']:.2f} "
-          f"cffi_us={med.get('cffi ABI call', float('nan')):.2f} target_us={target:.2f} "
+          f"cffi_us={med.get('cffi ABI call', float('nan')):.2f} ctypes_getter_us={med['ctypes getter']:.3f} "
+          f"cffi_getter_us={med.get('cffi getter', float('nan')):.3f} target_us={target:.2f} "
           f"met={'yes' if med['agent.act(obs)'] < target else 'no'}")
 
 
