@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 
 from . import _lib
-from ._errors import EnvError, Error
+from ._errors import error_for
 from .core import (Agent, ReplayBuffer, TrainOptions, TrainState, UpdateStats, _check_float, _check_int,
                    _raise_status)
 
@@ -100,6 +100,13 @@ def _raise_after(status: int, agent: Agent, adapters: List[_EnvAdapter], progres
     msg = _lib.last_error(agent.context._ptr).decode(errors="replace")
     for exc in [a.error for a in adapters] + [progress_error]:
         if exc is not None:
+            # what the library saw, with the exception's text, on every Python version: as
+            # exc.mfpo_error (an mfpo.Error with the status) and, from 3.11, as a note
+            err = error_for(status, f"{msg}; Python exception {type(exc).__name__}: {exc}")
+            try:
+                exc.mfpo_error = err  # type: ignore[attr-defined]
+            except AttributeError:  # pragma: no cover - exceptions with __slots__
+                pass
             if hasattr(exc, "add_note"):
                 exc.add_note(f"mfpo: the library stopped with status {status}: {msg}")
             raise exc

@@ -43,6 +43,10 @@ def test_exception_in_step_is_reraised():
         assert e.value.__notes__ == [
             "mfpo: the library stopped with status 7: mfpo_train: env->step returned status 7 "
             "(environment callback failed) at step 30"]
+    err = e.value.mfpo_error
+    assert isinstance(err, mfpo.EnvError) and err.status == 7
+    assert str(err) == ("mfpo_train: env->step returned status 7 (environment callback failed) at step 30; "
+                        "Python exception Boom: the simulator exploded at call 30")
     # the library stopped after the last good step: 29 transitions, 19 updates
     assert len(rb) == 29
     assert agent.update_count == 19
