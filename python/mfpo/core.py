@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import json
 import os
 import threading
 from typing import Any, Callable, Dict, Optional, Tuple, Union
@@ -604,9 +605,16 @@ class Agent(_Handle):
         return out
 
     def save(self, path: PathLike) -> None:
-        """Saves the whole agent and its context's stream position atomically (mfpo_agent_save)."""
+        """Saves the whole agent and its context's stream position atomically (mfpo_agent_save),
+        and its configuration as JSON to ``<path>.config.json`` (read by Agent.load when no
+        configuration is given; the checkpoint itself is the C API's, byte for byte)."""
         h = self._handle()
         self._context._check(_lib.agent_save(h, os.fsencode(path)))
+        cfg = os.fsdecode(os.fspath(path)) + ".config.json"
+        tmp = cfg + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(self.config.to_dict(), f, indent=1)
+        os.replace(tmp, cfg)
 
     def load_state(self, path: PathLike) -> None:
         """Loads a checkpoint of an agent of the same configuration into this one (and restores
@@ -615,10 +623,26 @@ class Agent(_Handle):
         self._context._check(_lib.agent_load(h, os.fsencode(path)))
 
     @classmethod
-    def load(cls, path: PathLike, config: AgentConfig, context: Optional[Context] = None) -> "Agent":
-        """Creates an agent of `config` in `context` (a new one when omitted) and loads the
-        checkpoint at `path` into it. The file must hold an agent of exactly this configuration
-        (FormatError names the first field that differs)."""
+    def load(cls, path: PathLike, config: Optional[AgentConfig] = None,
+             context: Optional[Context] = None) -> "Agent":
+        """Creates an agent of `config` in `context` (a new ``Context()`` when omitted) and loads
+        the checkpoint at `path` into it (the context's seed and stream position are restored
+        too). Without `config`, the configuration Agent.save wrote to ``<path>.config.json`` is
+        used. The file must hold an agent of exactly this configuration (FormatError names the
+        first field that differs)."""
+        if config is None:
+            cfg_path = os.fsdecode(os.fspath(path)) + ".config.json"
+            try:
+                with open(cfg_path) as f:
+                    saved = json.load(f)
+            except FileNotFoundError:
+                raise FileNotFoundError(
+                    f"{cfg_path} not found: pass the agent's configuration (Agent.load(path, config)) for a "
+                    "checkpoint not written by mfpo.Agent.save") from None
+            if not isinstance(saved, dict) or "obs_dim" not in saved or "act_dim" not in saved:
+                raise ValueError(f"{cfg_path} does not hold an mfpo.AgentConfig")
+            config = AgentConfig(saved.pop("obs_dim"), saved.pop("act_dim"))
+            config.update(**saved)
         agent = cls(config, context)
         try:
             agent.load_state(path)

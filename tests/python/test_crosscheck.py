@@ -48,6 +48,7 @@ def test_binding_equals_c_api(tmp_path):
     c_actions = np.fromfile(cdir / "actions.bin", np.float32)
     assert c_actions.tobytes() == np.concatenate([act.ravel(), sel.ravel()]).tobytes()
     assert (cdir / "agent.mfpo").read_bytes() == (pdir / "agent.mfpo").read_bytes()
+    assert (pdir / "agent.mfpo.config.json").exists()
     assert (cdir / "replay.mfpo").read_bytes() == (pdir / "replay.mfpo").read_bytes()
 
 
@@ -56,6 +57,11 @@ def test_checkpoint_round_trip(tmp_path):
     saved = (tmp_path / "agent.mfpo").read_bytes()
     ctx2 = mfpo.Context(seed=99)
     loaded = mfpo.Agent.load(tmp_path / "agent.mfpo", cfg, ctx2)
+    # without a configuration: the one Agent.save wrote next to the checkpoint
+    again = mfpo.Agent.load(tmp_path / "agent.mfpo")
+    assert again.config == cfg
+    assert np.array_equal(again.policy_params(), agent.policy_params())
+    assert again.context.last_error == ""
     loaded.save(tmp_path / "again.mfpo")
     assert (tmp_path / "again.mfpo").read_bytes() == saved
     assert loaded.update_count == agent.update_count

@@ -131,6 +131,9 @@ def test_checkpoint_errors(ctx, tmp_path):
     with pytest.raises(mfpo.FormatError) as e:
         mfpo.Agent.load(tmp_path / "a.mfpo", small_config(hidden_width=8), ctx)
     assert e.value.status == 6 and "hidden_width" in str(e.value)
+    (tmp_path / "b.mfpo").write_bytes((tmp_path / "a.mfpo").read_bytes())
+    with pytest.raises(FileNotFoundError, match=r"b.mfpo.config.json not found: pass the agent's configuration"):
+        mfpo.Agent.load(tmp_path / "b.mfpo")
 
 
 # ----------------------------------------------------------------------------- closed handles, finalisers
