@@ -11,11 +11,15 @@
 #   5. The Doxygen reference (warnings are errors).
 #   6. fuzz: the libFuzzer targets of tests/fuzz (clang, build/fuzz), MFPO_FUZZ_SECONDS each
 #      (default 60) via tests/fuzz/run.sh; any crash, leak or invariant violation fails the step.
+#   7. pip: the Python package as a user installs it: a fresh venv (build/pip-venv), `pip install .`
+#      (meson-python builds libmfpo into the package), the package's fast pytest suite against the
+#      installed package, and examples/python/pendulum.py for 1500 steps. (The release stage
+#      already ran the same pytest suite against build/'s library: meson suite 'python'.)
 #
 # Suite conventions (docs: README.md, "Tests"): 'slow' keeps a test out of stages 3 and 4;
 # 'nosan' keeps it out of stage 3; 'novalgrind' keeps it out of stage 4.
 # Environment: MFPO_TEST_JOBS (parallel tests, default nproc), MFPO_TEST_SKIP_DEPS=1 (no apt),
-# MFPO_TEST_STAGES (default "release asan valgrind docs fuzz").
+# MFPO_TEST_STAGES (default "release asan valgrind docs fuzz pip").
 #
 # The last line printed is "N passed, M failed"; the exit status is 0 only when M is 0.
 set -euo pipefail
@@ -32,7 +36,7 @@ if ! command -v nvcc >/dev/null 2>&1 && [ -x /usr/local/cuda/bin/nvcc ]; then
 fi
 start=$(date +%s)
 jobs=${MFPO_TEST_JOBS:-$(nproc)}
-stages=${MFPO_TEST_STAGES:-release asan valgrind docs fuzz}
+stages=${MFPO_TEST_STAGES:-release asan valgrind docs fuzz pip}
 results="$root/build/test-results"
 build="$root/build"
 asan="$root/build/asan"
@@ -61,7 +65,7 @@ rm -f "$results"/*.json
 log "Python venv (build/venv)"
 venv="$build/venv"
 reqs=()
-for f in tests/reference/requirements.txt tests/mujoco/requirements.txt; do
+for f in tests/reference/requirements.txt tests/mujoco/requirements.txt tests/python/requirements.txt; do
     [ -f "$f" ] && reqs+=("$f")
 done
 py=python3
@@ -184,6 +188,40 @@ if has_stage fuzz; then
         step_ok
     else
         step_failed "fuzz (artifacts in build/fuzz/fuzz-artifacts)"
+    fi
+fi
+
+# ------------------------------------------------------------------ 7. pip install .
+if has_stage pip; then
+    log "pip install . in a fresh venv (build/pip-venv), the package's tests, examples/python/pendulum.py"
+    pipvenv="$build/pip-venv"
+    rm -rf "$pipvenv"
+    pip_ok=0
+    # meson-python (and its meson and ninja) by name in the venv, then a build without isolation,
+    # at most $jobs compile jobs
+    if "$py" -m venv "$pipvenv" &&
+        "$pipvenv/bin/pip" install -q --disable-pip-version-check meson-python pytest &&
+        "$pipvenv/bin/pip" install -q --disable-pip-version-check --no-build-isolation \
+            --config-settings=compile-args="-j$jobs" "$root"; then
+        pip_ok=1
+        step_ok
+    else
+        step_failed "pip install . (build/pip-venv)"
+    fi
+    if [ "$pip_ok" = 1 ]; then
+        # from outside the source tree, so that the installed package is the one imported
+        if (cd "$build" && env -u MFPO_LIBRARY -u PYTHONPATH OPENBLAS_NUM_THREADS=1 \
+            "$pipvenv/bin/python" -m pytest -q -p no:cacheprovider -m "not slow" "$root/tests/python"); then
+            step_ok
+        else
+            step_failed "pytest tests/python against the pip-installed package"
+        fi
+        if (cd "$build" && env -u MFPO_LIBRARY -u PYTHONPATH OPENBLAS_NUM_THREADS=1 \
+            "$pipvenv/bin/python" "$root/examples/python/pendulum.py" --steps 1500 --quiet --out "$build/pendulum-py"); then
+            step_ok
+        else
+            step_failed "examples/python/pendulum.py with the pip-installed package"
+        fi
     fi
 fi
 

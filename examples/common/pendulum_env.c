@@ -92,33 +92,12 @@ mfpo_status pendulum_step(void *user, const float *action, float *obs, float *re
 
 void pendulum_agent_config(mfpo_agent_config *c)
 {
-    /* Tuned on seeds 0-2 (bench/pendulum.sh). Small networks and proposals keep an update at a few
-     * milliseconds on one core; a learning rate of 1e-3 (3e-4 for alpha) solves in 4000-5000 steps;
-     * 32 evaluation candidates make action selection nearly greedy under the critics (with 10 the
-     * evaluation return is ~6 worse per episode, measured against a dynamic-programming optimum). */
-    mfpo_agent_config_init(c, PENDULUM_OBS_DIM, PENDULUM_ACT_DIM);
-    c->hidden_width = 64;
-    c->hidden_depth = 2;
-    c->batch_size = 64;
-    c->policy_samples = 4;
-    c->gaussian_samples = 8;
-    c->atoms = 101;
-    c->v_min = -1700.0f; /* per-step rewards lie in [-16.3, 0]: returns in about [-1630, 0] */
-    c->v_max = 100.0f;
-    c->gamma = 0.99f;
-    c->lr_policy = c->lr_divergence = c->lr_critic = 1e-3f;
-    c->lr_alpha = 3e-4f;
-    c->eval_candidates = 32;
+    /* the library's preset (lib/api/presets.c: the settings tuned on seeds 0-2, bench/pendulum.sh);
+     * it cannot fail for these dimensions */
+    mfpo_agent_config_preset(c, "pendulum", PENDULUM_OBS_DIM, PENDULUM_ACT_DIM);
 }
 
 void pendulum_train_options(mfpo_train_options *o)
 {
-    mfpo_train_options_init(o);
-    o->total_steps = 20000;
-    o->warmup_steps = 1000;
-    o->updates_per_step = 1.0;
-    o->eval_every = 1000;
-    o->eval_episodes = 10;
-    o->episode_limit = PENDULUM_EPISODE_STEPS;
-    o->progress_every = 1000;
+    mfpo_train_options_preset(o, "pendulum"); /* episode_limit = PENDULUM_EPISODE_STEPS */
 }

@@ -40,8 +40,9 @@ mfpo_status pendulum_step(void *user, const float *action, float *obs, float *re
 
 /*
  * The agent settings shipped for the pendulum (examples/pendulum.c's defaults, tuned so that seeds
- * 0, 1, 2 reach a mean evaluation return >= -200 by 10 000 steps): see the values in
- * pendulum_env.c. The training options that go with them are in pendulum_train_options().
+ * 0, 1, 2 reach a mean evaluation return >= -200 by 10 000 steps): the library's preset
+ * "pendulum" (mfpo_agent_config_preset(), include/mfpo/presets.h). The training options that go
+ * with them are in pendulum_train_options() (mfpo_train_options_preset(o, "pendulum")).
  */
 void pendulum_agent_config(mfpo_agent_config *c);
 void pendulum_train_options(mfpo_train_options *o);

@@ -69,6 +69,13 @@ MFPO_API mfpo_status mfpo_agent_select_action(mfpo_agent *agent, const float *ob
  */
 MFPO_API mfpo_status mfpo_update(mfpo_agent *agent, mfpo_replay *replay, mfpo_update_stats *stats);
 
+/** @return the context @p agent was created from; NULL for NULL. */
+MFPO_API mfpo_context *mfpo_agent_context(const mfpo_agent *agent);
+/** @return the agent's observation size S; 0 for NULL. */
+MFPO_API size_t mfpo_agent_obs_dim(const mfpo_agent *agent);
+/** @return the agent's action size A; 0 for NULL. */
+MFPO_API size_t mfpo_agent_act_dim(const mfpo_agent *agent);
+
 MFPO_END_DECLS
 
 #endif

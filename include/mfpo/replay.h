@@ -54,6 +54,23 @@ MFPO_API size_t mfpo_replay_memory_bytes(const mfpo_replay *replay);
 MFPO_API mfpo_status mfpo_replay_sample(mfpo_replay *replay, size_t n, float *obs, float *actions,
                                         float *rewards, float *next_obs, float *masks);
 
+/** @return the context @p replay was created from; NULL for NULL. */
+MFPO_API mfpo_context *mfpo_replay_context(const mfpo_replay *replay);
+/** @return the buffer's observation size; 0 for NULL. */
+MFPO_API size_t mfpo_replay_obs_dim(const mfpo_replay *replay);
+/** @return the buffer's action size; 0 for NULL. */
+MFPO_API size_t mfpo_replay_act_dim(const mfpo_replay *replay);
+/**
+ * Turns the action range check on (@p enabled = 1) or off (0, the default). While it is on,
+ * mfpo_replay_add() and mfpo_replay_add_batch() refuse an action with an element outside [-1, 1]
+ * (the library's normalized box; a simulator's raw action must be mapped back first) with
+ * #MFPO_ERR_INVALID_ARGUMENT, a message naming the element and its value, and nothing stored.
+ * @return #MFPO_OK; #MFPO_ERR_INVALID_ARGUMENT for a NULL @p replay or @p enabled other than 0 or 1.
+ */
+MFPO_API mfpo_status mfpo_replay_set_action_check(mfpo_replay *replay, int enabled);
+/** @return 1 when the action range check of @p replay is on, else 0 (also for NULL). */
+MFPO_API int mfpo_replay_action_check(const mfpo_replay *replay);
+
 MFPO_END_DECLS
 
 #endif

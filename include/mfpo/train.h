@@ -55,7 +55,8 @@ MFPO_API void mfpo_train_options_init(mfpo_train_options *options);
 /**
  * Runs the training loop of spec §5 on @p env, storing transitions in @p replay and updating
  * @p agent. Calls can be repeated to continue training (the step counter restarts per call;
- * warm-up is skipped when the buffer already holds warmup_steps transitions).
+ * warm-up is skipped when the buffer already holds warmup_steps transitions); the episode seeds
+ * and the evaluation schedule restart too, unless the calls go through mfpo_train_continue().
  * On #MFPO_ERR_ENV the agent and buffer stay as they were after the last good step.
  *
  * Each step (counted from 1 within a call): while the buffer holds fewer than warmup_steps
@@ -100,6 +101,42 @@ MFPO_API mfpo_status mfpo_train(mfpo_agent *agent, mfpo_replay *replay, const mf
  */
 MFPO_API mfpo_status mfpo_evaluate(mfpo_agent *agent, const mfpo_env *env, size_t episodes,
                                    uint64_t episode_limit, uint64_t seed, double *mean_return);
+
+/**
+ * Where a training run stands across mfpo_train() calls: plain data the caller keeps (and saves
+ * next to the agent's and the buffer's checkpoints to resume later). Zero it and set struct_size
+ * (mfpo_train_state_init()) for a fresh run; pass it as options->state to every call of the run.
+ * The struct only grows at its end.
+ */
+typedef struct mfpo_train_state {
+    size_t struct_size;     /**< sizeof(mfpo_train_state). */
+    uint64_t steps;         /**< Environment steps taken by the run's earlier calls. */
+    uint64_t episodes;      /**< Training episodes started (reset) by the run's earlier calls. */
+    uint64_t evaluations;   /**< Evaluations run by the run's earlier calls. */
+} mfpo_train_state;
+
+/** Zeroes @p state (a fresh run) and sets its struct_size. NULL is ignored. */
+MFPO_API void mfpo_train_state_init(mfpo_train_state *state);
+
+/**
+ * mfpo_train() as one call of the run @p state describes (mfpo_train_state_init() for a fresh
+ * run): this call's step n counts as step state->steps + n for eval_every, progress_every and the
+ * progress reports (whose total_steps is then state->steps plus this call's; progress->episodes
+ * still counts this call's finished episodes); its training episode k is reset with
+ * S_train + state->episodes + k, and episode i of its evaluation j with
+ * S_eval + (state->evaluations + j) * eval_episodes + i (S_train, S_eval as in mfpo_train()).
+ * So consecutive calls with one state reset exactly the episodes, and evaluate at exactly the
+ * steps, of one call as long as all of them; with the same buffer and agent they are that call
+ * bit for bit when each call ends at an episode's end. An episode cut by the end of a call is not
+ * continued: the next call starts the next episode (the cut one's transitions are stored, with
+ * mask 1 as after a truncation).
+ * On return, success or not, @p state counts what this call did (steps stored, episodes reset,
+ * evaluations run) on top of what it held. Errors as mfpo_train(); also
+ * #MFPO_ERR_INVALID_ARGUMENT for a NULL @p state or one whose struct_size this library does not
+ * know (then nothing ran).
+ */
+MFPO_API mfpo_status mfpo_train_continue(mfpo_agent *agent, mfpo_replay *replay, const mfpo_env *env,
+                                         const mfpo_train_options *options, mfpo_train_state *state);
 
 MFPO_END_DECLS
 

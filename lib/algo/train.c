@@ -214,6 +214,13 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
+void mfpo_train_state_init(mfpo_train_state *state)
+{
+    if (!state) return;
+    memset(state, 0, sizeof *state);
+    state->struct_size = sizeof *state;
+}
+
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -245,9 +252,10 @@ static mfpo_status import_options(mfpo_context *ctx, const char *who, const mfpo
     return MFPO_OK;
 }
 
-mfpo_status mfpo_train(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env, const mfpo_train_options *options)
+/* mfpo_train() and mfpo_train_continue(): `run` is NULL for a call that is a run of its own. */
+static mfpo_status train(const char *who, mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env,
+                         const mfpo_train_options *options, mfpo_train_state *run)
 {
-    static const char who[] = "mfpo_train";
     if (!ag) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
     mfpo_context *ctx = ag->ctx;
     if (!replay) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", who);
@@ -281,13 +289,18 @@ mfpo_status mfpo_train(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env,
     const uint64_t warm = opt.warmup_steps > size0 ? opt.warmup_steps - size0 : 0;
     const uint64_t warm_stream = warm ? mfpo_next_stream(ctx) : 0;
     const uint64_t train_seed = mix64(2 * opt.seed), eval_seed = mix64(2 * opt.seed + 1);
+    /* Continuing a run (mfpo_train_continue): the run's earlier calls took step0 steps, started ep0
+     * training episodes and ran ev0 evaluations; this call's seeds and schedule carry on from there.
+     * Without a state all three are 0 and the call is a run of its own. */
+    const uint64_t step0 = run ? run->steps : 0, ep0 = run ? run->episodes : 0, ev0 = run ? run->evaluations : 0;
     double episode_return = 0.0;
-    uint64_t episodes = 0, episode_steps = 0, updates_done = 0, evaluations = 0;
+    uint64_t episodes = 0, episodes_started = 0, episode_steps = 0, updates_done = 0, evaluations = 0;
+    uint64_t steps_done = 0;
     int need_reset = 1;
     mfpo_progress p;
     memset(&p, 0, sizeof p);
     p.struct_size = sizeof p;
-    p.total_steps = opt.total_steps;
+    p.total_steps = step0 + opt.total_steps;
     p.last_episode_return = NAN;
     p.last_eval_return = NAN;
     p.stats.struct_size = sizeof p.stats;
@@ -295,8 +308,10 @@ mfpo_status mfpo_train(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env,
     s = MFPO_OK;
     for (uint64_t step = 1; step <= opt.total_steps; step++) {
         if (need_reset) {
-            s = reset_env(ctx, who, "env", env, train_seed + episodes, obs, "before step", step);
+            s = reset_env(ctx, who, "env", env, train_seed + ep0 + episodes_started, obs, "before step",
+                          step0 + step);
             if (s != MFPO_OK) break;
+            episodes_started++;
             need_reset = 0;
             episode_return = 0.0;
             episode_steps = 0;
@@ -315,6 +330,7 @@ mfpo_status mfpo_train(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env,
         /* the mask is 0 only on a true termination; a time limit cuts the episode with mask 1 */
         s = mfpo_replay_add(replay, obs, act, reward, next, term ? 1 : 0);
         if (s != MFPO_OK) break;
+        steps_done = step;
         episode_return += reward;
         episode_steps++;
         int ended = term || trunc || (opt.episode_limit && episode_steps >= opt.episode_limit);
@@ -341,21 +357,21 @@ mfpo_status mfpo_train(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env,
             obs = next;
             next = tmp;
         }
-        if (eval_env && step % opt.eval_every == 0) {
+        if (eval_env && (step0 + step) % opt.eval_every == 0) {
             double mean = 0.0;
             /* fresh episodes at every evaluation, as from one evaluation env that keeps running:
              * evaluation j resets its episode i with eval_seed + j * eval_episodes + i */
             s = run_evaluation(ag, who, "options->eval_env", eval_env, opt.eval_episodes, opt.episode_limit,
-                               eval_seed + evaluations * (uint64_t)opt.eval_episodes, eval_buf, &mean);
+                               eval_seed + (ev0 + evaluations) * (uint64_t)opt.eval_episodes, eval_buf, &mean);
             evaluations++;
             if (s != MFPO_OK) break;
             p.last_eval_return = mean;
             p.evaluated = 1;
             report = 1;
         }
-        if (opt.progress_every && step % opt.progress_every == 0) report = 1;
+        if (opt.progress_every && (step0 + step) % opt.progress_every == 0) report = 1;
         if (report && opt.progress) {
-            p.step = step;
+            p.step = step0 + step;
             p.episodes = episodes;
             p.elapsed_seconds = now_seconds() - t0;
             p.steps_per_second = p.elapsed_seconds > 0.0 ? (double)step / p.elapsed_seconds : 0.0;
@@ -367,5 +383,29 @@ mfpo_status mfpo_train(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env,
         }
     }
     mfpo_host_free(&ctx->allocator, buf);
+    if (run) { /* what this call did, success or not: the next call carries on from here */
+        run->steps = step0 + steps_done;
+        run->episodes = ep0 + episodes_started;
+        run->evaluations = ev0 + evaluations;
+    }
     return s;
+}
+
+mfpo_status mfpo_train(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env, const mfpo_train_options *options)
+{
+    return train("mfpo_train", ag, replay, env, options, NULL);
+}
+
+mfpo_status mfpo_train_continue(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env,
+                                const mfpo_train_options *options, mfpo_train_state *state)
+{
+    static const char who[] = "mfpo_train_continue";
+    if (!ag) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
+    if (!state) return mfpo_fail(ag->ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'state' is NULL", who);
+    if (state->struct_size < sizeof(mfpo_train_state) || state->struct_size > (1u << 20))
+        return mfpo_fail(ag->ctx, MFPO_ERR_INVALID_ARGUMENT,
+                         "%s: state->struct_size = %zu is not a size this library knows (expected %zu; call "
+                         "mfpo_train_state_init first)",
+                         who, state->struct_size, sizeof(mfpo_train_state));
+    return train(who, ag, replay, env, options, state);
 }

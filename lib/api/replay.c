@@ -20,6 +20,7 @@ struct mfpo_replay {
     void *block;       /* the one ring allocation */
     size_t block_bytes;
     float *obs, *act, *reward, *next_obs, *terminated;
+    int action_check; /* mfpo_replay_set_action_check(): refuse actions outside [-1, 1] */
 };
 
 /* Bytes of a ring of rows x cols floats rounded up to RING_ALIGN; 0 with *overflow set. */
@@ -151,6 +152,43 @@ static mfpo_status check_finite(mfpo_context *ctx, const char *fn, const char *f
                      i / cols, i % cols, i / cols, i % cols, (double)x[i]);
 }
 
+/* With the action check on, refuses an element outside [-1, 1] (NaN was refused before). */
+static mfpo_status check_action_range(const mfpo_replay *r, const char *fn, const char *field, const float *x,
+                                      size_t rows, int batched)
+{
+    if (!r->action_check) return MFPO_OK;
+    size_t cols = r->act_dim;
+    for (size_t i = 0; i < rows * cols; i++) {
+        if (x[i] >= -1.0f && x[i] <= 1.0f) continue;
+        if (!batched)
+            return mfpo_fail(r->ctx, MFPO_ERR_INVALID_ARGUMENT,
+                             "%s: %s[%zu] = %g is outside [-1, 1] (the buffer's action check is on: store the "
+                             "normalized action, not the environment's); nothing was stored",
+                             fn, field, i, (double)x[i]);
+        return mfpo_fail(r->ctx, MFPO_ERR_INVALID_ARGUMENT,
+                         "%s: %s[%zu][%zu] = %g is outside [-1, 1] (the buffer's action check is on: store the "
+                         "normalized action, not the environment's); nothing was stored",
+                         fn, field, i / cols, i % cols, (double)x[i]);
+    }
+    return MFPO_OK;
+}
+
+mfpo_status mfpo_replay_set_action_check(mfpo_replay *r, int enabled)
+{
+    if (!r)
+        return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_replay_set_action_check: argument 'replay' is NULL");
+    if (enabled != 0 && enabled != 1)
+        return mfpo_fail(r->ctx, MFPO_ERR_INVALID_ARGUMENT,
+                         "mfpo_replay_set_action_check: enabled = %d (expected 0 or 1)", enabled);
+    r->action_check = enabled;
+    return MFPO_OK;
+}
+
+int mfpo_replay_action_check(const mfpo_replay *r)
+{
+    return r ? r->action_check : 0;
+}
+
 /* ------------------------------------------------------------------ writing */
 
 /* Copies rows [0, n) of src (cols floats each) into the ring at positions start, start + 1, ...
@@ -181,6 +219,7 @@ mfpo_status mfpo_replay_add(mfpo_replay *r, const float *obs, const float *actio
     if (!next_obs) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'next_obs' is NULL", fn);
     if ((st = check_finite(ctx, fn, "obs", obs, 1, r->obs_dim, 0)) != MFPO_OK) return st;
     if ((st = check_finite(ctx, fn, "action", action, 1, r->act_dim, 0)) != MFPO_OK) return st;
+    if ((st = check_action_range(r, fn, "action", action, 1, 0)) != MFPO_OK) return st;
     if (!isfinite(reward))
         return mfpo_fail(ctx, MFPO_ERR_NON_FINITE, "%s: reward = %g is not finite; nothing was stored", fn,
                          (double)reward);
@@ -220,6 +259,7 @@ mfpo_status mfpo_replay_add_batch(mfpo_replay *r, size_t n, const float *obs, co
     /* everything is checked before anything is written */
     if ((st = check_finite(ctx, fn, "obs", obs, n, r->obs_dim, 1)) != MFPO_OK) return st;
     if ((st = check_finite(ctx, fn, "actions", actions, n, r->act_dim, 1)) != MFPO_OK) return st;
+    if ((st = check_action_range(r, fn, "actions", actions, n, 1)) != MFPO_OK) return st;
     if ((st = check_finite(ctx, fn, "rewards", rewards, n, 1, 1)) != MFPO_OK) return st;
     if ((st = check_finite(ctx, fn, "next_obs", next_obs, n, r->obs_dim, 1)) != MFPO_OK) return st;
 
