@@ -19,5 +19,6 @@
 #include "mfpo/env.h"
 #include "mfpo/train.h"
 #include "mfpo/checkpoint.h"
+#include "mfpo/parallel.h"
 
 #endif
