@@ -20,5 +20,6 @@
 #include "mfpo/train.h"
 #include "mfpo/checkpoint.h"
 #include "mfpo/parallel.h"
+#include "mfpo/train_vec.h"
 
 #endif
