@@ -20,7 +20,7 @@ identical | halfbatch)
     exit $?
     ;;
 learn)
-    "${mpi[@]}" "$prog" learn "${MFPO_MPI_LEARN_STEPS:-3000}"
+    "${mpi[@]}" "$prog" learn "${MFPO_MPI_LEARN_STEPS:-4000}"
     exit $?
     ;;
 resume)
