@@ -52,6 +52,9 @@ typedef int (*mfpo_collective_fn)(void *user, float *buffer, size_t count);
  * reduction), not at the rank's own losses, so that every rank takes the same decision.
  * A recorded update (CUDA graphs) is not used while a hook is installed.
  *
+ * @param agent the agent.
+ * @param allreduce the in-place sum over the ranks, or NULL to remove the hook.
+ * @param user passed to @p allreduce.
  * @param world_size the number of ranks (>= 1; 1 with a hook that returns the buffer unchanged is
  *        bit-identical to no hook).
  * @return #MFPO_OK, or #MFPO_ERR_INVALID_ARGUMENT (agent NULL, world_size < 1).
