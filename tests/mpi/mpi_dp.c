@@ -140,6 +140,13 @@ static int identical(void)
     mfpo_replay *rb2 = NULL;
     OK(mfpo_replay_create(ctx2, 3, 1, 1000, &rb2), ctx2);
     fill_random(ctx2, rb2, 1000, 100 + (uint64_t)rank);
+    /* the same start as the reduced run (broadcast from rank 0), then the hook removed */
+    mfpo_mpi *m2 = NULL;
+    CHECK(mfpo_mpi_setup(ctx2, solo, MPI_COMM_WORLD, &m2) == MFPO_OK, "%s", mfpo_mpi_last_error(NULL));
+    OK(mfpo_agent_set_allreduce(solo, NULL, NULL, 1), ctx2);
+    float *t0 = get_state(solo, ctx2);
+    CHECK(same_on_all_ranks(t0, n), "the second broadcast left the ranks different");
+    free(t0);
     for (int i = 0; i < 5; i++) OK(mfpo_update(solo, rb2, NULL), ctx2);
     float *t = get_state(solo, ctx2);
     CHECK(!same_on_all_ranks(t, n), "without the reduction the ranks still agree: the test could not fail");
@@ -149,6 +156,7 @@ static int identical(void)
     free(s0);
     free(s);
     free(t);
+    mfpo_mpi_destroy(m2);
     mfpo_mpi_destroy(m);
     mfpo_agent_destroy(ag);
     mfpo_agent_destroy(solo);
