@@ -28,7 +28,7 @@
 
 #include "common/cli.h"
 #include "common/pendulum_env.h"
-#include "mfpo_mpi.h"
+#include "mfpo_mpi.h" /* installed as <mfpo-mpi/mfpo_mpi.h>; pkg-config mfpo-mpi */
 
 #define MAX_ENVS 256
 
