@@ -14,6 +14,7 @@
  *   loadcheck DIR    loads the checkpoint DIR/LATEST names and checks the ranks agree
  *   resume-a DIR     train, checkpoint, train on; print the final state's hash
  *   resume-b DIR     load that checkpoint, train on as resume-a did; print the hash
+ *   envfail          rank 1's environment fails mid-run: the job must stop with its message
  *
  * Linked with the library's objects (the stage hook of halfbatch sets the batch) and the
  * component's source.
@@ -549,6 +550,27 @@ static int resume(const char *dir, int second)
     return 0;
 }
 
+/* ------------------------------------------------------------------ envfail */
+
+/* Rank 1's environment fails at its 150th step; rank 0's never does. */
+static int steps_left = 150;
+static mfpo_status failing_step(void *user, const float *action, float *obs, float *reward, int *terminated,
+                                int *truncated)
+{
+    if (--steps_left == 0) return MFPO_ERR_IO;
+    return pendulum_step(user, action, obs, reward, terminated, truncated);
+}
+
+static int envfail(void)
+{
+    run r;
+    run_open(&r);
+    if (rank == 1) r.env.step = failing_step;
+    run_chunk(&r, 400, 1); /* rank 1 stops the job from inside (mfpo_mpi_abort) */
+    run_close(&r);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -563,6 +585,7 @@ int main(int argc, char **argv)
     else if (!strcmp(mode, "loadcheck") && argc > 2) rc = loadcheck(argv[2]);
     else if (!strcmp(mode, "resume-a") && argc > 2) rc = resume(argv[2], 0);
     else if (!strcmp(mode, "resume-b") && argc > 2) rc = resume(argv[2], 1);
+    else if (!strcmp(mode, "envfail")) rc = envfail();
     else if (rank == 0) fprintf(stderr, "usage: mpi_dp identical|halfbatch|learn STEPS|kill DIR|loadcheck DIR|resume-a DIR|resume-b DIR\n");
     MPI_Finalize();
     return rc;

@@ -75,6 +75,18 @@ kill)
     "${mpi[@]}" "$prog" loadcheck "$tmp" || { echo "FAIL: the last checkpoint does not load"; exit 1; }
     echo "PASS kill"
     ;;
+envfail)
+    # rank 1's environment callback fails: rank 1 stops the whole job (mfpo_mpi_abort) with a
+    # message naming itself and the callback, within the bound, mpirun non-zero
+    start=$(date +%s)
+    timeout 120 "${mpi[@]}" "$prog" envfail >"$tmp/fail.log" 2>&1
+    rc=$?
+    cat "$tmp/fail.log"
+    [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || { echo "FAIL: exit status $rc (0: no failure seen; 124: hung)"; exit 1; }
+    grep -q 'mfpo-mpi: rank 1 of 2 failed: mfpo_train, chunk 1: mfpo_train: env->step returned status 5' "$tmp/fail.log" ||
+        { echo "FAIL: no message naming rank 1 and the failing callback"; exit 1; }
+    echo "PASS envfail: the job stopped after $(($(date +%s) - start)) s with exit status $rc"
+    ;;
 *)
     echo "run.sh: unknown mode '$mode'" >&2
     exit 2
