@@ -5,12 +5,14 @@
  *
  *   mpirun -np 2 pendulum_mpi [--seed N] [--steps N] [--envs N] [--warmup N] [--utd R]
  *                             [--chunk N] [--eval-episodes N] [--checkpoint DIR] [--resume 0|1]
+ *                             [--capacity N]
  *
  * --steps is environment steps per rank (over its --envs instances), --warmup likewise, --utd
  * updates per environment step of one rank. Training runs in chunks of --chunk steps; after each,
  * rank 0 evaluates (--eval-episodes episodes, 0 = none) and, with --checkpoint, the run is saved
  * collectively (rank 0 the agent, every rank its replay shard and random position); --resume 1
- * continues from DIR/LATEST with the same number of ranks. Ends with one line
+ * continues from DIR/LATEST with the same number of ranks and --capacity (replay transitions per
+ * rank, default 100 000). Ends with one line
  *
  *   RESULT pendulum_mpi ranks=<n> envs=<n> steps=<n> env_steps_per_second=<f> eval_return=<f> seconds=<f>
  *
@@ -39,6 +41,7 @@ int main(int argc, char **argv)
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     long seed = 0, steps = 20000, envs = 1, warmup = 1000, chunk = 1000, eval_episodes = 10, resume = 0;
+    long capacity = 100000;
     double utd = 1.0;
     const char *ckpt = NULL;
     const cli_arg args[] = {
@@ -46,17 +49,17 @@ int main(int argc, char **argv)
         {"--envs", CLI_LONG, &envs},       {"--warmup", CLI_LONG, &warmup},
         {"--utd", CLI_DOUBLE, &utd},       {"--chunk", CLI_LONG, &chunk},
         {"--eval-episodes", CLI_LONG, &eval_episodes}, {"--checkpoint", CLI_STRING, &ckpt},
-        {"--resume", CLI_LONG, &resume},
+        {"--resume", CLI_LONG, &resume},   {"--capacity", CLI_LONG, &capacity},
     };
     if (cli_parse(argc, argv, args, (int)(sizeof args / sizeof args[0])) != 0) {
         MPI_Finalize();
         return 2;
     }
-    if (envs < 1 || envs > MAX_ENVS || steps < 1 || chunk < 1 || warmup < 0 || eval_episodes < 0) {
+    if (envs < 1 || envs > MAX_ENVS || steps < 1 || chunk < 1 || warmup < 0 || eval_episodes < 0 || capacity < 1) {
         if (rank == 0)
             fprintf(stderr, "pendulum_mpi: --envs must be in [1, %d], --steps and --chunk >= 1, --warmup and "
-                    "--eval-episodes >= 0 (got %ld, %ld, %ld, %ld, %ld)\n", MAX_ENVS, envs, steps, chunk, warmup,
-                    eval_episodes);
+                    "--eval-episodes >= 0, --capacity >= 1 (got %ld, %ld, %ld, %ld, %ld, %ld)\n", MAX_ENVS, envs, steps,
+                    chunk, warmup, eval_episodes, capacity);
         MPI_Finalize();
         return 2;
     }
@@ -73,7 +76,7 @@ int main(int argc, char **argv)
     pendulum_agent_config(&c);
     mfpo_agent *ag = NULL;
     mfpo_replay *rb = NULL;
-    if (mfpo_agent_create(ctx, &c, &ag) != MFPO_OK || mfpo_replay_create(ctx, 3, 1, (size_t)steps, &rb) != MFPO_OK)
+    if (mfpo_agent_create(ctx, &c, &ag) != MFPO_OK || mfpo_replay_create(ctx, 3, 1, (size_t)capacity, &rb) != MFPO_OK)
         mfpo_mpi_abort(NULL, 1, "agent or replay: %s", mfpo_last_error(ctx));
     mfpo_mpi *m = NULL;
     if (mfpo_mpi_setup(ctx, ag, MPI_COMM_WORLD, &m) != MFPO_OK)
