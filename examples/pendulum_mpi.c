@@ -19,6 +19,7 @@
  * where env_steps_per_second counts the environment steps of all ranks.
  * A rank whose training fails stops the whole job with a message naming it (mfpo_mpi_abort).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,7 +104,7 @@ int main(int argc, char **argv)
         printf("pendulum_mpi: %d ranks x %ld environments, %ld steps per rank (%ld warm-up), utd %.3g, batch %zu per "
                "rank (%zu in all)\n",
                size, envs, steps, warmup, utd, c.batch_size, c.batch_size * (size_t)size);
-    double t0 = MPI_Wtime(), eval = 0.0 / 0.0;
+    double t0 = MPI_Wtime(), eval = NAN;
     uint64_t stepped = 0;
     while (done < (uint64_t)steps) {
         uint64_t n = (uint64_t)chunk < (uint64_t)steps - done ? (uint64_t)chunk : (uint64_t)steps - done;
