@@ -48,14 +48,17 @@ static double one_run(size_t n, long steps, double utd)
     for (size_t i = 0; i < n; i++) pendulum_env(&p[i], &env[i]);
     mfpo_vec_options o;
     mfpo_vec_options_init(&o);
-    o.train.total_steps = 1000;
-    o.train.warmup_steps = 1000;
-    o.train.eval_every = 0;
-    o.train.progress_every = 0;
-    o.train.episode_limit = PENDULUM_EPISODE_STEPS;
+    mfpo_train_options to;
+    mfpo_train_options_init(&to);
+    o.train = &to;
+    to.total_steps = 1000;
+    to.warmup_steps = 1000;
+    to.eval_every = 0;
+    to.progress_every = 0;
+    to.episode_limit = PENDULUM_EPISODE_STEPS;
     if (mfpo_train_vec(ag, rb, env, n, &o) != MFPO_OK) exit(1);
-    o.train.total_steps = (uint64_t)steps;
-    o.train.updates_per_step = utd;
+    to.total_steps = (uint64_t)steps;
+    to.updates_per_step = utd;
     double t0 = now();
     if (mfpo_train_vec(ag, rb, env, n, &o) != MFPO_OK) {
         fprintf(stderr, "bench_vec: %s\n", mfpo_last_error(ctx));

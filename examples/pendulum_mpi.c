@@ -110,12 +110,15 @@ int main(int argc, char **argv)
         uint64_t n = (uint64_t)chunk < (uint64_t)steps - done ? (uint64_t)chunk : (uint64_t)steps - done;
         mfpo_vec_options o;
         mfpo_vec_options_init(&o);
-        o.train.total_steps = n;
-        o.train.warmup_steps = (uint64_t)warmup;
-        o.train.updates_per_step = utd;
-        o.train.eval_every = 0;
-        o.train.progress_every = 0;
-        o.train.episode_limit = PENDULUM_EPISODE_STEPS;
+        mfpo_train_options to;
+        mfpo_train_options_init(&to);
+        o.train = &to;
+        to.total_steps = n;
+        to.warmup_steps = (uint64_t)warmup;
+        to.updates_per_step = utd;
+        to.eval_every = 0;
+        to.progress_every = 0;
+        to.episode_limit = PENDULUM_EPISODE_STEPS;
         /* instance seeds: distinct per rank, per instance and per chunk */
         for (long i = 0; i < envs; i++)
             inst[i] = mfpo_mpi_rank_seed((uint64_t)seed * 1000003u + done, rank) * 4099u + (uint64_t)i;

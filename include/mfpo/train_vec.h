@@ -20,10 +20,11 @@ MFPO_BEGIN_DECLS
 /** Options of mfpo_train_vec(); fill with mfpo_vec_options_init(). The struct only grows at its end. */
 typedef struct mfpo_vec_options {
     size_t struct_size;             /**< sizeof(mfpo_vec_options). */
-    /** The loop's options as for mfpo_train(), with every count in environment steps summed over the
-     *  instances (total_steps, warmup_steps, eval_every, progress_every) and updates_per_step per
-     *  environment step; train.eval_env and train.seed are not used (see below). */
-    mfpo_train_options train;
+    /** The loop's options as for mfpo_train(), or NULL for mfpo_train_options_init()'s defaults;
+     *  every count is in environment steps summed over the instances (total_steps, warmup_steps,
+     *  eval_every, progress_every) and updates_per_step is per environment step; its eval_env and
+     *  seed are not used (see below). A pointer, so that either struct can grow at its end. */
+    const mfpo_train_options *train;
     /** One seed per training instance, or NULL for 0, 1, ..., n - 1: instance i's episodes, its
      *  warm-up actions and its exploration noise depend on its seed alone, not on n. */
     const uint64_t *instance_seeds;
@@ -34,7 +35,7 @@ typedef struct mfpo_vec_options {
                                          this + j * eval_episodes + e. Default 0. */
 } mfpo_vec_options;
 
-/** Fills @p options with the defaults (those of mfpo_train_options_init() in @p options->train). */
+/** Fills @p options with the defaults (train NULL: mfpo_train_options_init()'s). */
 MFPO_API void mfpo_vec_options_init(mfpo_vec_options *options);
 
 /**

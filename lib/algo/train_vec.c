@@ -40,7 +40,6 @@ void mfpo_vec_options_init(mfpo_vec_options *o)
     if (!o) return;
     memset(o, 0, sizeof *o);
     o->struct_size = sizeof *o;
-    mfpo_train_options_init(&o->train);
 }
 
 /* ------------------------------------------------------------------ checks */
@@ -60,32 +59,43 @@ static mfpo_status check_envs(mfpo_agent *ag, const char *who, const char *what,
     return MFPO_OK;
 }
 
+/* Copies the caller's options (of their struct_size) over the defaults; `t` gets the train options. */
 static mfpo_status import_vec_options(mfpo_context *ctx, const char *who, const mfpo_vec_options *in,
-                                      mfpo_vec_options *o)
+                                      mfpo_vec_options *o, mfpo_train_options *t)
 {
     mfpo_vec_options_init(o);
-    if (!in) return MFPO_OK;
-    if (in->struct_size < offsetof(mfpo_vec_options, eval_seed) + sizeof(uint64_t) || in->struct_size > (1u << 20))
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
-                         "%s: options->struct_size = %zu is not a size this library knows (expected %zu; call "
-                         "mfpo_vec_options_init first)",
-                         who, in->struct_size, sizeof *o);
-    memcpy(o, in, in->struct_size < sizeof *o ? in->struct_size : sizeof *o);
-    o->struct_size = sizeof *o;
-    const mfpo_train_options *t = &o->train;
-    if (t->struct_size != sizeof(mfpo_train_options))
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
-                         "%s: options->train.struct_size = %zu, expected %zu (call mfpo_vec_options_init first)", who,
-                         t->struct_size, sizeof(mfpo_train_options));
+    mfpo_train_options_init(t);
+    if (in) {
+        if (in->struct_size < offsetof(mfpo_vec_options, eval_seed) + sizeof(uint64_t) ||
+            in->struct_size > (1u << 20))
+            return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
+                             "%s: options->struct_size = %zu is not a size this library knows (expected %zu; call "
+                             "mfpo_vec_options_init first)",
+                             who, in->struct_size, sizeof *o);
+        memcpy(o, in, in->struct_size < sizeof *o ? in->struct_size : sizeof *o);
+        o->struct_size = sizeof *o;
+    }
+    if (o->train) {
+        const mfpo_train_options *c = o->train;
+        if (c->struct_size < offsetof(mfpo_train_options, progress_every) + sizeof(uint64_t) ||
+            c->struct_size > (1u << 20))
+            return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
+                             "%s: options->train->struct_size = %zu is not a size this library knows (expected %zu; "
+                             "call mfpo_train_options_init first)",
+                             who, c->struct_size, sizeof *t);
+        memcpy(t, c, c->struct_size < sizeof *t ? c->struct_size : sizeof *t);
+        t->struct_size = sizeof *t;
+    }
+    o->train = t;
     if (!(t->updates_per_step > 0.0) || !(t->updates_per_step <= 1e6))
         return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
-                         "%s: options->train.updates_per_step = %g is outside (0, 1e6]", who, t->updates_per_step);
+                         "%s: options->train->updates_per_step = %g is outside (0, 1e6]", who, t->updates_per_step);
     if (o->eval_envs && (o->n_eval_envs < 1 || o->n_eval_envs > MAX_INSTANCES))
         return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: options->n_eval_envs = %zu is outside [1, %zu]", who,
                          o->n_eval_envs, MAX_INSTANCES);
     if (o->eval_envs && t->eval_every > 0 && t->eval_episodes < 1)
         return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
-                         "%s: options->train.eval_episodes = 0 must be >= 1 when options->eval_envs is set", who);
+                         "%s: options->train->eval_episodes = 0 must be >= 1 when options->eval_envs is set", who);
     return MFPO_OK;
 }
 
@@ -224,9 +234,10 @@ mfpo_status mfpo_train_vec(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *
     if (n < 1 || n > MAX_INSTANCES)
         return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: n = %zu is outside [1, %zu]", who, n, MAX_INSTANCES);
     mfpo_vec_options o;
-    mfpo_status s = import_vec_options(ctx, who, options, &o);
+    mfpo_train_options topt;
+    mfpo_status s = import_vec_options(ctx, who, options, &o, &topt);
     if (s != MFPO_OK) return s;
-    const mfpo_train_options *t = &o.train;
+    const mfpo_train_options *t = &topt;
     if ((s = check_envs(ag, who, "envs", envs, n)) != MFPO_OK) return s;
     const mfpo_env *eval_envs = t->eval_every > 0 ? o.eval_envs : NULL;
     if (eval_envs && (s = check_envs(ag, who, "options->eval_envs", eval_envs, o.n_eval_envs)) != MFPO_OK) return s;

@@ -61,11 +61,14 @@ static void run(world *w, size_t n, const uint64_t *s, double utd)
 {
     mfpo_vec_options o;
     mfpo_vec_options_init(&o);
-    o.train.total_steps = VSTEPS * n;
-    o.train.warmup_steps = 3 * n;
-    o.train.updates_per_step = utd;
-    o.train.eval_every = 0;
-    o.train.episode_limit = EPISODE;
+    mfpo_train_options to;
+    mfpo_train_options_init(&to);
+    o.train = &to;
+    to.total_steps = VSTEPS * n;
+    to.warmup_steps = 3 * n;
+    to.updates_per_step = utd;
+    to.eval_every = 0;
+    to.episode_limit = EPISODE;
     o.instance_seeds = s;
     mfpo_status st = mfpo_train_vec(w->ag, w->rb, w->env, n, &o);
     if (st != MFPO_OK) fail_msg("mfpo_train_vec: %s", mfpo_last_error(w->ctx));
@@ -203,12 +206,15 @@ static void evaluation_runs(void **state)
     for (int i = 0; i < 3; i++) pendulum_env(&ep[i], &ee[i]);
     mfpo_vec_options o;
     mfpo_vec_options_init(&o);
-    o.train.total_steps = 40;
-    o.train.warmup_steps = 40;
-    o.train.eval_every = 20;
-    o.train.eval_episodes = 4; /* two waves on 3 evaluation instances */
-    o.train.episode_limit = 10;
-    o.train.progress = count_progress;
+    mfpo_train_options to;
+    mfpo_train_options_init(&to);
+    o.train = &to;
+    to.total_steps = 40;
+    to.warmup_steps = 40;
+    to.eval_every = 20;
+    to.eval_episodes = 4; /* two waves on 3 evaluation instances */
+    to.episode_limit = 10;
+    to.progress = count_progress;
     o.eval_envs = ee;
     o.n_eval_envs = 3;
     evals = reports = 0;
@@ -226,6 +232,9 @@ static void bad_arguments(void **state)
     world_open(&w, N);
     mfpo_vec_options o;
     mfpo_vec_options_init(&o);
+    mfpo_train_options to;
+    mfpo_train_options_init(&to);
+    o.train = &to;
     assert_int_equal(mfpo_train_vec(w.ag, w.rb, w.env, 0, &o), MFPO_ERR_INVALID_ARGUMENT);
     assert_string_equal(mfpo_last_error(w.ctx), "mfpo_train_vec: n = 0 is outside [1, 65536]");
     assert_int_equal(mfpo_train_vec(w.ag, w.rb, NULL, 4, &o), MFPO_ERR_INVALID_ARGUMENT);
@@ -235,9 +244,18 @@ static void bad_arguments(void **state)
     assert_string_equal(mfpo_last_error(w.ctx),
                         "mfpo_train_vec: envs[2] has obs_dim 4, act_dim 1 but the agent has obs_dim 3, act_dim 1");
     w.env[2].obs_dim = 3;
-    o.train.updates_per_step = 0.0;
+    to.updates_per_step = 0.0;
     assert_int_equal(mfpo_train_vec(w.ag, w.rb, w.env, 4, &o), MFPO_ERR_INVALID_ARGUMENT);
-    assert_string_equal(mfpo_last_error(w.ctx), "mfpo_train_vec: options->train.updates_per_step = 0 is outside (0, 1e6]");
+    assert_string_equal(mfpo_last_error(w.ctx), "mfpo_train_vec: options->train->updates_per_step = 0 is outside (0, 1e6]");
+    to.updates_per_step = 1.0;
+    to.struct_size = 8;
+    assert_int_equal(mfpo_train_vec(w.ag, w.rb, w.env, 4, &o), MFPO_ERR_INVALID_ARGUMENT);
+    char want[200];
+    snprintf(want, sizeof want,
+             "mfpo_train_vec: options->train->struct_size = 8 is not a size this library knows (expected %zu; call "
+             "mfpo_train_options_init first)",
+             sizeof(mfpo_train_options));
+    assert_string_equal(mfpo_last_error(w.ctx), want);
     assert_int_equal(mfpo_replay_size(w.rb), 0); /* nothing happened */
     world_close(&w);
 }
