@@ -20,5 +20,7 @@
 #include "mfpo/train.h"
 #include "mfpo/checkpoint.h"
 #include "mfpo/presets.h"
+#include "mfpo/parallel.h"
+#include "mfpo/train_vec.h"
 
 #endif

@@ -12,6 +12,7 @@ PACKAGES=(
     gnuplot-nox                                    # learning-curve plots of the examples
     libmujoco-dev                                  # MuJoCo examples
     python3 python3-pip python3-venv               # reference and cross-check tests
+    libopenmpi-dev openmpi-bin                     # libmfpo-mpi: data-parallel training (mpi/, tests/mpi)
 )
 
 missing=()

@@ -133,7 +133,8 @@ run_tests() {
 release_built=0
 if has_stage release || has_stage valgrind || has_stage docs; then
     log "release build (build/)"
-    if setup "$build" -Dbuildtype=release -Ddocs=enabled && meson compile -C "$build" -j "$jobs"; then
+    # -Dmpi=enabled: libmfpo-mpi and its mpirun tests (tests/mpi) must build here (install-deps.sh)
+    if setup "$build" -Dbuildtype=release -Ddocs=enabled -Dmpi=enabled && meson compile -C "$build" -j "$jobs"; then
         release_built=1
         step_ok
     else

@@ -23,7 +23,8 @@ typedef enum mfpo_status {
     MFPO_ERR_FORMAT = 6,              /**< A file is truncated, corrupt, of another version or shape. */
     MFPO_ERR_ENV = 7,                 /**< An environment callback failed or returned non-finite data. */
     MFPO_ERR_CANCELLED = 8,           /**< A progress callback asked to stop. */
-    MFPO_ERR_STATE = 9                /**< The call is not valid in the object's current state. */
+    MFPO_ERR_STATE = 9,               /**< The call is not valid in the object's current state. */
+    MFPO_ERR_COMM = 10                /**< A collective hook (all-reduce, broadcast) failed (parallel.h). */
 } mfpo_status;
 
 /** @return a fixed, human-readable description of @p status (never NULL). */

@@ -103,7 +103,6 @@ static void ws_carve(mfpo_update_ws *w, carver *cv)
     w->v = carve(cv, B * A);
     w->d_tgt = carve(cv, B);
     w->g_d_out = carve(cv, B);
-    w->g_alpha = carve(cv, 1);
     w->scalars = carve(cv, SC_COUNT);
 }
 
@@ -123,12 +122,16 @@ int mfpo_update_ws_init(mfpo_update_ws *w, mfpo_agent *ag)
     ws_carve(w, &cv);
     w->block = OPS->alloc(be, cv.used * sizeof(float));
     w->host_batch = mfpo_host_alloc(&ag->ctx->allocator, w->B * (2 * w->S + w->A + 2) * sizeof(float), 64);
-    w->g_u = OPS->alloc(be, ag->ul.n_params * sizeof(float));
-    w->g_d = OPS->alloc(be, ag->dl.n_params * sizeof(float));
-    w->g_q[0] = OPS->alloc(be, ag->ql.n_params * sizeof(float));
-    w->g_q[1] = OPS->alloc(be, ag->ql.n_params * sizeof(float));
+    /* all gradients in one buffer (lib/algo/reduce.h): a data-parallel update reduces it in parts */
+    algo_grad_layout_init(&w->grad_layout, ag->ql.n_params, ag->ul.n_params, ag->dl.n_params);
+    w->grad = OPS->alloc(be, w->grad_layout.total * sizeof(float));
     w->steps = OPS->alloc(be, 2 * sizeof(uint64_t));
-    if (!w->block || !w->host_batch || !w->g_u || !w->g_d || !w->g_q[0] || !w->g_q[1] || !w->steps) return -1;
+    if (!w->block || !w->host_batch || !w->grad || !w->steps) return -1;
+    w->g_q[0] = w->grad + w->grad_layout.q[0];
+    w->g_q[1] = w->grad + w->grad_layout.q[1];
+    w->g_u = w->grad + w->grad_layout.u;
+    w->g_d = w->grad + w->grad_layout.d;
+    w->g_alpha = w->grad + w->grad_layout.alpha;
     cv = (carver){w->block, 0};
     ws_carve(w, &cv);
     size_t rows = w->B * (w->K1 > w->K2 ? w->K1 : w->K2); /* the larger of the two scoring blocks */
@@ -145,11 +148,9 @@ int mfpo_update_ws_init(mfpo_update_ws *w, mfpo_agent *ag)
 void mfpo_update_ws_free(mfpo_update_ws *w, mfpo_backend *be)
 {
     if (w->block) OPS->free(be, w->block);
-    if (w->g_u) OPS->free(be, w->g_u);
-    if (w->g_d) OPS->free(be, w->g_d);
+    if (w->grad) OPS->free(be, w->grad); /* g_q, g_u, g_d, g_alpha point into it */
     if (w->steps) OPS->free(be, w->steps);
     for (int k = 0; k < 2; k++) {
-        if (w->g_q[k]) OPS->free(be, w->g_q[k]);
         nn_cache_free(&w->q_train[k], be);
         nn_cache_free(&w->q_infer[k], be);
     }
@@ -218,9 +219,13 @@ static void critic_stage(mfpo_agent *ag)
         OPS->expected_q(be, B, N, c->v_min, c->v_max, w->q_train[k].out, w->q_online[k]);
         OPS->softmax_xent(be, B, N, w->q_train[k].out, w->target_dist, w->g_logits[k], w->scalars + SC_LOSS_Q1 + k);
         nn_backward(be, &ag->ql, online[k], &w->q_train[k], w->g_logits[k], w->g_q[k], NULL, NULL, NULL);
+    }
+    /* data parallel: both critics' gradients summed over the ranks before either step (reduce.c);
+     * critic 2's pass does not read critic 1's parameters, so the split loop changes no result */
+    algo_reduce_grads(ag, REDUCE_CRITIC);
+    for (int k = 0; k < 2; k++)
         OPS->adam(be, ag->ql.n_params, online[k], w->g_q[k], st(ag, ag->off.m_q[k]), st(ag, ag->off.v_q[k]),
                   c->lr_critic, c->adam_beta1, c->adam_beta2, c->adam_eps, w->steps);
-    }
     OPS->combine_q(be, B, w->q_online[0], w->q_online[1], c->clipped_double_q, w->q_batch);
     OPS->mean(be, B, w->q_batch, w->scalars + SC_MEAN_Q);
     for (int k = 0; k < 2; k++) OPS->polyak(be, ag->ql.n_params, target[k], online[k], c->tau);
@@ -272,11 +277,14 @@ static void actor_stage(mfpo_agent *ag)
     OPS->meanflow_loss(be, B, A, w->u_train.out, w->u_train.tout, w->v_hat, w->h, w->u_tgt, w->g_u_out,
                        w->scalars + SC_ACTOR_LOSS);
     nn_backward(be, &ag->ul, u, &w->u_train, w->g_u_out, w->g_u, NULL, NULL, NULL);
+    algo_reduce_grads(ag, REDUCE_ACTOR); /* data parallel: u's gradient over the ranks */
     OPS->adam(be, ag->ul.n_params, u, w->g_u, st(ag, ag->off.m_u), st(ag, ag->off.v_u), c->lr_policy, c->adam_beta1,
               c->adam_beta2, c->adam_eps, w->steps + 1);
 }
 
 /* ------------------------------------------------------------------ (c) divergence */
+
+static void temperature_gradient(mfpo_agent *ag);
 
 static void divergence_stage(mfpo_agent *ag)
 {
@@ -307,13 +315,18 @@ static void divergence_stage(mfpo_agent *ag)
     OPS->meanflow_loss(be, B, 1, w->d_train.out, w->d_train.tout, w->div_est, w->h2, w->d_tgt, w->g_d_out,
                        w->scalars + SC_DIV_LOSS);
     nn_backward(be, &ag->dl, d, &w->d_train, w->g_d_out, w->g_d, NULL, NULL, NULL);
+    /* data parallel: d's and log alpha's gradients in one call; the temperature gradient (d) is
+     * formed here, before d's step, which it does not read (mean log p of (b), log alpha) */
+    temperature_gradient(ag);
+    algo_reduce_grads(ag, REDUCE_DIVERGENCE);
     OPS->adam(be, ag->dl.n_params, d, w->g_d, st(ag, ag->off.m_d), st(ag, ag->off.v_d), c->lr_divergence,
               c->adam_beta1, c->adam_beta2, c->adam_eps, w->steps + 1);
 }
 
 /* ------------------------------------------------------------------ (d) temperature */
 
-static void temperature_stage(mfpo_agent *ag)
+/* The gradient of (d), formed in divergence_stage() before the reduction it shares with d. */
+static void temperature_gradient(mfpo_agent *ag)
 {
     mfpo_backend *be = ag->ctx->be;
     mfpo_update_ws *w = &ag->ws;
@@ -321,6 +334,13 @@ static void temperature_stage(mfpo_agent *ag)
     float target_entropy = c->target_entropy_coef * (float)c->act_dim;
     OPS->temperature_grad(be, w->scalars + SC_MEAN_LOGP, st(ag, ag->off.log_alpha), target_entropy,
                           w->scalars + SC_ALPHA_LOSS, w->g_alpha);
+}
+
+static void temperature_stage(mfpo_agent *ag)
+{
+    mfpo_backend *be = ag->ctx->be;
+    mfpo_update_ws *w = &ag->ws;
+    const mfpo_agent_config *c = &ag->cfg;
     if (c->auto_alpha)
         OPS->adam(be, 1, st(ag, ag->off.log_alpha), w->g_alpha, st(ag, ag->off.m_alpha), st(ag, ag->off.v_alpha),
                   c->lr_alpha, c->adam_beta1, c->adam_beta2, c->adam_eps, w->steps + 1);

@@ -6,6 +6,7 @@
 #define MFPO_ALGO_UPDATE_H
 
 #include "internal.h"
+#include "reduce.h" /* data-parallel gradient reduction */
 
 /* Offsets (floats) of every trainable quantity in the agent's one state buffer. Keeping all of it
  * in one buffer makes the non-finite guard's snapshot and the checkpoint single copies. */
@@ -56,6 +57,10 @@ typedef struct mfpo_update_ws {
     /* (d) temperature */
     float *g_alpha;
     float *scalars; /* SC_COUNT */
+    /* g_q[0], g_q[1], g_u, g_d and g_alpha are views of this one backend buffer, so that a
+     * data-parallel update reduces them with one call per part (lib/algo/reduce.c) */
+    float *grad;
+    algo_grad_layout grad_layout;
     uint64_t *steps;     /* backend: Adam step counts {critic, actor} of this update */
     const uint64_t *key; /* this update's random key (RNG_* offsets) */
     mfpo_sampler sampler; /* B K1 rows with likelihood */
@@ -82,6 +87,7 @@ struct mfpo_agent {
     void *graph[2];
     int graph_direct[2]; /* that kind ran directly once (kernels and cuBLAS loaded before recording) */
     int graphs_off; /* a recording failed once: run op by op from then on */
+    algo_reduce reduce; /* data-parallel gradient all-reduce (include/mfpo/parallel.h); fn NULL: none */
 };
 
 int mfpo_update_ws_init(mfpo_update_ws *ws, mfpo_agent *ag);

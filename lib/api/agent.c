@@ -205,7 +205,8 @@ mfpo_status mfpo_agent_select_action(mfpo_agent *ag, const float *obs, size_t n,
 static void run_update(mfpo_agent *ag)
 {
     mfpo_backend *be = ag->ctx->be;
-    if (!OPS->graph_begin || ag->hook || ag->graphs_off) {
+    /* a data-parallel all-reduce (ag->reduce) is a host call between ops: never recorded */
+    if (!OPS->graph_begin || ag->hook || ag->graphs_off || ag->reduce.fn) {
         mfpo_update_run(ag);
         return;
     }
@@ -289,12 +290,27 @@ mfpo_status mfpo_update(mfpo_agent *ag, mfpo_replay *replay, mfpo_update_stats *
     }
     OPS->copy(be, ag->backup, ag->state, ag->off.total * sizeof(float));
     uint64_t actor_before = ag->actor_steps;
+    ag->reduce.failed_part = -1;
     run_update(ag);
 
     float sc[SC_COUNT];
     OPS->download(be, sc, ag->ws.scalars, sizeof sc);
     int ok = OPS->all_finite(be, ag->state, ag->off.total);
-    for (int i = 0; i < SC_COUNT; i++) ok = ok && isfinite(sc[i]);
+    /* data parallel: the losses are this rank's own; only the (shared) state may decide, or the
+     * ranks could take different branches here (include/mfpo/parallel.h) */
+    for (int i = 0; i < SC_COUNT && !ag->reduce.fn; i++) ok = ok && isfinite(sc[i]);
+    if (ag->reduce.failed_part >= 0) { /* the all-reduce hook failed (lib/algo/reduce.c) */
+        OPS->copy(be, ag->state, ag->backup, ag->off.total * sizeof(float));
+        ag->critic_steps = saved[0];
+        ag->actor_steps = saved[1];
+        ctx->stream = saved[2];
+        return mfpo_fail(ctx, MFPO_ERR_COMM,
+                         "%s: the all-reduce hook returned %d on the %s gradients (update %llu); the agent was "
+                         "left as before the call",
+                         who, ag->reduce.failed_rc, ag->reduce.failed_part == REDUCE_CRITIC ? "critic"
+                         : ag->reduce.failed_part == REDUCE_ACTOR ? "actor" : "divergence and temperature",
+                         (unsigned long long)ag->updates + 1);
+    }
     if (!ok) {
         OPS->copy(be, ag->state, ag->backup, ag->off.total * sizeof(float));
         ag->critic_steps = saved[0];

@@ -40,6 +40,7 @@ const char *mfpo_status_string(mfpo_status status)
     case MFPO_ERR_ENV: return "environment callback failed";
     case MFPO_ERR_CANCELLED: return "cancelled";
     case MFPO_ERR_STATE: return "invalid state";
+    case MFPO_ERR_COMM: return "collective communication failed";
     }
     return "unknown status";
 }

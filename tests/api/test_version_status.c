@@ -37,6 +37,7 @@ static void status_strings(void **state)
         {MFPO_ERR_ENV, 7, "environment callback failed"},
         {MFPO_ERR_CANCELLED, 8, "cancelled"},
         {MFPO_ERR_STATE, 9, "invalid state"},
+        {MFPO_ERR_COMM, 10, "collective communication failed"},
     };
     (void)state;
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {

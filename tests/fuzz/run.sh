@@ -27,7 +27,7 @@ export CC=${CC:-clang}
 opts=(-Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false
     -Dc_args=-fsanitize=fuzzer-no-link -Dexamples=false -Ddocs=disabled)
 # options other engineers' meson_options.txt may or may not define yet
-for o in bench=false cuda=disabled; do
+for o in bench=false cuda=disabled mpi=disabled; do
     grep -q "option('${o%%=*}'" "$root/meson_options.txt" && opts+=("-D$o")
 done
 if [ -f "$build/meson-private/coredata.dat" ]; then
