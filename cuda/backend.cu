@@ -27,7 +27,7 @@
 
 /* ------------------------------------------------------------------ errors */
 
-void mfpo_cuda_note(cuda_backend *be, cudaError_t err, const char *what)
+void cu_note(cuda_backend *be, cudaError_t err, const char *what)
 {
     if (err == cudaSuccess) return;
     if (be->capturing) {
@@ -59,7 +59,7 @@ static const char *blas_status_name(cublasStatus_t st)
     }
 }
 
-void mfpo_cuda_note_blas(cuda_backend *be, cublasStatus_t st, const char *what)
+void cu_note_blas(cuda_backend *be, cublasStatus_t st, const char *what)
 {
     if (st == CUBLAS_STATUS_SUCCESS) return;
     if (be->capturing) {
@@ -72,10 +72,10 @@ void mfpo_cuda_note_blas(cuda_backend *be, cublasStatus_t st, const char *what)
     fprintf(stderr, "libmfpo-cuda: %s; this context's results are no longer valid\n", be->error);
 }
 
-void mfpo_cuda_use_device(cuda_backend *be)
+void cu_use_device(cuda_backend *be)
 {
     int cur = -1;
-    if (cudaGetDevice(&cur) != cudaSuccess || cur != be->device) mfpo_cuda_note(be, cudaSetDevice(be->device), "cudaSetDevice");
+    if (cudaGetDevice(&cur) != cudaSuccess || cur != be->device) cu_note(be, cudaSetDevice(be->device), "cudaSetDevice");
 }
 
 /* ------------------------------------------------------------------ cuBLAS, opened at run time */
@@ -145,13 +145,13 @@ static void release(cuda_backend *b)
     free(b);
 }
 
-static void cu_destroy(mfpo_backend *be)
+static void cu_destroy(be_backend *be)
 {
-    mfpo_cuda_use_device(CB(be));
+    cu_use_device(CB(be));
     release(CB(be));
 }
 
-static void *cu_alloc(mfpo_backend *be, size_t bytes)
+static void *cu_alloc(be_backend *be, size_t bytes)
 {
     cuda_backend *cb = CB(be);
     void *p = NULL;
@@ -159,7 +159,7 @@ static void *cu_alloc(mfpo_backend *be, size_t bytes)
         cb->capture_broken = 1;
         return NULL;
     }
-    mfpo_cuda_use_device(cb);
+    cu_use_device(cb);
     if (bytes == 0) bytes = 1;
     if (cudaMalloc(&p, bytes) != cudaSuccess) {
         cudaGetLastError(); /* out of memory is not sticky: clear it, report NULL */
@@ -173,7 +173,7 @@ static void *cu_alloc(mfpo_backend *be, size_t bytes)
     return p;
 }
 
-static void cu_free(mfpo_backend *be, void *ptr)
+static void cu_free(be_backend *be, void *ptr)
 {
     cuda_backend *cb = CB(be);
     if (!ptr) return;
@@ -181,13 +181,13 @@ static void cu_free(mfpo_backend *be, void *ptr)
         cb->capture_broken = 1;
         return;
     }
-    mfpo_cuda_use_device(cb);
+    cu_use_device(cb);
     /* cudaFree waits for the device; the stream's pending work may still use the block */
-    mfpo_cuda_note(cb, cudaStreamSynchronize(cb->stream), "free");
-    mfpo_cuda_note(cb, cudaFree(ptr), "free");
+    cu_note(cb, cudaStreamSynchronize(cb->stream), "free");
+    cu_note(cb, cudaFree(ptr), "free");
 }
 
-static void cu_upload(mfpo_backend *be, void *dst, const void *src, size_t bytes)
+static void cu_upload(be_backend *be, void *dst, const void *src, size_t bytes)
 {
     cuda_backend *cb = CB(be);
     if (!bytes) return;
@@ -195,8 +195,8 @@ static void cu_upload(mfpo_backend *be, void *dst, const void *src, size_t bytes
         cb->capture_broken = 1;
         return;
     }
-    mfpo_cuda_use_device(cb);
-    mfpo_cuda_note(cb, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, cb->stream), "upload");
+    cu_use_device(cb);
+    cu_note(cb, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, cb->stream), "upload");
     /* page-locked or managed sources are copied asynchronously: wait, so the caller may reuse them */
     cudaPointerAttributes attr;
     if (cudaPointerGetAttributes(&attr, src) != cudaSuccess) {
@@ -204,10 +204,10 @@ static void cu_upload(mfpo_backend *be, void *dst, const void *src, size_t bytes
         attr.type = cudaMemoryTypeUnregistered;
     }
     if (attr.type != cudaMemoryTypeUnregistered)
-        mfpo_cuda_note(cb, cudaStreamSynchronize(cb->stream), "upload");
+        cu_note(cb, cudaStreamSynchronize(cb->stream), "upload");
 }
 
-static void cu_download(mfpo_backend *be, void *dst, const void *src, size_t bytes)
+static void cu_download(be_backend *be, void *dst, const void *src, size_t bytes)
 {
     cuda_backend *cb = CB(be);
     if (!bytes) return;
@@ -215,47 +215,47 @@ static void cu_download(mfpo_backend *be, void *dst, const void *src, size_t byt
         cb->capture_broken = 1;
         return;
     }
-    mfpo_cuda_use_device(cb);
-    mfpo_cuda_note(cb, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, cb->stream), "download");
-    mfpo_cuda_note(cb, cudaStreamSynchronize(cb->stream), "download");
+    cu_use_device(cb);
+    cu_note(cb, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, cb->stream), "download");
+    cu_note(cb, cudaStreamSynchronize(cb->stream), "download");
 }
 
 /* memmove semantics: overlapping ranges are copied in pieces that do not overlap. */
-static void cu_copy(mfpo_backend *be, void *dst, const void *src, size_t bytes)
+static void cu_copy(be_backend *be, void *dst, const void *src, size_t bytes)
 {
     cuda_backend *cb = CB(be);
     char *d = (char *)dst;
     const char *s = (const char *)src;
     if (!bytes || dst == src) return;
-    mfpo_cuda_use_device(cb);
+    cu_use_device(cb);
     if (d + bytes <= s || s + bytes <= d) {
-        mfpo_cuda_note(cb, cudaMemcpyAsync(d, s, bytes, cudaMemcpyDeviceToDevice, cb->stream), "copy");
+        cu_note(cb, cudaMemcpyAsync(d, s, bytes, cudaMemcpyDeviceToDevice, cb->stream), "copy");
         return;
     }
     size_t step = d < s ? (size_t)(s - d) : (size_t)(d - s);
     if (d < s) {
         for (size_t off = 0; off < bytes; off += step) {
             size_t len = bytes - off < step ? bytes - off : step;
-            mfpo_cuda_note(cb, cudaMemcpyAsync(d + off, s + off, len, cudaMemcpyDeviceToDevice, cb->stream), "copy");
+            cu_note(cb, cudaMemcpyAsync(d + off, s + off, len, cudaMemcpyDeviceToDevice, cb->stream), "copy");
         }
     } else {
         for (size_t end = bytes; end > 0;) {
             size_t len = end < step ? end : step;
             end -= len;
-            mfpo_cuda_note(cb, cudaMemcpyAsync(d + end, s + end, len, cudaMemcpyDeviceToDevice, cb->stream), "copy");
+            cu_note(cb, cudaMemcpyAsync(d + end, s + end, len, cudaMemcpyDeviceToDevice, cb->stream), "copy");
         }
     }
 }
 
-static void cu_synchronize(mfpo_backend *be)
+static void cu_synchronize(be_backend *be)
 {
     cuda_backend *cb = CB(be);
     if (cb->capturing) {
         cb->capture_broken = 1;
         return;
     }
-    mfpo_cuda_use_device(cb);
-    mfpo_cuda_note(cb, cudaStreamSynchronize(cb->stream), "synchronize");
+    cu_use_device(cb);
+    cu_note(cb, cudaStreamSynchronize(cb->stream), "synchronize");
 }
 
 /* ------------------------------------------------------------------ gemm */
@@ -263,28 +263,28 @@ static void cu_synchronize(mfpo_backend *be)
 /* Row-major C = alpha op(A) op(B) + beta C is column-major C^T = alpha op(B)^T op(A)^T + beta C^T:
  * the same buffers, with the operands swapped. cuBLAS runs in its default math mode (full FP32,
  * no TF32). */
-static void cu_gemm(mfpo_backend *be, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+static void cu_gemm(be_backend *be, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                     const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
 {
     cuda_backend *cb = CB(be);
     if (m == 0 || n == 0) return;
-    mfpo_cuda_use_device(cb);
+    cu_use_device(cb);
     if (k == 0) {
         cu_gemm_k0(be, m, n, beta, c, ldc);
         return;
     }
     cublasStatus_t st = blas()->sgemm(cb->blas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N,
                                     (int)n, (int)m, (int)k, &alpha, b, (int)ldb, a, (int)lda, &beta, c, (int)ldc);
-    mfpo_cuda_note_blas(cb, st, "gemm (cublasSgemm)");
+    cu_note_blas(cb, st, "gemm (cublasSgemm)");
 }
 
 /* ------------------------------------------------------------------ recording */
 
-static int cu_graph_begin(mfpo_backend *be)
+static int cu_graph_begin(be_backend *be)
 {
     cuda_backend *cb = CB(be);
     if (cb->capturing || cb->failed) return -1;
-    mfpo_cuda_use_device(cb);
+    cu_use_device(cb);
     cudaError_t e = cudaStreamBeginCapture(cb->stream, cudaStreamCaptureModeThreadLocal);
     if (e != cudaSuccess) {
         cudaGetLastError();
@@ -295,14 +295,14 @@ static int cu_graph_begin(mfpo_backend *be)
     return 0;
 }
 
-static int cu_graph_end(mfpo_backend *be, void **graph)
+static int cu_graph_end(be_backend *be, void **graph)
 {
     cuda_backend *cb = CB(be);
     cudaGraph_t g = NULL;
     cudaGraphExec_t exec = NULL;
     *graph = NULL;
     if (!cb->capturing) return -1;
-    mfpo_cuda_use_device(cb);
+    cu_use_device(cb);
     cudaError_t e = cudaStreamEndCapture(cb->stream, &g);
     cb->capturing = 0;
     if (e != cudaSuccess || cb->capture_broken || !g) {
@@ -320,29 +320,29 @@ static int cu_graph_end(mfpo_backend *be, void **graph)
     return 0;
 }
 
-static int cu_graph_launch(mfpo_backend *be, void *graph)
+static int cu_graph_launch(be_backend *be, void *graph)
 {
     cuda_backend *cb = CB(be);
     if (!graph || cb->capturing || cb->failed) return -1;
-    mfpo_cuda_use_device(cb);
+    cu_use_device(cb);
     cudaError_t e = cudaGraphLaunch((cudaGraphExec_t)graph, cb->stream);
-    mfpo_cuda_note(cb, e, "graph_launch");
+    cu_note(cb, e, "graph_launch");
     return e == cudaSuccess ? 0 : -1;
 }
 
-static void cu_graph_destroy(mfpo_backend *be, void *graph)
+static void cu_graph_destroy(be_backend *be, void *graph)
 {
     if (!graph) return;
-    mfpo_cuda_use_device(CB(be));
+    cu_use_device(CB(be));
     cudaGraphExecDestroy((cudaGraphExec_t)graph);
 }
 
 /* ------------------------------------------------------------------ the table */
 
 /* Filled in code rather than with designated initializers (C++20), in the struct's field order. */
-static mfpo_backend_ops make_ops(int graphs)
+static be_ops make_ops(int graphs)
 {
-    mfpo_backend_ops o;
+    be_ops o;
     memset(&o, 0, sizeof o);
     o.destroy = cu_destroy;
     o.alloc = cu_alloc;
@@ -396,9 +396,9 @@ static mfpo_backend_ops make_ops(int graphs)
     return o;
 }
 
-static const mfpo_backend_ops *ops_table(int graphs)
+static const be_ops *ops_table(int graphs)
 {
-    static const mfpo_backend_ops with_graphs = make_ops(1), without_graphs = make_ops(0); /* thread-safe init */
+    static const be_ops with_graphs = make_ops(1), without_graphs = make_ops(0); /* thread-safe init */
     return graphs ? &with_graphs : &without_graphs;
 }
 
@@ -444,7 +444,7 @@ static size_t workspace_bytes(void)
     return (size_t)mb << 20;
 }
 
-EXPORT mfpo_backend *mfpo_cuda_backend_create_v1(int device, int threads, char *reason, size_t reason_size)
+EXPORT be_backend *mfpo_cuda_backend_create_v1(int device, int threads, char *reason, size_t reason_size)
 {
     int count = 0, prev = -1;
     cudaError_t e = cudaGetDeviceCount(&count);

@@ -45,24 +45,24 @@ void mfpo_agent_config_init(mfpo_agent_config *c, size_t obs_dim, size_t act_dim
     c->adam_eps = 1e-8f;
 }
 
-mfpo_status mfpo_config_import(mfpo_context *ctx, const char *who, const mfpo_agent_config *in,
+mfpo_status algo_config_import(mfpo_context *ctx, const char *who, const mfpo_agent_config *in,
                                mfpo_agent_config *out)
 {
-    if (!in) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'config' is NULL", who);
+    if (!in) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'config' is NULL", who);
     if (in->struct_size < offsetof(mfpo_agent_config, adam_eps) + sizeof(float) || in->struct_size > (1u << 20))
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
                          "%s: config->struct_size = %zu is not a size this library knows (expected %zu; call "
                          "mfpo_agent_config_init first)",
                          who, in->struct_size, sizeof *out);
     mfpo_agent_config_init(out, in->obs_dim, in->act_dim);
     memcpy(out, in, in->struct_size < sizeof *out ? in->struct_size : sizeof *out);
     out->struct_size = sizeof *out;
-    return mfpo_config_check(ctx, who, out);
+    return algo_config_check(ctx, who, out);
 }
 
 #define REQUIRE(cond, fmt, ...)                                                                     \
     do {                                                                                            \
-        if (!(cond)) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: " fmt, who, __VA_ARGS__); \
+        if (!(cond)) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: " fmt, who, __VA_ARGS__); \
     } while (0)
 
 static int finite_in(float x, float lo, float hi)
@@ -70,7 +70,7 @@ static int finite_in(float x, float lo, float hi)
     return isfinite(x) && x >= lo && x <= hi;
 }
 
-mfpo_status mfpo_config_check(mfpo_context *ctx, const char *who, const mfpo_agent_config *c)
+mfpo_status algo_config_check(mfpo_context *ctx, const char *who, const mfpo_agent_config *c)
 {
     const size_t big = (size_t)1 << 20;
     REQUIRE(c->obs_dim >= 1 && c->obs_dim <= big, "config->obs_dim = %zu is outside [1, %zu]", c->obs_dim, big);
@@ -133,13 +133,13 @@ mfpo_status mfpo_config_check(mfpo_context *ctx, const char *who, const mfpo_age
     return MFPO_OK;
 }
 
-void mfpo_flow_layout(nn_layout *l, const mfpo_agent_config *c, size_t out)
+void algo_flow_layout(nn_layout *l, const mfpo_agent_config *c, size_t out)
 {
     nn_layout_init(l, c->act_dim + c->obs_dim, out, 1, c->hidden_width, c->hidden_depth, c->fourier_features,
                    c->time_embed_dim);
 }
 
-void mfpo_critic_layout(nn_layout *l, const mfpo_agent_config *c)
+void algo_critic_layout(nn_layout *l, const mfpo_agent_config *c)
 {
     nn_layout_init(l, c->obs_dim + c->act_dim, c->atoms, 0, c->hidden_width, c->hidden_depth, 0, 0);
 }

@@ -3,7 +3,7 @@
 
 #include "internal.h"
 
-int mfpo_sampler_init(mfpo_sampler *s, mfpo_backend *be, const nn_layout *u, const nn_layout *d, size_t cap,
+int algo_sampler_init(algo_sampler *s, be_backend *be, const nn_layout *u, const nn_layout *d, size_t cap,
                       const mfpo_agent_config *cfg)
 {
     size_t A = cfg->act_dim, T = cfg->sampling_steps;
@@ -25,11 +25,11 @@ int mfpo_sampler_init(mfpo_sampler *s, mfpo_backend *be, const nn_layout *u, con
     be->ops->upload(be, s->times, host_times, 2 * T * sizeof(float));
     return 0;
 fail:
-    mfpo_sampler_free(s, be);
+    algo_sampler_free(s, be);
     return -1;
 }
 
-void mfpo_sampler_free(mfpo_sampler *s, mfpo_backend *be)
+void algo_sampler_free(algo_sampler *s, be_backend *be)
 {
     nn_cache_free(&s->u_cache, be);
     nn_cache_free(&s->d_cache, be);
@@ -39,14 +39,14 @@ void mfpo_sampler_free(mfpo_sampler *s, mfpo_backend *be)
     memset(s, 0, sizeof *s);
 }
 
-void mfpo_sampler_set_obs(mfpo_sampler *s, const float *obs, size_t lds, size_t repeat)
+void algo_sampler_set_obs(algo_sampler *s, const float *obs, size_t lds, size_t repeat)
 {
     s->obs = obs;
     s->lds = lds;
     s->group = repeat;
 }
 
-void mfpo_sampler_run(mfpo_sampler *s, mfpo_backend *be, const nn_layout *ul, const float *u_params,
+void algo_sampler_run(algo_sampler *s, be_backend *be, const nn_layout *ul, const float *u_params,
                       const nn_layout *dl, const float *d_params, size_t n, const uint64_t *key, uint64_t offset,
                       float *actions, size_t ldo, float *logp)
 {

@@ -24,43 +24,43 @@
 
 /* ------------------------------------------------------------------ environments */
 
-mfpo_status mfpo_env_validate(mfpo_context *ctx, const char *who, const char *name, const mfpo_env *env,
+mfpo_status api_env_validate(mfpo_context *ctx, const char *who, const char *name, const mfpo_env *env,
                               int need_callbacks)
 {
-    if (!env) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument '%s' is NULL", who, name);
+    if (!env) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument '%s' is NULL", who, name);
     if (env->struct_size < sizeof(mfpo_env) || env->struct_size > (1u << 20))
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
                          "%s: %s->struct_size = %zu is not a size this library knows (expected %zu; call "
                          "mfpo_env_init first)",
                          who, name, env->struct_size, sizeof(mfpo_env));
     if (env->obs_dim < 1 || env->obs_dim > ENV_MAX_DIM)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->obs_dim = %zu is outside [1, %zu]", who, name,
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->obs_dim = %zu is outside [1, %zu]", who, name,
                          env->obs_dim, ENV_MAX_DIM);
     if (env->act_dim < 1 || env->act_dim > ENV_MAX_DIM)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->act_dim = %zu is outside [1, %zu]", who, name,
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->act_dim = %zu is outside [1, %zu]", who, name,
                          env->act_dim, ENV_MAX_DIM);
     for (size_t i = 0; i < env->act_dim; i++) {
         float lo = env->action_low ? env->action_low[i] : -1.0f;
         float hi = env->action_high ? env->action_high[i] : 1.0f;
         if (!isfinite(lo))
-            return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->action_low[%zu] = %g is not finite", who,
+            return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->action_low[%zu] = %g is not finite", who,
                              name, i, (double)lo);
         if (!isfinite(hi))
-            return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->action_high[%zu] = %g is not finite", who,
+            return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->action_high[%zu] = %g is not finite", who,
                              name, i, (double)hi);
         if (!(lo < hi))
-            return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
+            return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
                              "%s: %s->action_low[%zu] = %g is not below %s->action_high[%zu] = %g", who, name, i,
                              (double)lo, name, i, (double)hi);
     }
     if (need_callbacks && !env->reset)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->reset is NULL", who, name);
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->reset is NULL", who, name);
     if (need_callbacks && !env->step)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->step is NULL", who, name);
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->step is NULL", who, name);
     return MFPO_OK;
 }
 
-void mfpo_env_map_action(const mfpo_env *env, const float *in, float *out)
+void algo_env_map_action(const mfpo_env *env, const float *in, float *out)
 {
     for (size_t i = 0; i < env->act_dim; i++) {
         double lo = env->action_low ? env->action_low[i] : -1.0;
@@ -73,10 +73,10 @@ void mfpo_env_map_action(const mfpo_env *env, const float *in, float *out)
 /* The environment must match the agent's dimensions. */
 static mfpo_status check_env_for_agent(mfpo_agent *ag, const char *who, const char *name, const mfpo_env *env)
 {
-    mfpo_status s = mfpo_env_validate(ag->ctx, who, name, env, 1);
+    mfpo_status s = api_env_validate(ag->ctx, who, name, env, 1);
     if (s != MFPO_OK) return s;
     if (env->obs_dim != ag->cfg.obs_dim || env->act_dim != ag->cfg.act_dim)
-        return mfpo_fail(ag->ctx, MFPO_ERR_INVALID_ARGUMENT,
+        return core_fail(ag->ctx, MFPO_ERR_INVALID_ARGUMENT,
                          "%s: %s has obs_dim %zu, act_dim %zu but the agent has obs_dim %zu, act_dim %zu", who, name,
                          env->obs_dim, env->act_dim, ag->cfg.obs_dim, ag->cfg.act_dim);
     return MFPO_OK;
@@ -96,11 +96,11 @@ static mfpo_status reset_env(mfpo_context *ctx, const char *who, const char *nam
 {
     mfpo_status cs = env->reset(env->user, seed, obs);
     if (cs != MFPO_OK)
-        return mfpo_fail(ctx, MFPO_ERR_ENV, "%s: %s->reset returned status %d (%s) with seed %" PRIu64 " %s %" PRIu64,
+        return core_fail(ctx, MFPO_ERR_ENV, "%s: %s->reset returned status %d (%s) with seed %" PRIu64 " %s %" PRIu64,
                          who, name, (int)cs, mfpo_status_string(cs), seed, what, at);
     size_t k = first_non_finite(obs, env->obs_dim);
     if (k < env->obs_dim)
-        return mfpo_fail(ctx, MFPO_ERR_ENV,
+        return core_fail(ctx, MFPO_ERR_ENV,
                          "%s: %s->reset returned a non-finite observation with seed %" PRIu64 " %s %" PRIu64
                          ": obs[%zu] = %g",
                          who, name, seed, what, at, k, (double)obs[k]);
@@ -113,20 +113,20 @@ static mfpo_status step_env(mfpo_context *ctx, const char *who, const char *name
                             const float *action, float *scaled, float *next_obs, float *reward, int *terminated,
                             int *truncated, const char *what, uint64_t at)
 {
-    mfpo_env_map_action(env, action, scaled);
+    algo_env_map_action(env, action, scaled);
     *reward = NAN;
     *terminated = 0;
     *truncated = 0;
     mfpo_status cs = env->step(env->user, scaled, next_obs, reward, terminated, truncated);
     if (cs != MFPO_OK)
-        return mfpo_fail(ctx, MFPO_ERR_ENV, "%s: %s->step returned status %d (%s) %s %" PRIu64, who, name, (int)cs,
+        return core_fail(ctx, MFPO_ERR_ENV, "%s: %s->step returned status %d (%s) %s %" PRIu64, who, name, (int)cs,
                          mfpo_status_string(cs), what, at);
     size_t k = first_non_finite(next_obs, env->obs_dim);
     if (k < env->obs_dim)
-        return mfpo_fail(ctx, MFPO_ERR_ENV, "%s: %s->step returned a non-finite observation %s %" PRIu64 ": obs[%zu] = %g",
+        return core_fail(ctx, MFPO_ERR_ENV, "%s: %s->step returned a non-finite observation %s %" PRIu64 ": obs[%zu] = %g",
                          who, name, what, at, k, (double)next_obs[k]);
     if (!isfinite(*reward))
-        return mfpo_fail(ctx, MFPO_ERR_ENV, "%s: %s->step returned a non-finite reward %s %" PRIu64 ": reward = %g",
+        return core_fail(ctx, MFPO_ERR_ENV, "%s: %s->step returned a non-finite reward %s %" PRIu64 ": reward = %g",
                          who, name, what, at, (double)*reward);
     return MFPO_OK;
 }
@@ -170,17 +170,17 @@ mfpo_status mfpo_evaluate(mfpo_agent *ag, const mfpo_env *env, size_t episodes, 
                           uint64_t seed, double *mean_return)
 {
     static const char who[] = "mfpo_evaluate";
-    if (!ag) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
+    if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
     mfpo_context *ctx = ag->ctx;
     mfpo_status s = check_env_for_agent(ag, who, "env", env);
     if (s != MFPO_OK) return s;
-    if (episodes < 1) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: episodes = 0 must be >= 1", who);
-    if (!mean_return) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'mean_return' is NULL", who);
-    float *buf = mfpo_host_alloc(&ctx->allocator, (2 * env->obs_dim + 2 * env->act_dim) * sizeof(float), 64);
-    if (!buf) return mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory", who);
+    if (episodes < 1) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: episodes = 0 must be >= 1", who);
+    if (!mean_return) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'mean_return' is NULL", who);
+    float *buf = core_alloc(&ctx->allocator, (2 * env->obs_dim + 2 * env->act_dim) * sizeof(float), 64);
+    if (!buf) return core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory", who);
     double mean = 0.0;
     s = run_evaluation(ag, who, "env", env, episodes, episode_limit, seed, buf, &mean);
-    mfpo_host_free(&ctx->allocator, buf);
+    core_free(&ctx->allocator, buf);
     if (s == MFPO_OK) *mean_return = mean;
     return s;
 }
@@ -228,17 +228,17 @@ static mfpo_status import_options(mfpo_context *ctx, const char *who, const mfpo
     if (!in) return MFPO_OK;
     if (in->struct_size < offsetof(mfpo_train_options, progress_every) + sizeof(uint64_t) ||
         in->struct_size > (1u << 20))
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
                          "%s: options->struct_size = %zu is not a size this library knows (expected %zu; call "
                          "mfpo_train_options_init first)",
                          who, in->struct_size, sizeof *o);
     memcpy(o, in, in->struct_size < sizeof *o ? in->struct_size : sizeof *o);
     o->struct_size = sizeof *o;
     if (!(o->updates_per_step > 0.0) || !(o->updates_per_step <= 1e6))
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: options->updates_per_step = %g is outside (0, 1e6]",
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: options->updates_per_step = %g is outside (0, 1e6]",
                          who, o->updates_per_step);
     if (o->eval_env && o->eval_every > 0 && o->eval_episodes < 1)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
                          "%s: options->eval_episodes = 0 must be >= 1 when options->eval_env is set and "
                          "options->eval_every = %" PRIu64,
                          who, o->eval_every);
@@ -248,9 +248,9 @@ static mfpo_status import_options(mfpo_context *ctx, const char *who, const mfpo
 mfpo_status mfpo_train(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env, const mfpo_train_options *options)
 {
     static const char who[] = "mfpo_train";
-    if (!ag) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
+    if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
     mfpo_context *ctx = ag->ctx;
-    if (!replay) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", who);
+    if (!replay) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", who);
     mfpo_train_options opt;
     mfpo_status s = import_options(ctx, who, options, &opt);
     if (s != MFPO_OK) return s;
@@ -261,25 +261,25 @@ mfpo_status mfpo_train(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env,
         s = check_env_for_agent(ag, who, "options->eval_env", eval_env);
         if (s != MFPO_OK) return s;
     }
-    mfpo_replay_view rv;
-    mfpo_replay_raw(replay, &rv);
+    algo_replay_view rv;
+    algo_replay_raw(replay, &rv);
     if (rv.ctx != ctx)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: 'replay' belongs to another context than 'agent'", who);
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: 'replay' belongs to another context than 'agent'", who);
     if (rv.obs_dim != ag->cfg.obs_dim || rv.act_dim != ag->cfg.act_dim)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
                          "%s: replay has obs_dim %zu, act_dim %zu but the agent has obs_dim %zu, act_dim %zu", who,
                          rv.obs_dim, rv.act_dim, ag->cfg.obs_dim, ag->cfg.act_dim);
 
     const size_t S = env->obs_dim, A = env->act_dim;
     /* training: obs, next, action, scaled action; evaluation: the same again */
-    float *buf = mfpo_host_alloc(&ctx->allocator, 2 * (2 * S + 2 * A) * sizeof(float), 64);
-    if (!buf) return mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for the step buffers", who);
+    float *buf = core_alloc(&ctx->allocator, 2 * (2 * S + 2 * A) * sizeof(float), 64);
+    if (!buf) return core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for the step buffers", who);
     float *obs = buf, *next = obs + S, *act = next + S, *scaled = act + A, *eval_buf = scaled + A;
 
     const double t0 = now_seconds();
     const uint64_t size0 = rv.size;
     const uint64_t warm = opt.warmup_steps > size0 ? opt.warmup_steps - size0 : 0;
-    const uint64_t warm_stream = warm ? mfpo_next_stream(ctx) : 0;
+    const uint64_t warm_stream = warm ? core_next_stream(ctx) : 0;
     const uint64_t train_seed = mix64(2 * opt.seed), eval_seed = mix64(2 * opt.seed + 1);
     double episode_return = 0.0;
     uint64_t episodes = 0, episode_steps = 0, updates_done = 0, evaluations = 0;
@@ -304,7 +304,7 @@ mfpo_status mfpo_train(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env,
         /* act: uniform in (-1, 1) during warm-up, else one plain policy sample */
         if (step <= warm) {
             for (size_t j = 0; j < A; j++)
-                act[j] = 2.0f * mfpo_uniform_at(ctx->seed, warm_stream, (step - 1) * A + j) - 1.0f;
+                act[j] = 2.0f * be_uniform_at(ctx->seed, warm_stream, (step - 1) * A + j) - 1.0f;
         } else if ((s = mfpo_agent_act(ag, obs, 1, act)) != MFPO_OK) {
             break;
         }
@@ -360,12 +360,12 @@ mfpo_status mfpo_train(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env,
             p.elapsed_seconds = now_seconds() - t0;
             p.steps_per_second = p.elapsed_seconds > 0.0 ? (double)step / p.elapsed_seconds : 0.0;
             if (opt.progress(opt.progress_user, &p) != 0) {
-                s = mfpo_fail(ctx, MFPO_ERR_CANCELLED, "%s: cancelled by the progress callback after step %" PRIu64,
+                s = core_fail(ctx, MFPO_ERR_CANCELLED, "%s: cancelled by the progress callback after step %" PRIu64,
                               who, step);
                 break;
             }
         }
     }
-    mfpo_host_free(&ctx->allocator, buf);
+    core_free(&ctx->allocator, buf);
     return s;
 }

@@ -18,11 +18,11 @@
  * `need_callbacks`, reset and step must be set too. Errors are recorded on ctx (NULL: the thread's
  * error text) as "<who>: <name>->field ... " so that the message names the argument and the value.
  */
-mfpo_status mfpo_env_validate(mfpo_context *ctx, const char *who, const char *name, const mfpo_env *env,
+mfpo_status api_env_validate(mfpo_context *ctx, const char *who, const char *name, const mfpo_env *env,
                               int need_callbacks);
 
 /* out[i] = low + (in[i] + 1) / 2 (high - low), with NULL bounds meaning -1 / +1; in and out may alias.
  * No checks: the env was validated. */
-void mfpo_env_map_action(const mfpo_env *env, const float *in, float *out);
+void algo_env_map_action(const mfpo_env *env, const float *in, float *out);
 
 #endif

@@ -12,7 +12,7 @@
 
 #define OPS (be->ops)
 
-void mfpo_state_layout_init(mfpo_state_layout *s, size_t n_u, size_t n_d, size_t n_q)
+void algo_state_layout_init(algo_state_layout *s, size_t n_u, size_t n_d, size_t n_q)
 {
     size_t at = 0;
 #define PLACE(field, n) (s->field = at, at += ((n) + 15) & ~(size_t)15)
@@ -51,7 +51,7 @@ static float *carve(carver *cv, size_t n)
     return p;
 }
 
-static void ws_carve(mfpo_update_ws *w, carver *cv)
+static void ws_carve(algo_update_ws *w, carver *cv)
 {
     size_t B = w->B, S = w->S, A = w->A, K1 = w->K1, K2 = w->K2, P = w->P, N = w->N, K = K1 + K2;
     w->s = carve(cv, B * S);
@@ -107,9 +107,9 @@ static void ws_carve(mfpo_update_ws *w, carver *cv)
     w->scalars = carve(cv, SC_COUNT);
 }
 
-int mfpo_update_ws_init(mfpo_update_ws *w, mfpo_agent *ag)
+int algo_update_ws_init(algo_update_ws *w, mfpo_agent *ag)
 {
-    mfpo_backend *be = ag->ctx->be;
+    be_backend *be = ag->ctx->be;
     const mfpo_agent_config *c = &ag->cfg;
     carver cv = {NULL, 0};
     memset(w, 0, sizeof *w);
@@ -122,7 +122,7 @@ int mfpo_update_ws_init(mfpo_update_ws *w, mfpo_agent *ag)
     w->N = c->atoms;
     ws_carve(w, &cv);
     w->block = OPS->alloc(be, cv.used * sizeof(float));
-    w->host_batch = mfpo_host_alloc(&ag->ctx->allocator, w->B * (2 * w->S + w->A + 2) * sizeof(float), 64);
+    w->host_batch = core_alloc(&ag->ctx->allocator, w->B * (2 * w->S + w->A + 2) * sizeof(float), 64);
     w->g_u = OPS->alloc(be, ag->ul.n_params * sizeof(float));
     w->g_d = OPS->alloc(be, ag->dl.n_params * sizeof(float));
     w->g_q[0] = OPS->alloc(be, ag->ql.n_params * sizeof(float));
@@ -138,11 +138,11 @@ int mfpo_update_ws_init(mfpo_update_ws *w, mfpo_agent *ag)
     }
     if (nn_cache_init(&w->u_train, be, &ag->ul, w->B, w->B, 1) != 0) return -1;
     if (nn_cache_init(&w->d_train, be, &ag->dl, w->B, w->B, 1) != 0) return -1;
-    if (mfpo_sampler_init(&w->sampler, be, &ag->ul, &ag->dl, w->B * w->K1, c) != 0) return -1;
+    if (algo_sampler_init(&w->sampler, be, &ag->ul, &ag->dl, w->B * w->K1, c) != 0) return -1;
     return 0;
 }
 
-void mfpo_update_ws_free(mfpo_update_ws *w, mfpo_backend *be)
+void algo_update_ws_free(algo_update_ws *w, be_backend *be)
 {
     if (w->block) OPS->free(be, w->block);
     if (w->g_u) OPS->free(be, w->g_u);
@@ -155,13 +155,13 @@ void mfpo_update_ws_free(mfpo_update_ws *w, mfpo_backend *be)
     }
     nn_cache_free(&w->u_train, be);
     nn_cache_free(&w->d_train, be);
-    mfpo_sampler_free(&w->sampler, be);
+    algo_sampler_free(&w->sampler, be);
     memset(w, 0, sizeof *w);
 }
 
 /* ------------------------------------------------------------------ shared pieces */
 
-void mfpo_critic_score(mfpo_backend *be, const mfpo_agent_config *cfg, const nn_layout *l, float *const params[2],
+void algo_critic_score(be_backend *be, const mfpo_agent_config *cfg, const nn_layout *l, float *const params[2],
                        nn_cache cache[2], size_t n, const float *act, size_t lda, const float *obs, size_t lds,
                        size_t group, float *q1, float *q2, float *q)
 {
@@ -190,8 +190,8 @@ static size_t flow_rows(const mfpo_agent_config *c)
 
 static void critic_stage(mfpo_agent *ag)
 {
-    mfpo_backend *be = ag->ctx->be;
-    mfpo_update_ws *w = &ag->ws;
+    be_backend *be = ag->ctx->be;
+    algo_update_ws *w = &ag->ws;
     const mfpo_agent_config *c = &ag->cfg;
     size_t B = w->B, S = w->S, A = w->A, N = w->N, ld = S + A;
     float *online[2] = {st(ag, ag->off.q[0]), st(ag, ag->off.q[1])};
@@ -200,8 +200,8 @@ static void critic_stage(mfpo_agent *ag)
     /* (a', logp') at s' with the current u and d */
     OPS->rng_normal(be, w->crit_eps, B * A, w->key, RNG_CRIT_EPS);
     OPS->copy(be, w->sampler.eps, w->crit_eps, B * A * sizeof(float));
-    mfpo_sampler_set_obs(&w->sampler, w->s2, S, 1);
-    mfpo_sampler_run(&w->sampler, be, &ag->ul, st(ag, ag->off.u), &ag->dl, st(ag, ag->off.d), B, NULL, 0, w->next_a,
+    algo_sampler_set_obs(&w->sampler, w->s2, S, 1);
+    algo_sampler_run(&w->sampler, be, &ag->ul, st(ag, ag->off.u), &ag->dl, st(ag, ag->off.d), B, NULL, 0, w->next_a,
                      A, w->next_logp);
 
     /* target critics at (s', a') -> projected target distribution */
@@ -230,8 +230,8 @@ static void critic_stage(mfpo_agent *ag)
 
 static void actor_stage(mfpo_agent *ag)
 {
-    mfpo_backend *be = ag->ctx->be;
-    mfpo_update_ws *w = &ag->ws;
+    be_backend *be = ag->ctx->be;
+    algo_update_ws *w = &ag->ws;
     const mfpo_agent_config *c = &ag->cfg;
     size_t B = w->B, S = w->S, A = w->A, K1 = w->K1, K2 = w->K2;
     float *online[2] = {st(ag, ag->off.q[0]), st(ag, ag->off.q[1])};
@@ -242,8 +242,8 @@ static void actor_stage(mfpo_agent *ag)
     OPS->flow_times(be, B, w->tr_normal, c->time_mean, c->time_std, flow_rows(c), w->t, w->r_time, w->h);
 
     /* policy proposal: K1 samples with likelihood at each s */
-    mfpo_sampler_set_obs(&w->sampler, w->s, S, K1);
-    mfpo_sampler_run(&w->sampler, be, &ag->ul, u, &ag->dl, st(ag, ag->off.d), B * K1, w->key, RNG_POLICY, w->pol_a, A,
+    algo_sampler_set_obs(&w->sampler, w->s, S, K1);
+    algo_sampler_run(&w->sampler, be, &ag->ul, u, &ag->dl, st(ag, ag->off.d), B * K1, w->key, RNG_POLICY, w->pol_a, A,
                      w->pol_logp);
 
     /* noisy point from the first policy sample; Gaussian proposal around it */
@@ -253,8 +253,8 @@ static void actor_stage(mfpo_agent *ag)
     OPS->gaussian_proposal(be, B, K2, A, w->z_t, w->t, w->uniforms, w->trunc_n, w->gauss_a, A);
 
     /* score all B (K1 + K2) candidates with the online critics (q: policy block, then Gaussian) */
-    mfpo_critic_score(be, c, &ag->ql, online, w->q_infer, B * K1, w->pol_a, A, w->s, S, K1, w->q1, w->q2, w->q);
-    mfpo_critic_score(be, c, &ag->ql, online, w->q_infer, B * K2, w->gauss_a, A, w->s, S, K2, w->q1 + B * K1,
+    algo_critic_score(be, c, &ag->ql, online, w->q_infer, B * K1, w->pol_a, A, w->s, S, K1, w->q1, w->q2, w->q);
+    algo_critic_score(be, c, &ag->ql, online, w->q_infer, B * K2, w->gauss_a, A, w->s, S, K2, w->q1 + B * K1,
                       w->q2 + B * K1, w->q + B * K1);
 
     /* self-normalized importance weights and the combined velocity target */
@@ -280,8 +280,8 @@ static void actor_stage(mfpo_agent *ag)
 
 static void divergence_stage(mfpo_agent *ag)
 {
-    mfpo_backend *be = ag->ctx->be;
-    mfpo_update_ws *w = &ag->ws;
+    be_backend *be = ag->ctx->be;
+    algo_update_ws *w = &ag->ws;
     const mfpo_agent_config *c = &ag->cfg;
     size_t B = w->B, S = w->S, A = w->A, P = w->P, K1 = w->K1;
     float *u = st(ag, ag->off.u), *d = st(ag, ag->off.d);
@@ -315,8 +315,8 @@ static void divergence_stage(mfpo_agent *ag)
 
 static void temperature_stage(mfpo_agent *ag)
 {
-    mfpo_backend *be = ag->ctx->be;
-    mfpo_update_ws *w = &ag->ws;
+    be_backend *be = ag->ctx->be;
+    algo_update_ws *w = &ag->ws;
     const mfpo_agent_config *c = &ag->cfg;
     float target_entropy = c->target_entropy_coef * (float)c->act_dim;
     OPS->temperature_grad(be, w->scalars + SC_MEAN_LOGP, st(ag, ag->off.log_alpha), target_entropy,
@@ -331,19 +331,19 @@ static void hook(mfpo_agent *ag, int stage)
     if (ag->hook) ag->hook(ag->hook_user, stage, &ag->ws);
 }
 
-int mfpo_update_prepare(mfpo_agent *ag)
+int algo_update_prepare(mfpo_agent *ag)
 {
-    mfpo_backend *be = ag->ctx->be;
+    be_backend *be = ag->ctx->be;
     int actor = (ag->critic_steps + 1) % ag->cfg.actor_delay == 0;
     ag->critic_steps++;
     ag->actor_steps += (uint64_t)actor;
     uint64_t steps[2] = {ag->critic_steps, ag->actor_steps};
     OPS->upload(be, ag->ws.steps, steps, sizeof steps);
-    ag->ws.key = mfpo_reserve_streams(ag->ctx, RNG_STREAMS_PER_UPDATE);
+    ag->ws.key = be_reserve_streams(ag->ctx, RNG_STREAMS_PER_UPDATE);
     return actor;
 }
 
-void mfpo_update_stages(mfpo_agent *ag, int actor)
+void algo_update_stages(mfpo_agent *ag, int actor)
 {
     hook(ag, 0);
     critic_stage(ag);
@@ -358,8 +358,8 @@ void mfpo_update_stages(mfpo_agent *ag, int actor)
     }
 }
 
-mfpo_status mfpo_update_run(mfpo_agent *ag)
+mfpo_status algo_update_run(mfpo_agent *ag)
 {
-    mfpo_update_stages(ag, mfpo_update_prepare(ag));
+    algo_update_stages(ag, algo_update_prepare(ag));
     return MFPO_OK;
 }

@@ -12,21 +12,21 @@
 static void agent_free(mfpo_agent *ag)
 {
     mfpo_context *ctx = ag->ctx;
-    mfpo_backend *be = ctx->be;
-    if (ag->ws.host_batch) mfpo_host_free(&ctx->allocator, ag->ws.host_batch);
+    be_backend *be = ctx->be;
+    if (ag->ws.host_batch) core_free(&ctx->allocator, ag->ws.host_batch);
     ag->ws.host_batch = NULL;
     for (int k = 0; k < 2; k++)
         if (ag->graph[k]) OPS->graph_destroy(be, ag->graph[k]);
-    mfpo_update_ws_free(&ag->ws, be);
-    if (ag->policy.ctx) mfpo_policy_release_workspace(&ag->policy); /* wired only once creation got far */
-    if (ag->critic.ctx) mfpo_critic_release_workspace(&ag->critic);
-    mfpo_sampler_free(&ag->act_sampler, be);
+    algo_update_ws_free(&ag->ws, be);
+    if (ag->policy.ctx) algo_policy_release_workspace(&ag->policy); /* wired only once creation got far */
+    if (ag->critic.ctx) algo_critic_release_workspace(&ag->critic);
+    algo_sampler_free(&ag->act_sampler, be);
     nn_cache_free(&ag->act_q_cache[0], be);
     nn_cache_free(&ag->act_q_cache[1], be);
     if (ag->act_io) OPS->free(be, ag->act_io);
     if (ag->state) OPS->free(be, ag->state);
     if (ag->backup) OPS->free(be, ag->backup);
-    mfpo_host_free(&ctx->allocator, ag);
+    core_free(&ctx->allocator, ag);
 }
 
 /* Points the agent's embedded handles into its state buffer. */
@@ -46,34 +46,34 @@ static void wire_parts(mfpo_agent *ag)
 mfpo_status mfpo_agent_create(mfpo_context *ctx, const mfpo_agent_config *config, mfpo_agent **out)
 {
     static const char who[] = "mfpo_agent_create";
-    if (!ctx) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'ctx' is NULL", who);
+    if (!ctx) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'ctx' is NULL", who);
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, out);
     *out = NULL;
     mfpo_agent_config cfg;
-    mfpo_status s = mfpo_config_import(ctx, who, config, &cfg);
+    mfpo_status s = algo_config_import(ctx, who, config, &cfg);
     if (s != MFPO_OK) return s;
 
-    mfpo_backend *be = ctx->be;
-    mfpo_agent *ag = mfpo_host_alloc(&ctx->allocator, sizeof *ag, 64);
-    if (!ag) return mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory", who);
+    be_backend *be = ctx->be;
+    mfpo_agent *ag = core_alloc(&ctx->allocator, sizeof *ag, 64);
+    if (!ag) return core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory", who);
     memset(ag, 0, sizeof *ag);
     ag->ctx = ctx;
     ag->cfg = cfg;
-    mfpo_flow_layout(&ag->ul, &cfg, cfg.act_dim);
-    mfpo_flow_layout(&ag->dl, &cfg, 1);
-    mfpo_critic_layout(&ag->ql, &cfg);
-    mfpo_state_layout_init(&ag->off, ag->ul.n_params, ag->dl.n_params, ag->ql.n_params);
+    algo_flow_layout(&ag->ul, &cfg, cfg.act_dim);
+    algo_flow_layout(&ag->dl, &cfg, 1);
+    algo_critic_layout(&ag->ql, &cfg);
+    algo_state_layout_init(&ag->off, ag->ul.n_params, ag->dl.n_params, ag->ql.n_params);
     ag->state = OPS->alloc(be, ag->off.total * sizeof(float));
     ag->backup = OPS->alloc(be, ag->off.total * sizeof(float));
-    if (!ag->state || !ag->backup || mfpo_update_ws_init(&ag->ws, ag) != 0) {
+    if (!ag->state || !ag->backup || algo_update_ws_init(&ag->ws, ag) != 0) {
         agent_free(ag);
-        return mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for the agent's state and workspaces", who);
+        return core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for the agent's state and workspaces", who);
     }
     /* spec §2 initialization; the targets start as copies of the online critics */
-    s = mfpo_init_net_params(ctx, &ag->ul, cfg.fourier_init_std, ag->state + ag->off.u);
-    if (s == MFPO_OK) s = mfpo_init_net_params(ctx, &ag->dl, cfg.fourier_init_std, ag->state + ag->off.d);
+    s = algo_init_net_params(ctx, &ag->ul, cfg.fourier_init_std, ag->state + ag->off.u);
+    if (s == MFPO_OK) s = algo_init_net_params(ctx, &ag->dl, cfg.fourier_init_std, ag->state + ag->off.d);
     for (int k = 0; k < 2 && s == MFPO_OK; k++) {
-        s = mfpo_init_net_params(ctx, &ag->ql, 0.0f, ag->state + ag->off.q[k]);
+        s = algo_init_net_params(ctx, &ag->ql, 0.0f, ag->state + ag->off.q[k]);
         OPS->copy(be, ag->state + ag->off.qt[k], ag->state + ag->off.q[k], ag->ql.n_params * sizeof(float));
     }
     if (s != MFPO_OK) {
@@ -94,10 +94,10 @@ void mfpo_agent_destroy(mfpo_agent *ag)
 
 mfpo_status mfpo_agent_get_config(const mfpo_agent *ag, mfpo_agent_config *config)
 {
-    if (!ag) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_agent_get_config: argument 'agent' is NULL");
+    if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_agent_get_config: argument 'agent' is NULL");
     MFPO_CHECK_NOT_NULL_WHO(ag->ctx, "mfpo_agent_get_config", config);
     if (config->struct_size < offsetof(mfpo_agent_config, adam_eps) + sizeof(float))
-        return mfpo_fail(ag->ctx, MFPO_ERR_INVALID_ARGUMENT,
+        return core_fail(ag->ctx, MFPO_ERR_INVALID_ARGUMENT,
                          "mfpo_agent_get_config: config->struct_size = %zu is smaller than any known version",
                          config->struct_size);
     size_t n = config->struct_size < sizeof ag->cfg ? config->struct_size : sizeof ag->cfg;
@@ -136,27 +136,27 @@ uint64_t mfpo_agent_update_count(const mfpo_agent *ag)
 
 mfpo_status mfpo_agent_act(mfpo_agent *ag, const float *obs, size_t n, float *actions)
 {
-    if (!ag) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_agent_act: argument 'agent' is NULL");
+    if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_agent_act: argument 'agent' is NULL");
     return mfpo_policy_sample(&ag->policy, obs, n, actions);
 }
 
 /* Grows the selection workspace to n states (n * candidates rows). */
 static mfpo_status select_reserve(mfpo_agent *ag, size_t n, const char *who)
 {
-    mfpo_backend *be = ag->ctx->be;
+    be_backend *be = ag->ctx->be;
     size_t K = ag->cfg.eval_candidates, S = ag->cfg.obs_dim, A = ag->cfg.act_dim, rows = n * K;
     if (n <= ag->act_cap) return MFPO_OK;
-    mfpo_sampler_free(&ag->act_sampler, be);
+    algo_sampler_free(&ag->act_sampler, be);
     nn_cache_free(&ag->act_q_cache[0], be);
     nn_cache_free(&ag->act_q_cache[1], be);
     if (ag->act_io) OPS->free(be, ag->act_io);
     ag->act_io = NULL;
     ag->act_cap = 0;
-    if (mfpo_sampler_init(&ag->act_sampler, be, &ag->ul, NULL, rows, &ag->cfg) != 0 ||
+    if (algo_sampler_init(&ag->act_sampler, be, &ag->ul, NULL, rows, &ag->cfg) != 0 ||
         nn_cache_init(&ag->act_q_cache[0], be, &ag->ql, rows, 1, 0) != 0 ||
         nn_cache_init(&ag->act_q_cache[1], be, &ag->ql, rows, 1, 0) != 0 ||
         !(ag->act_io = OPS->alloc(be, (n * (S + A) + rows * (A + 3)) * sizeof(float))))
-        return mfpo_fail(ag->ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for n = %zu states", who, n);
+        return core_fail(ag->ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for n = %zu states", who, n);
     ag->act_cap = n;
     return MFPO_OK;
 }
@@ -164,17 +164,17 @@ static mfpo_status select_reserve(mfpo_agent *ag, size_t n, const char *who)
 mfpo_status mfpo_agent_select_action(mfpo_agent *ag, const float *obs, size_t n, float *actions)
 {
     static const char who[] = "mfpo_agent_select_action";
-    if (!ag) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
+    if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
     mfpo_context *ctx = ag->ctx;
-    mfpo_backend *be = ctx->be;
+    be_backend *be = ctx->be;
     size_t K = ag->cfg.eval_candidates, S = ag->cfg.obs_dim, A = ag->cfg.act_dim;
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, obs);
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, actions);
     if (n == 0 || n > ((size_t)1 << 20))
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: n = %zu is outside [1, 2^20]", who, n);
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: n = %zu is outside [1, 2^20]", who, n);
     for (size_t i = 0; i < n * S; i++)
         if (!isfinite(obs[i]))
-            return mfpo_fail(ctx, MFPO_ERR_NON_FINITE, "%s: obs[%zu] (row %zu) = %g is not finite", who, i, i / S,
+            return core_fail(ctx, MFPO_ERR_NON_FINITE, "%s: obs[%zu] (row %zu) = %g is not finite", who, i, i / S,
                              (double)obs[i]);
     mfpo_status s = select_reserve(ag, n, who);
     if (s != MFPO_OK) return s;
@@ -184,13 +184,13 @@ mfpo_status mfpo_agent_select_action(mfpo_agent *ag, const float *obs, size_t n,
     float *targets[2] = {ag->state + ag->off.qt[0], ag->state + ag->off.qt[1]};
     OPS->upload(be, obs_dev, obs, n * S * sizeof(float));
     /* K plain samples per state, scored by the target critics, the best kept */
-    mfpo_sampler_set_obs(&ag->act_sampler, obs_dev, S, K);
-    mfpo_sampler_run(&ag->act_sampler, be, &ag->ul, ag->state + ag->off.u, NULL, NULL, rows,
-                     mfpo_reserve_streams(ctx, 1), 0, cand, A, NULL);
-    mfpo_critic_score(be, &ag->cfg, &ag->ql, targets, ag->act_q_cache, rows, cand, A, obs_dev, S, K, q1, q2, q);
+    algo_sampler_set_obs(&ag->act_sampler, obs_dev, S, K);
+    algo_sampler_run(&ag->act_sampler, be, &ag->ul, ag->state + ag->off.u, NULL, NULL, rows,
+                     be_reserve_streams(ctx, 1), 0, cand, A, NULL);
+    algo_critic_score(be, &ag->cfg, &ag->ql, targets, ag->act_q_cache, rows, cand, A, obs_dev, S, K, q1, q2, q);
     OPS->select_best(be, n, K, A, q, cand, A, best);
     OPS->download(be, actions, best, n * A * sizeof(float));
-    return mfpo_check_outputs(ctx, who, "action", actions, n * A, A);
+    return algo_check_outputs(ctx, who, "action", actions, n * A, A);
 }
 
 /* ------------------------------------------------------------------ update */
@@ -204,32 +204,32 @@ mfpo_status mfpo_agent_select_action(mfpo_agent *ag, const float *obs, size_t n,
  */
 static void run_update(mfpo_agent *ag)
 {
-    mfpo_backend *be = ag->ctx->be;
+    be_backend *be = ag->ctx->be;
     if (!OPS->graph_begin || ag->hook || ag->graphs_off) {
-        mfpo_update_run(ag);
+        algo_update_run(ag);
         return;
     }
-    int actor = mfpo_update_prepare(ag);
+    int actor = algo_update_prepare(ag);
     void **g = &ag->graph[actor ? 1 : 0];
     if (!ag->graph_direct[actor ? 1 : 0]) {
         /* the first update of a kind runs directly: lazily loaded kernels and cuBLAS's first-call
          * set-up then happen outside any recording */
         ag->graph_direct[actor ? 1 : 0] = 1;
-        mfpo_update_stages(ag, actor);
+        algo_update_stages(ag, actor);
         return;
     }
     if (!*g) {
         if (OPS->graph_begin(be) != 0) {
             ag->graphs_off = 1;
         } else {
-            mfpo_update_stages(ag, actor);
+            algo_update_stages(ag, actor);
             if (OPS->graph_end(be, g) != 0) {
                 *g = NULL;
                 ag->graphs_off = 1;
             }
         }
         if (!*g) { /* nothing was run while recording: run the ops now */
-            mfpo_update_stages(ag, actor);
+            algo_update_stages(ag, actor);
             return;
         }
     }
@@ -237,27 +237,27 @@ static void run_update(mfpo_agent *ag)
         OPS->graph_destroy(be, *g);
         *g = NULL;
         ag->graphs_off = 1;
-        mfpo_update_stages(ag, actor);
+        algo_update_stages(ag, actor);
     }
 }
 
 static mfpo_status load_batch(mfpo_agent *ag, mfpo_replay *replay, const char *who)
 {
-    mfpo_update_ws *w = &ag->ws;
-    mfpo_backend *be = ag->ctx->be;
-    mfpo_replay_view v;
-    mfpo_replay_raw(replay, &v);
+    algo_update_ws *w = &ag->ws;
+    be_backend *be = ag->ctx->be;
+    algo_replay_view v;
+    algo_replay_raw(replay, &v);
     if (v.ctx != ag->ctx)
-        return mfpo_fail(ag->ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: 'replay' belongs to another context", who);
+        return core_fail(ag->ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: 'replay' belongs to another context", who);
     if (v.obs_dim != w->S || v.act_dim != w->A)
-        return mfpo_fail(ag->ctx, MFPO_ERR_INVALID_ARGUMENT,
+        return core_fail(ag->ctx, MFPO_ERR_INVALID_ARGUMENT,
                          "%s: replay has obs_dim %zu, act_dim %zu but the agent has %zu, %zu", who, v.obs_dim,
                          v.act_dim, w->S, w->A);
     if (v.size == 0)
-        return mfpo_fail(ag->ctx, MFPO_ERR_STATE, "%s: the replay buffer is empty; add transitions first", who);
+        return core_fail(ag->ctx, MFPO_ERR_STATE, "%s: the replay buffer is empty; add transitions first", who);
     size_t B = w->B, S = w->S, A = w->A;
     float *h = w->host_batch, *hs = h, *ha = hs + B * S, *hr = ha + B * A, *hs2 = hr + B, *hm = hs2 + B * S;
-    mfpo_status s = mfpo_replay_sample_into(replay, B, hs, ha, hr, hs2, hm);
+    mfpo_status s = algo_replay_sample(replay, B, hs, ha, hr, hs2, hm);
     if (s != MFPO_OK) return s;
     OPS->upload(be, w->s, hs, B * S * sizeof(float));
     OPS->upload(be, w->a, ha, B * A * sizeof(float));
@@ -270,13 +270,13 @@ static mfpo_status load_batch(mfpo_agent *ag, mfpo_replay *replay, const char *w
 mfpo_status mfpo_update(mfpo_agent *ag, mfpo_replay *replay, mfpo_update_stats *stats)
 {
     static const char who[] = "mfpo_update";
-    if (!ag) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
+    if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
     mfpo_context *ctx = ag->ctx;
-    mfpo_backend *be = ctx->be;
+    be_backend *be = ctx->be;
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, replay);
     if (stats && (stats->struct_size < offsetof(mfpo_update_stats, actor_updated) + sizeof(int) ||
                   stats->struct_size > (1u << 20)))
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
                          "%s: stats->struct_size = %zu is not a size this library knows (expected %zu)", who,
                          stats->struct_size, sizeof *stats);
     /* the non-finite guard restores this snapshot: parameters, moments, alpha, counters and the
@@ -300,7 +300,7 @@ mfpo_status mfpo_update(mfpo_agent *ag, mfpo_replay *replay, mfpo_update_stats *
         ag->critic_steps = saved[0];
         ag->actor_steps = saved[1];
         ctx->stream = saved[2];
-        return mfpo_fail(ctx, MFPO_ERR_NON_FINITE,
+        return core_fail(ctx, MFPO_ERR_NON_FINITE,
                          "%s: a loss or gradient became non-finite (critic %g/%g, actor %g, divergence %g); the "
                          "agent was left as before the call",
                          who, (double)sc[SC_LOSS_Q1], (double)sc[SC_LOSS_Q2], (double)sc[SC_ACTOR_LOSS],

@@ -248,14 +248,14 @@ static uint32_t crc_floats(uint32_t crc, const float *x, size_t n)
     return crc;
 }
 
-static mfpo_status write_floats(mfpo_atomic_file *f, const float *x, size_t n)
+static mfpo_status write_floats(io_atomic_file *f, const float *x, size_t n)
 {
-    if (host_little_endian()) return mfpo_atomic_write(f, x, n * sizeof(float));
+    if (host_little_endian()) return io_atomic_write(f, x, n * sizeof(float));
     unsigned char buf[4096];
     while (n > 0) {
         size_t m = n < sizeof buf / 4 ? n : sizeof buf / 4;
         for (size_t i = 0; i < m; i++) put_f32(buf + 4 * i, x[i]);
-        mfpo_status s = mfpo_atomic_write(f, buf, 4 * m);
+        mfpo_status s = io_atomic_write(f, buf, 4 * m);
         if (s != MFPO_OK) return s;
         x += m;
         n -= m;
@@ -293,30 +293,30 @@ static mfpo_status write_checkpoint(mfpo_context *ctx, const char *who, const ch
     size_t head_len = CKPT_HEADER_BYTES + count * CKPT_ENTRY_BYTES;
     put_u32(head + 20, crc_update(0, head, head_len)); /* computed with the field still zero */
 
-    mfpo_atomic_file f;
-    mfpo_status s = mfpo_atomic_begin(&f, ctx, who, path);
+    io_atomic_file f;
+    mfpo_status s = io_atomic_begin(&f, ctx, who, path);
     if (s != MFPO_OK) return s;
-    s = mfpo_atomic_write(&f, head, head_len);
+    s = io_atomic_write(&f, head, head_len);
     uint64_t pos = head_len;
     for (size_t i = 0; i < count && s == MFPO_OK; i++) {
-        if (sec[i].offset > pos) s = mfpo_atomic_write(&f, zeros, (size_t)(sec[i].offset - pos));
-        if (s == MFPO_OK) s = mfpo_atomic_write(&f, sec[i].head, sec[i].head_len);
+        if (sec[i].offset > pos) s = io_atomic_write(&f, zeros, (size_t)(sec[i].offset - pos));
+        if (s == MFPO_OK) s = io_atomic_write(&f, sec[i].head, sec[i].head_len);
         if (s == MFPO_OK && sec[i].n) s = write_floats(&f, sec[i].data, sec[i].n);
         pos = sec[i].offset + sec[i].length;
     }
     if (s != MFPO_OK) {
-        mfpo_atomic_abort(&f);
+        io_atomic_abort(&f);
         return s;
     }
-    return mfpo_atomic_commit(&f);
+    return io_atomic_commit(&f);
 }
 
 static mfpo_status check_path(mfpo_context *ctx, const char *who, const char *path)
 {
-    if (!path) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'path' is NULL", who);
-    if (!path[0]) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'path' is empty", who);
+    if (!path) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'path' is NULL", who);
+    if (!path[0]) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'path' is empty", who);
     if (strlen(path) > 4000)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'path' is %zu bytes long (at most 4000)", who,
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'path' is %zu bytes long (at most 4000)", who,
                          strlen(path));
     return MFPO_OK;
 }
@@ -324,15 +324,15 @@ static mfpo_status check_path(mfpo_context *ctx, const char *who, const char *pa
 mfpo_status mfpo_agent_save(const mfpo_agent *ag, const char *path)
 {
     static const char who[] = "mfpo_agent_save";
-    if (!ag) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
+    if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
     mfpo_context *ctx = ag->ctx;
-    mfpo_backend *be = ctx->be;
+    be_backend *be = ctx->be;
     mfpo_status s = check_path(ctx, who, path);
     if (s != MFPO_OK) return s;
 
-    float *state = mfpo_host_alloc(&ctx->allocator, ag->off.total * sizeof(float), 64);
+    float *state = core_alloc(&ctx->allocator, ag->off.total * sizeof(float), 64);
     if (!state)
-        return mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for a host copy of the %zu-float state", who,
+        return core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for a host copy of the %zu-float state", who,
                          ag->off.total);
     OPS->download(be, state, ag->state, ag->off.total * sizeof(float));
 
@@ -357,16 +357,16 @@ mfpo_status mfpo_agent_save(const mfpo_agent *ag, const char *path)
     sec[2].data = state;
     sec[2].n = ag->off.total;
     s = write_checkpoint(ctx, who, path, KIND_AGENT, sec, 3);
-    mfpo_host_free(&ctx->allocator, state);
+    core_free(&ctx->allocator, state);
     return s;
 }
 
 mfpo_status mfpo_replay_save(const mfpo_replay *replay, const char *path)
 {
     static const char who[] = "mfpo_replay_save";
-    if (!replay) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", who);
-    mfpo_replay_view v;
-    mfpo_replay_raw(replay, &v);
+    if (!replay) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", who);
+    algo_replay_view v;
+    algo_replay_raw(replay, &v);
     mfpo_status s = check_path(v.ctx, who, path);
     if (s != MFPO_OK) return s;
 
@@ -417,7 +417,7 @@ typedef struct ckpt_in {
 } ckpt_in;
 
 #define FORMAT_FAIL(in, fmt, ...) \
-    mfpo_fail((in)->ctx, MFPO_ERR_FORMAT, "%s: '%s': " fmt, (in)->who, (in)->path, __VA_ARGS__)
+    core_fail((in)->ctx, MFPO_ERR_FORMAT, "%s: '%s': " fmt, (in)->who, (in)->path, __VA_ARGS__)
 
 /* Reads exactly n bytes at offset; a short read means the file shrank under us: truncated. */
 static mfpo_status read_at(ckpt_in *in, void *dst, size_t n, uint64_t offset, const char *what)
@@ -429,8 +429,8 @@ static mfpo_status read_at(ckpt_in *in, void *dst, size_t n, uint64_t offset, co
         if (r < 0) {
             if (errno == EINTR) continue;
             char text[128];
-            return mfpo_fail(in->ctx, MFPO_ERR_IO, "%s: cannot read '%s' (%s): %s", in->who, in->path, what,
-                             mfpo_errno_text(errno, text, sizeof text));
+            return core_fail(in->ctx, MFPO_ERR_IO, "%s: cannot read '%s' (%s): %s", in->who, in->path, what,
+                             io_errno_text(errno, text, sizeof text));
         }
         if (r == 0) return FORMAT_FAIL(in, "truncated while reading %s at byte %llu", what, (unsigned long long)offset);
         p += r;
@@ -451,11 +451,11 @@ static mfpo_status ckpt_open(ckpt_in *in, mfpo_context *ctx, const char *who, co
     in->path = path;
     in->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (in->fd < 0)
-        return mfpo_fail(ctx, MFPO_ERR_IO, "%s: cannot open '%s': %s", who, path, mfpo_errno_text(errno, text, sizeof text));
+        return core_fail(ctx, MFPO_ERR_IO, "%s: cannot open '%s': %s", who, path, io_errno_text(errno, text, sizeof text));
     struct stat st;
     if (fstat(in->fd, &st) != 0)
-        return mfpo_fail(ctx, MFPO_ERR_IO, "%s: cannot stat '%s': %s", who, path, mfpo_errno_text(errno, text, sizeof text));
-    if (!S_ISREG(st.st_mode)) return mfpo_fail(ctx, MFPO_ERR_IO, "%s: '%s' is not a regular file", who, path);
+        return core_fail(ctx, MFPO_ERR_IO, "%s: cannot stat '%s': %s", who, path, io_errno_text(errno, text, sizeof text));
+    if (!S_ISREG(st.st_mode)) return core_fail(ctx, MFPO_ERR_IO, "%s: '%s' is not a regular file", who, path);
     in->file_size = (uint64_t)st.st_size;
     if (in->file_size < CKPT_HEADER_BYTES)
         return FORMAT_FAIL(in, "truncated: the file has %llu bytes, the header alone needs %u",
@@ -647,9 +647,9 @@ mfpo_status mfpo_agent_load(mfpo_agent *ag, const char *path)
 {
     static const char who[] = "mfpo_agent_load";
     static const uint32_t ids[] = {SEC_CONFIG, SEC_COUNTERS, SEC_STATE};
-    if (!ag) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
+    if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
     mfpo_context *ctx = ag->ctx;
-    mfpo_backend *be = ctx->be;
+    be_backend *be = ctx->be;
     mfpo_status s = check_path(ctx, who, path);
     if (s != MFPO_OK) return s;
 
@@ -686,9 +686,9 @@ mfpo_status mfpo_agent_load(mfpo_agent *ag, const char *path)
         s = ckpt_expect_length(&in, c, STATE_HEAD_BYTES + (uint64_t)n * sizeof(float), why);
     }
     if (c && s == MFPO_OK) {
-        state = mfpo_host_alloc(&ctx->allocator, STATE_HEAD_BYTES + n * sizeof(float), 64);
+        state = core_alloc(&ctx->allocator, STATE_HEAD_BYTES + n * sizeof(float), 64);
         if (!state)
-            s = mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for a host copy of the %zu-float state", who,
+            s = core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for a host copy of the %zu-float state", who,
                           n);
     }
     if (c && s == MFPO_OK) s = ckpt_read(&in, c, state);
@@ -722,7 +722,7 @@ mfpo_status mfpo_agent_load(mfpo_agent *ag, const char *path)
         ctx->seed = counters[3];
         ctx->stream = counters[4];
     }
-    if (state) mfpo_host_free(&ctx->allocator, state);
+    if (state) core_free(&ctx->allocator, state);
     return s;
 }
 
@@ -730,9 +730,9 @@ mfpo_status mfpo_replay_load(mfpo_replay *replay, const char *path)
 {
     static const char who[] = "mfpo_replay_load";
     static const uint32_t ids[] = {SEC_REPLAY_SHAPE, SEC_OBS, SEC_ACT, SEC_REWARD, SEC_NEXT_OBS, SEC_TERMINATED};
-    if (!replay) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", who);
-    mfpo_replay_view v;
-    mfpo_replay_raw(replay, &v);
+    if (!replay) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", who);
+    algo_replay_view v;
+    algo_replay_raw(replay, &v);
     mfpo_context *ctx = v.ctx;
     mfpo_status s = check_path(ctx, who, path);
     if (s != MFPO_OK) return s;
@@ -787,8 +787,8 @@ mfpo_status mfpo_replay_load(mfpo_replay *replay, const char *path)
         total += (size_t)align_up(want);
     }
     if (s == MFPO_OK) {
-        block = mfpo_host_alloc(&ctx->allocator, total, 64);
-        if (!block) s = mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for %zu bytes of transitions", who, total);
+        block = core_alloc(&ctx->allocator, total, 64);
+        if (!block) s = core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for %zu bytes of transitions", who, total);
     }
     for (int i = 0; i < 5 && s == MFPO_OK; i++) {
         c = ckpt_section(&in, rings[i].id);
@@ -828,8 +828,8 @@ mfpo_status mfpo_replay_load(mfpo_replay *replay, const char *path)
     if (s == MFPO_OK) {
         for (int i = 0; i < 5; i++)
             if (size) memcpy(rings[i].ring, block + start[i] + RING_HEAD_BYTES, (size_t)size * rings[i].cols * sizeof(float));
-        s = mfpo_replay_set_position(replay, (size_t)size, (size_t)next); /* checked above: cannot fail */
+        s = algo_replay_set_position(replay, (size_t)size, (size_t)next); /* checked above: cannot fail */
     }
-    if (block) mfpo_host_free(&ctx->allocator, block);
+    if (block) core_free(&ctx->allocator, block);
     return s;
 }

@@ -25,8 +25,8 @@ struct mfpo_replay {
 /* Bytes of a ring of rows x cols floats rounded up to RING_ALIGN; 0 with *overflow set. */
 static size_t ring_bytes(size_t rows, size_t cols, int *overflow)
 {
-    size_t n = mfpo_mul_size(rows, cols, overflow);
-    n = mfpo_mul_size(n, sizeof(float), overflow);
+    size_t n = core_mul_size(rows, cols, overflow);
+    n = core_mul_size(n, sizeof(float), overflow);
     if (*overflow || n > SIZE_MAX - (RING_ALIGN - 1)) {
         *overflow = 1;
         return 0;
@@ -48,14 +48,14 @@ mfpo_status mfpo_replay_create(mfpo_context *ctx, size_t obs_dim, size_t act_dim
     int overflow = 0;
     size_t obs_b, act_b, col_b, total;
     if (out) *out = NULL;
-    if (!ctx) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_replay_create: argument 'ctx' is NULL");
+    if (!ctx) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_replay_create: argument 'ctx' is NULL");
     MFPO_CHECK_NOT_NULL(ctx, out);
     if (obs_dim == 0)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "mfpo_replay_create: obs_dim = 0 (expected >= 1)");
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "mfpo_replay_create: obs_dim = 0 (expected >= 1)");
     if (act_dim == 0)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "mfpo_replay_create: act_dim = 0 (expected >= 1)");
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "mfpo_replay_create: act_dim = 0 (expected >= 1)");
     if (capacity == 0)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "mfpo_replay_create: capacity = 0 (expected >= 1)");
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "mfpo_replay_create: capacity = 0 (expected >= 1)");
 
     obs_b = ring_bytes(capacity, obs_dim, &overflow);
     act_b = ring_bytes(capacity, act_dim, &overflow);
@@ -65,19 +65,19 @@ mfpo_status mfpo_replay_create(mfpo_context *ctx, size_t obs_dim, size_t act_dim
     total = add_size(total, col_b, &overflow);
     total = add_size(total, col_b, &overflow);
     if (overflow)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
                          "mfpo_replay_create: capacity = %zu with obs_dim = %zu and act_dim = %zu needs more "
                          "bytes than size_t can count",
                          capacity, obs_dim, act_dim);
 
-    mfpo_replay *r = mfpo_host_alloc(&ctx->allocator, sizeof *r, RING_ALIGN);
+    mfpo_replay *r = core_alloc(&ctx->allocator, sizeof *r, RING_ALIGN);
     if (!r)
-        return mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "mfpo_replay_create: out of memory (%zu bytes)", sizeof *r);
+        return core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "mfpo_replay_create: out of memory (%zu bytes)", sizeof *r);
     memset(r, 0, sizeof *r);
-    r->block = mfpo_host_alloc(&ctx->allocator, total, RING_ALIGN);
+    r->block = core_alloc(&ctx->allocator, total, RING_ALIGN);
     if (!r->block) {
-        mfpo_host_free(&ctx->allocator, r);
-        return mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY,
+        core_free(&ctx->allocator, r);
+        return core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY,
                          "mfpo_replay_create: out of memory allocating %zu bytes for capacity = %zu", total,
                          capacity);
     }
@@ -106,8 +106,8 @@ void mfpo_replay_destroy(mfpo_replay *r)
 {
     if (!r) return;
     mfpo_allocator a = r->ctx->allocator;
-    mfpo_host_free(&a, r->block);
-    mfpo_host_free(&a, r);
+    core_free(&a, r->block);
+    core_free(&a, r);
 }
 
 size_t mfpo_replay_size(const mfpo_replay *r)
@@ -144,9 +144,9 @@ static mfpo_status check_finite(mfpo_context *ctx, const char *fn, const char *f
     size_t i = first_non_finite(x, total);
     if (i == total) return MFPO_OK;
     if (!batched || cols == 1)
-        return mfpo_fail(ctx, MFPO_ERR_NON_FINITE, "%s: %s[%zu] = %g is not finite; nothing was stored", fn, field,
+        return core_fail(ctx, MFPO_ERR_NON_FINITE, "%s: %s[%zu] = %g is not finite; nothing was stored", fn, field,
                          i, (double)x[i]);
-    return mfpo_fail(ctx, MFPO_ERR_NON_FINITE,
+    return core_fail(ctx, MFPO_ERR_NON_FINITE,
                      "%s: %s[%zu][%zu] (row %zu, element %zu) = %g is not finite; nothing was stored", fn, field,
                      i / cols, i % cols, i / cols, i % cols, (double)x[i]);
 }
@@ -174,15 +174,15 @@ mfpo_status mfpo_replay_add(mfpo_replay *r, const float *obs, const float *actio
 {
     static const char fn[] = "mfpo_replay_add";
     mfpo_status st;
-    if (!r) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", fn);
+    if (!r) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", fn);
     mfpo_context *ctx = r->ctx;
-    if (!obs) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'obs' is NULL", fn);
-    if (!action) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'action' is NULL", fn);
-    if (!next_obs) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'next_obs' is NULL", fn);
+    if (!obs) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'obs' is NULL", fn);
+    if (!action) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'action' is NULL", fn);
+    if (!next_obs) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'next_obs' is NULL", fn);
     if ((st = check_finite(ctx, fn, "obs", obs, 1, r->obs_dim, 0)) != MFPO_OK) return st;
     if ((st = check_finite(ctx, fn, "action", action, 1, r->act_dim, 0)) != MFPO_OK) return st;
     if (!isfinite(reward))
-        return mfpo_fail(ctx, MFPO_ERR_NON_FINITE, "%s: reward = %g is not finite; nothing was stored", fn,
+        return core_fail(ctx, MFPO_ERR_NON_FINITE, "%s: reward = %g is not finite; nothing was stored", fn,
                          (double)reward);
     if ((st = check_finite(ctx, fn, "next_obs", next_obs, 1, r->obs_dim, 0)) != MFPO_OK) return st;
 
@@ -202,17 +202,17 @@ mfpo_status mfpo_replay_add_batch(mfpo_replay *r, size_t n, const float *obs, co
     static const char fn[] = "mfpo_replay_add_batch";
     mfpo_status st;
     int overflow = 0;
-    if (!r) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", fn);
+    if (!r) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", fn);
     mfpo_context *ctx = r->ctx;
-    if (!obs) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'obs' is NULL", fn);
-    if (!actions) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'actions' is NULL", fn);
-    if (!rewards) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'rewards' is NULL", fn);
-    if (!next_obs) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'next_obs' is NULL", fn);
-    if (!terminated) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'terminated' is NULL", fn);
-    mfpo_mul_size(n, r->obs_dim * sizeof(float), &overflow);
-    mfpo_mul_size(n, r->act_dim * sizeof(float), &overflow);
+    if (!obs) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'obs' is NULL", fn);
+    if (!actions) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'actions' is NULL", fn);
+    if (!rewards) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'rewards' is NULL", fn);
+    if (!next_obs) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'next_obs' is NULL", fn);
+    if (!terminated) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'terminated' is NULL", fn);
+    core_mul_size(n, r->obs_dim * sizeof(float), &overflow);
+    core_mul_size(n, r->act_dim * sizeof(float), &overflow);
     if (overflow)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
                          "%s: n = %zu rows of obs_dim = %zu or act_dim = %zu floats exceed the address space", fn, n,
                          r->obs_dim, r->act_dim);
     if (n == 0) return MFPO_OK;
@@ -242,28 +242,28 @@ mfpo_status mfpo_replay_add_batch(mfpo_replay *r, size_t n, const float *obs, co
 
 /* ------------------------------------------------------------------ sampling */
 
-mfpo_status mfpo_replay_sample_into(mfpo_replay *r, size_t n, float *obs, float *act, float *rew, float *next_obs,
+mfpo_status algo_replay_sample(mfpo_replay *r, size_t n, float *obs, float *act, float *rew, float *next_obs,
                                     float *mask)
 {
     static const char fn[] = "mfpo_replay_sample";
     int overflow = 0;
-    if (!r) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", fn);
+    if (!r) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", fn);
     mfpo_context *ctx = r->ctx;
-    mfpo_mul_size(n, r->obs_dim * sizeof(float), &overflow);
-    mfpo_mul_size(n, r->act_dim * sizeof(float), &overflow);
+    core_mul_size(n, r->obs_dim * sizeof(float), &overflow);
+    core_mul_size(n, r->act_dim * sizeof(float), &overflow);
     if (overflow)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
                          "%s: n = %zu rows of obs_dim = %zu or act_dim = %zu floats exceed the address space", fn, n,
                          r->obs_dim, r->act_dim);
     if (r->size == 0)
-        return mfpo_fail(ctx, MFPO_ERR_STATE, "%s: the buffer is empty (add at least one transition first)", fn);
+        return core_fail(ctx, MFPO_ERR_STATE, "%s: the buffer is empty (add at least one transition first)", fn);
     if (n == 0) return MFPO_OK;
 
     const uint64_t seed = ctx->seed;
-    const uint64_t stream = mfpo_next_stream(ctx);
+    const uint64_t stream = core_next_stream(ctx);
     const size_t S = r->obs_dim, A = r->act_dim, size = r->size;
     for (size_t i = 0; i < n; i++) {
-        double x = floor((double)mfpo_uniform_at(seed, stream, i) * (double)size);
+        double x = floor((double)be_uniform_at(seed, stream, i) * (double)size);
         size_t j = x < (double)size ? (size_t)x : size - 1;
         if (obs) memcpy(obs + i * S, r->obs + j * S, S * sizeof(float));
         if (act) memcpy(act + i * A, r->act + j * A, A * sizeof(float));
@@ -277,12 +277,12 @@ mfpo_status mfpo_replay_sample_into(mfpo_replay *r, size_t n, float *obs, float 
 mfpo_status mfpo_replay_sample(mfpo_replay *r, size_t n, float *obs, float *actions, float *rewards,
                                float *next_obs, float *masks)
 {
-    return mfpo_replay_sample_into(r, n, obs, actions, rewards, next_obs, masks);
+    return algo_replay_sample(r, n, obs, actions, rewards, next_obs, masks);
 }
 
 /* ------------------------------------------------------------------ internal access */
 
-void mfpo_replay_raw(const mfpo_replay *r, mfpo_replay_view *v)
+void algo_replay_raw(const mfpo_replay *r, algo_replay_view *v)
 {
     v->ctx = r->ctx;
     v->obs_dim = r->obs_dim;
@@ -297,11 +297,11 @@ void mfpo_replay_raw(const mfpo_replay *r, mfpo_replay_view *v)
     v->terminated = r->terminated;
 }
 
-mfpo_status mfpo_replay_set_position(mfpo_replay *r, size_t size, size_t next)
+mfpo_status algo_replay_set_position(mfpo_replay *r, size_t size, size_t next)
 {
-    if (!r) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_replay_set_position: argument 'replay' is NULL");
+    if (!r) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "algo_replay_set_position: argument 'replay' is NULL");
     if (size > r->capacity || next >= r->capacity || (size < r->capacity && next != size))
-        return mfpo_fail(r->ctx, MFPO_ERR_FORMAT,
+        return core_fail(r->ctx, MFPO_ERR_FORMAT,
                          "replay position size = %zu, next = %zu is inconsistent with capacity = %zu", size, next,
                          r->capacity);
     r->size = size;
@@ -309,7 +309,7 @@ mfpo_status mfpo_replay_set_position(mfpo_replay *r, size_t size, size_t next)
     return MFPO_OK;
 }
 
-size_t mfpo_replay_ring_bytes(const mfpo_replay *r)
+size_t algo_replay_ring_bytes(const mfpo_replay *r)
 {
     return r ? r->block_bytes : 0;
 }

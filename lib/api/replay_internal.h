@@ -17,7 +17,7 @@
  * (size == capacity), `next` is the oldest row and the next one to be overwritten; before that,
  * next == size.
  */
-typedef struct mfpo_replay_view {
+typedef struct algo_replay_view {
     mfpo_context *ctx;
     size_t obs_dim, act_dim, capacity;
     size_t size; /* transitions stored */
@@ -27,28 +27,28 @@ typedef struct mfpo_replay_view {
     float *reward;     /* capacity */
     float *next_obs;   /* capacity x obs_dim */
     float *terminated; /* capacity, 1.0f on a true termination, else 0.0f */
-} mfpo_replay_view;
+} algo_replay_view;
 
 /*
  * Same contract as mfpo_replay_sample(): n draws with replacement from the context's Philox
  * stream (one fresh stream per call; draw i uses element i of it), any output may be NULL,
  * mask = 1 - terminated. Errors are recorded on the buffer's context.
  */
-mfpo_status mfpo_replay_sample_into(mfpo_replay *r, size_t n, float *obs, float *act, float *rew, float *next_obs,
+mfpo_status algo_replay_sample(mfpo_replay *r, size_t n, float *obs, float *act, float *rew, float *next_obs,
                                     float *mask);
 
 /* Fills *view with the buffer's rings and position. The pointers stay valid for the buffer's
- * lifetime; writers (checkpoint loading) must call mfpo_replay_set_position() afterwards. */
-void mfpo_replay_raw(const mfpo_replay *r, mfpo_replay_view *view);
+ * lifetime; writers (checkpoint loading) must call algo_replay_set_position() afterwards. */
+void algo_replay_raw(const mfpo_replay *r, algo_replay_view *view);
 
 /*
  * Sets the fill level and write position after the rings were written directly (checkpoint
  * loading). Requires size <= capacity, next < capacity, and next == size % capacity unless
  * size == capacity; otherwise MFPO_ERR_FORMAT (recorded on the context) and nothing changes.
  */
-mfpo_status mfpo_replay_set_position(mfpo_replay *r, size_t size, size_t next);
+mfpo_status algo_replay_set_position(mfpo_replay *r, size_t size, size_t next);
 
 /* Bytes of the ring allocation alone (what a checkpoint of a full buffer holds, roughly). */
-size_t mfpo_replay_ring_bytes(const mfpo_replay *r);
+size_t algo_replay_ring_bytes(const mfpo_replay *r);
 
 #endif

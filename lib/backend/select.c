@@ -22,7 +22,7 @@ static const char *module_path(void)
 }
 
 /* Opens the CUDA module and creates its backend; NULL with a reason on failure. */
-static mfpo_backend *open_cuda(int device, int threads, void **module, char *reason, size_t n)
+static be_backend *open_cuda(int device, int threads, void **module, char *reason, size_t n)
 {
     const char *path = module_path();
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -30,7 +30,7 @@ static mfpo_backend *open_cuda(int device, int threads, void **module, char *rea
         snprintf(reason, n, "CUDA module not usable: cannot load '%s': %s", path, dlerror());
         return NULL;
     }
-    mfpo_cuda_entry_fn entry;
+    be_cuda_entry_fn entry;
     *(void **)(&entry) = dlsym(h, MFPO_CUDA_ENTRY_NAME);
     if (!entry) {
         snprintf(reason, n, "CUDA module '%s' lacks the entry point %s", path, MFPO_CUDA_ENTRY_NAME);
@@ -38,7 +38,7 @@ static mfpo_backend *open_cuda(int device, int threads, void **module, char *rea
         return NULL;
     }
     char why[256] = "";
-    mfpo_backend *be = entry(device, threads, why, sizeof why);
+    be_backend *be = entry(device, threads, why, sizeof why);
     if (!be) {
         snprintf(reason, n, "CUDA backend unavailable: %s", why);
         dlclose(h);
@@ -48,7 +48,7 @@ static mfpo_backend *open_cuda(int device, int threads, void **module, char *rea
     return be;
 }
 
-int mfpo_backend_parse_env(mfpo_backend_kind *kind, char *reason, size_t n)
+int be_parse_env(mfpo_backend_kind *kind, char *reason, size_t n)
 {
     const char *v = getenv("MFPO_BACKEND");
     if (!v || !*v) return 0;
@@ -62,13 +62,13 @@ int mfpo_backend_parse_env(mfpo_backend_kind *kind, char *reason, size_t n)
     return 1;
 }
 
-mfpo_status mfpo_backend_open(mfpo_backend_kind kind, const mfpo_allocator *allocator, int threads, int device,
-                              mfpo_backend **out, void **module, mfpo_backend_kind *chosen, char *reason, size_t n)
+mfpo_status be_open(mfpo_backend_kind kind, const mfpo_allocator *allocator, int threads, int device,
+                              be_backend **out, void **module, mfpo_backend_kind *chosen, char *reason, size_t n)
 {
     *out = NULL;
     *module = NULL;
     if (kind == MFPO_BACKEND_CUDA || kind == MFPO_BACKEND_AUTO) {
-        mfpo_backend *be = open_cuda(device, threads, module, reason, n);
+        be_backend *be = open_cuda(device, threads, module, reason, n);
         if (be) {
             *out = be;
             *chosen = MFPO_BACKEND_CUDA;
@@ -76,13 +76,13 @@ mfpo_status mfpo_backend_open(mfpo_backend_kind kind, const mfpo_allocator *allo
         }
         if (kind == MFPO_BACKEND_CUDA) return MFPO_ERR_BACKEND_UNAVAILABLE;
     }
-    *out = mfpo_cpu_backend_create(allocator, threads, reason, n);
+    *out = be_cpu_create(allocator, threads, reason, n);
     if (!*out) return MFPO_ERR_OUT_OF_MEMORY;
     *chosen = MFPO_BACKEND_CPU;
     return MFPO_OK;
 }
 
-void mfpo_backend_close(mfpo_backend *be, void *module)
+void be_close(be_backend *be, void *module)
 {
     if (be) be->ops->destroy(be);
     if (module) dlclose(module);

@@ -25,7 +25,7 @@
 #include "core/alloc.h"
 #include "record_backend.h"
 
-static mfpo_backend *cpu, *gpu;
+static be_backend *cpu, *gpu;
 static int failures, checks, verbose;
 
 typedef struct pair {
@@ -564,16 +564,16 @@ int main(int argc, char **argv)
     unsetenv("MFPO_BACKEND");
     if (cpu_vs_cpu) {
         /* the second CPU backend records and replays like CUDA graphs (record_backend.h) */
-        mfpo_backend *inner = mfpo_cpu_backend_create(&mfpo_default_allocator, 1, why, sizeof why);
+        be_backend *inner = be_cpu_create(&core_default_allocator, 1, why, sizeof why);
         rec_backend *rec = inner ? rec_wrap(inner) : NULL;
         if (!rec) return 1;
         gpu = &rec->base;
-    } else if (mfpo_backend_open(MFPO_BACKEND_CUDA, &mfpo_default_allocator, 1, 0, &gpu, &module, &chosen, why,
+    } else if (be_open(MFPO_BACKEND_CUDA, &core_default_allocator, 1, 0, &gpu, &module, &chosen, why,
                                  sizeof why) != MFPO_OK) {
         printf("skipped: no CUDA device (%s)\n", why);
         return 77;
     }
-    cpu = mfpo_cpu_backend_create(&mfpo_default_allocator, 1, why, sizeof why);
+    cpu = be_cpu_create(&core_default_allocator, 1, why, sizeof why);
     if (!cpu) {
         fprintf(stderr, "CPU backend: %s\n", why);
         return 1;
@@ -587,6 +587,6 @@ int main(int argc, char **argv)
     test_graphs();
     printf("%d checks, %d failed\n", checks, failures);
     cpu->ops->destroy(cpu);
-    mfpo_backend_close(gpu, module);
+    be_close(gpu, module);
     return failures ? 1 : 0;
 }

@@ -27,9 +27,9 @@ typedef struct rec_graph {
 } rec_graph;
 
 struct rec_backend {
-    mfpo_backend base;
-    mfpo_backend_ops ops;
-    mfpo_backend *inner; /* owned: destroyed with the wrapper */
+    be_backend base;
+    be_ops ops;
+    be_backend *inner; /* owned: destroyed with the wrapper */
     int recording, broken;
     rec_graph *cur;
     /* counters and fault injection for the tests */
@@ -40,10 +40,10 @@ struct rec_backend {
 #define REC(be) ((rec_backend *)(be))
 
 /* Wraps `inner` (ownership passes to the wrapper); NULL when out of memory. */
-rec_backend *rec_wrap(mfpo_backend *inner);
+rec_backend *rec_wrap(be_backend *inner);
 
 /* Internals shared with the generated record_ops.c. */
 void rec_push(rec_backend *r, rec_exec_fn exec, const void *args, size_t size);
-void rec_fill_ops(mfpo_backend_ops *ops);
+void rec_fill_ops(be_ops *ops);
 
 #endif

@@ -10,10 +10,10 @@
 
 #include "record_backend.h"
 
-static_assert(sizeof(mfpo_backend_ops) == 47 * sizeof(void (*)(void)),
+static_assert(sizeof(be_ops) == 47 * sizeof(void (*)(void)),
               "lib/backend/backend.h changed: run python3 tests/cuda/gen_record_ops.py");
 
-static void *rec_alloc(mfpo_backend *be, size_t bytes)
+static void *rec_alloc(be_backend *be, size_t bytes)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -23,7 +23,7 @@ static void *rec_alloc(mfpo_backend *be, size_t bytes)
     return self_->inner->ops->alloc(self_->inner, bytes);
 }
 
-static void rec_free(mfpo_backend *be, void *ptr)
+static void rec_free(be_backend *be, void *ptr)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -33,7 +33,7 @@ static void rec_free(mfpo_backend *be, void *ptr)
     self_->inner->ops->free(self_->inner, ptr);
 }
 
-static void rec_upload(mfpo_backend *be, void *dst, const void *src, size_t bytes)
+static void rec_upload(be_backend *be, void *dst, const void *src, size_t bytes)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -43,7 +43,7 @@ static void rec_upload(mfpo_backend *be, void *dst, const void *src, size_t byte
     self_->inner->ops->upload(self_->inner, dst, src, bytes);
 }
 
-static void rec_download(mfpo_backend *be, void *dst, const void *src, size_t bytes)
+static void rec_download(be_backend *be, void *dst, const void *src, size_t bytes)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -65,7 +65,7 @@ static void exec_copy(rec_backend *self_, const void *p_)
     self_->inner->ops->copy(self_->inner, args_->dst, args_->src, args_->bytes);
 }
 
-static void rec_copy(mfpo_backend *be, void *dst, const void *src, size_t bytes)
+static void rec_copy(be_backend *be, void *dst, const void *src, size_t bytes)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -88,7 +88,7 @@ static void exec_fill(rec_backend *self_, const void *p_)
     self_->inner->ops->fill(self_->inner, args_->x, args_->value, args_->n);
 }
 
-static void rec_fill(mfpo_backend *be, float *x, float value, size_t n)
+static void rec_fill(be_backend *be, float *x, float value, size_t n)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -99,7 +99,7 @@ static void rec_fill(mfpo_backend *be, float *x, float value, size_t n)
     self_->inner->ops->fill(self_->inner, x, value, n);
 }
 
-static void rec_synchronize(mfpo_backend *be)
+static void rec_synchronize(be_backend *be)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -131,7 +131,7 @@ static void exec_gemm(rec_backend *self_, const void *p_)
     self_->inner->ops->gemm(self_->inner, args_->trans_a, args_->trans_b, args_->m, args_->n, args_->k, args_->alpha, args_->a, args_->lda, args_->b, args_->ldb, args_->beta, args_->c, args_->ldc);
 }
 
-static void rec_gemm(mfpo_backend *be, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
+static void rec_gemm(be_backend *be, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -157,7 +157,7 @@ static void exec_add_rows(rec_backend *self_, const void *p_)
     self_->inner->ops->add_rows(self_->inner, args_->n, args_->cols, args_->y, args_->ldy, args_->x, args_->m);
 }
 
-static void rec_add_rows(mfpo_backend *be, size_t n, size_t cols, float *y, size_t ldy, const float *x, size_t m)
+static void rec_add_rows(be_backend *be, size_t n, size_t cols, float *y, size_t ldy, const float *x, size_t m)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -184,7 +184,7 @@ static void exec_fold_rows(rec_backend *self_, const void *p_)
     self_->inner->ops->fold_rows(self_->inner, args_->n, args_->cols, args_->g, args_->ldg, args_->out, args_->m, args_->accumulate);
 }
 
-static void rec_fold_rows(mfpo_backend *be, size_t n, size_t cols, const float *g, size_t ldg, float *out, size_t m, int accumulate)
+static void rec_fold_rows(be_backend *be, size_t n, size_t cols, const float *g, size_t ldg, float *out, size_t m, int accumulate)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -211,7 +211,7 @@ static void exec_copy_rows(rec_backend *self_, const void *p_)
     self_->inner->ops->copy_rows(self_->inner, args_->n, args_->cols, args_->dst, args_->ldd, args_->src, args_->lds, args_->repeat);
 }
 
-static void rec_copy_rows(mfpo_backend *be, size_t n, size_t cols, float *dst, size_t ldd, const float *src, size_t lds, size_t repeat)
+static void rec_copy_rows(be_backend *be, size_t n, size_t cols, float *dst, size_t ldd, const float *src, size_t lds, size_t repeat)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -234,7 +234,7 @@ static void exec_scale(rec_backend *self_, const void *p_)
     self_->inner->ops->scale(self_->inner, args_->x, args_->s, args_->n);
 }
 
-static void rec_scale(mfpo_backend *be, float *x, float s, size_t n)
+static void rec_scale(be_backend *be, float *x, float s, size_t n)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -259,7 +259,7 @@ static void exec_fourier_fwd(rec_backend *self_, const void *p_)
     self_->inner->ops->fourier_fwd(self_->inner, args_->n, args_->f, args_->x, args_->w, args_->out);
 }
 
-static void rec_fourier_fwd(mfpo_backend *be, size_t n, size_t f, const float *x, const float *w, float *out)
+static void rec_fourier_fwd(be_backend *be, size_t n, size_t f, const float *x, const float *w, float *out)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -285,7 +285,7 @@ static void exec_fourier_jvp(rec_backend *self_, const void *p_)
     self_->inner->ops->fourier_jvp(self_->inner, args_->n, args_->f, args_->x, args_->w, args_->xdot, args_->out_dot);
 }
 
-static void rec_fourier_jvp(mfpo_backend *be, size_t n, size_t f, const float *x, const float *w, float xdot, float *out_dot)
+static void rec_fourier_jvp(be_backend *be, size_t n, size_t f, const float *x, const float *w, float xdot, float *out_dot)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -312,7 +312,7 @@ static void exec_fourier_bwd(rec_backend *self_, const void *p_)
     self_->inner->ops->fourier_bwd(self_->inner, args_->n, args_->f, args_->x, args_->w, args_->g, args_->gw, args_->gx);
 }
 
-static void rec_fourier_bwd(mfpo_backend *be, size_t n, size_t f, const float *x, const float *w, const float *g, float *gw, float *gx)
+static void rec_fourier_bwd(be_backend *be, size_t n, size_t f, const float *x, const float *w, const float *g, float *gw, float *gx)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -337,7 +337,7 @@ static void exec_bias_gelu_fwd(rec_backend *self_, const void *p_)
     self_->inner->ops->bias_gelu_fwd(self_->inner, args_->n, args_->h, args_->pre, args_->bias, args_->act);
 }
 
-static void rec_bias_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *bias, float *act)
+static void rec_bias_gelu_fwd(be_backend *be, size_t n, size_t h, float *pre, const float *bias, float *act)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -362,7 +362,7 @@ static void exec_gelu_bwd(rec_backend *self_, const void *p_)
     self_->inner->ops->gelu_bwd(self_->inner, args_->n, args_->h, args_->g_act, args_->pre, args_->g_pre);
 }
 
-static void rec_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *pre, float *g_pre)
+static void rec_gelu_bwd(be_backend *be, size_t n, size_t h, const float *g_act, const float *pre, float *g_pre)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -387,7 +387,7 @@ static void exec_gelu_jvp(rec_backend *self_, const void *p_)
     self_->inner->ops->gelu_jvp(self_->inner, args_->n, args_->h, args_->t_pre, args_->pre, args_->t_act);
 }
 
-static void rec_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *pre, float *t_act)
+static void rec_gelu_jvp(be_backend *be, size_t n, size_t h, const float *t_pre, const float *pre, float *t_act)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -418,7 +418,7 @@ static void exec_ln_gelu_fwd(rec_backend *self_, const void *p_)
     self_->inner->ops->ln_gelu_fwd(self_->inner, args_->n, args_->h, args_->pre, args_->add, args_->m, args_->scale, args_->shift, args_->xhat, args_->rstd, args_->y, args_->act);
 }
 
-static void rec_ln_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m, const float *scale, const float *shift, float *xhat, float *rstd, float *y, float *act)
+static void rec_ln_gelu_fwd(be_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m, const float *scale, const float *shift, float *xhat, float *rstd, float *y, float *act)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -448,7 +448,7 @@ static void exec_ln_gelu_bwd(rec_backend *self_, const void *p_)
     self_->inner->ops->ln_gelu_bwd(self_->inner, args_->n, args_->h, args_->g_act, args_->xhat, args_->rstd, args_->y, args_->scale, args_->g_pre, args_->g_scale, args_->g_shift);
 }
 
-static void rec_ln_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *xhat, const float *rstd, const float *y, const float *scale, float *g_pre, float *g_scale, float *g_shift)
+static void rec_ln_gelu_bwd(be_backend *be, size_t n, size_t h, const float *g_act, const float *xhat, const float *rstd, const float *y, const float *scale, float *g_pre, float *g_scale, float *g_shift)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -476,7 +476,7 @@ static void exec_ln_gelu_jvp(rec_backend *self_, const void *p_)
     self_->inner->ops->ln_gelu_jvp(self_->inner, args_->n, args_->h, args_->t_pre, args_->xhat, args_->rstd, args_->y, args_->scale, args_->t_act);
 }
 
-static void rec_ln_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat, const float *rstd, const float *y, const float *scale, float *t_act)
+static void rec_ln_gelu_jvp(be_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat, const float *rstd, const float *y, const float *scale, float *t_act)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -500,7 +500,7 @@ static void exec_rng_uniform(rec_backend *self_, const void *p_)
     self_->inner->ops->rng_uniform(self_->inner, args_->out, args_->n, args_->key, args_->offset);
 }
 
-static void rec_rng_uniform(mfpo_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset)
+static void rec_rng_uniform(be_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -524,7 +524,7 @@ static void exec_rng_normal(rec_backend *self_, const void *p_)
     self_->inner->ops->rng_normal(self_->inner, args_->out, args_->n, args_->key, args_->offset);
 }
 
-static void rec_rng_normal(mfpo_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset)
+static void rec_rng_normal(be_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -550,7 +550,7 @@ static void exec_sampler_init(rec_backend *self_, const void *p_)
     self_->inner->ops->sampler_init(self_->inner, args_->n, args_->a, args_->eps, args_->z, args_->ldz, args_->logp);
 }
 
-static void rec_sampler_init(mfpo_backend *be, size_t n, size_t a, const float *eps, float *z, size_t ldz, float *logp)
+static void rec_sampler_init(be_backend *be, size_t n, size_t a, const float *eps, float *z, size_t ldz, float *logp)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -578,7 +578,7 @@ static void exec_sampler_step(rec_backend *self_, const void *p_)
     self_->inner->ops->sampler_step(self_->inner, args_->n, args_->a, args_->h, args_->u, args_->z, args_->ldz, args_->d, args_->logp);
 }
 
-static void rec_sampler_step(mfpo_backend *be, size_t n, size_t a, float h, const float *u, float *z, size_t ldz, const float *d, float *logp)
+static void rec_sampler_step(be_backend *be, size_t n, size_t a, float h, const float *u, float *z, size_t ldz, const float *d, float *logp)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -604,7 +604,7 @@ static void exec_clip_actions(rec_backend *self_, const void *p_)
     self_->inner->ops->clip_actions(self_->inner, args_->n, args_->a, args_->z, args_->ldz, args_->out, args_->ldo);
 }
 
-static void rec_clip_actions(mfpo_backend *be, size_t n, size_t a, const float *z, size_t ldz, float *out, size_t ldo)
+static void rec_clip_actions(be_backend *be, size_t n, size_t a, const float *z, size_t ldz, float *out, size_t ldo)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -632,7 +632,7 @@ static void exec_flow_times(rec_backend *self_, const void *p_)
     self_->inner->ops->flow_times(self_->inner, args_->n, args_->normals, args_->mean, args_->std, args_->flow_rows, args_->t, args_->r, args_->h);
 }
 
-static void rec_flow_times(mfpo_backend *be, size_t n, const float *normals, float mean, float std, size_t flow_rows, float *t, float *r, float *h)
+static void rec_flow_times(be_backend *be, size_t n, const float *normals, float mean, float std, size_t flow_rows, float *t, float *r, float *h)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -659,7 +659,7 @@ static void exec_noisy_point(rec_backend *self_, const void *p_)
     self_->inner->ops->noisy_point(self_->inner, args_->n, args_->a, args_->act, args_->lda, args_->t, args_->eps, args_->z_t);
 }
 
-static void rec_noisy_point(mfpo_backend *be, size_t n, size_t a, const float *act, size_t lda, const float *t, const float *eps, float *z_t)
+static void rec_noisy_point(be_backend *be, size_t n, size_t a, const float *act, size_t lda, const float *t, const float *eps, float *z_t)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -688,7 +688,7 @@ static void exec_gaussian_proposal(rec_backend *self_, const void *p_)
     self_->inner->ops->gaussian_proposal(self_->inner, args_->n, args_->k, args_->a, args_->z_t, args_->t, args_->uniforms, args_->noise, args_->out, args_->ldo);
 }
 
-static void rec_gaussian_proposal(mfpo_backend *be, size_t n, size_t k, size_t a, const float *z_t, const float *t, const float *uniforms, float *noise, float *out, size_t ldo)
+static void rec_gaussian_proposal(be_backend *be, size_t n, size_t k, size_t a, const float *z_t, const float *t, const float *uniforms, float *noise, float *out, size_t ldo)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -714,7 +714,7 @@ static void exec_expected_q(rec_backend *self_, const void *p_)
     self_->inner->ops->expected_q(self_->inner, args_->n, args_->atoms, args_->v_min, args_->v_max, args_->logits, args_->q);
 }
 
-static void rec_expected_q(mfpo_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits, float *q)
+static void rec_expected_q(be_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits, float *q)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -739,7 +739,7 @@ static void exec_combine_q(rec_backend *self_, const void *p_)
     self_->inner->ops->combine_q(self_->inner, args_->n, args_->q1, args_->q2, args_->clipped, args_->out);
 }
 
-static void rec_combine_q(mfpo_backend *be, size_t n, const float *q1, const float *q2, int clipped, float *out)
+static void rec_combine_q(be_backend *be, size_t n, const float *q1, const float *q2, int clipped, float *out)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -772,7 +772,7 @@ static void exec_c51_target(rec_backend *self_, const void *p_)
     self_->inner->ops->c51_target(self_->inner, args_->n, args_->atoms, args_->v_min, args_->v_max, args_->logits1, args_->logits2, args_->reward, args_->mask, args_->next_logp, args_->log_alpha, args_->gamma, args_->clipped, args_->target);
 }
 
-static void rec_c51_target(mfpo_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits1, const float *logits2, const float *reward, const float *mask, const float *next_logp, const float *log_alpha, float gamma, int clipped, float *target)
+static void rec_c51_target(be_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits1, const float *logits2, const float *reward, const float *mask, const float *next_logp, const float *log_alpha, float gamma, int clipped, float *target)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -798,7 +798,7 @@ static void exec_softmax_xent(rec_backend *self_, const void *p_)
     self_->inner->ops->softmax_xent(self_->inner, args_->n, args_->atoms, args_->logits, args_->target, args_->grad, args_->loss);
 }
 
-static void rec_softmax_xent(mfpo_backend *be, size_t n, size_t atoms, const float *logits, const float *target, float *grad, float *loss)
+static void rec_softmax_xent(be_backend *be, size_t n, size_t atoms, const float *logits, const float *target, float *grad, float *loss)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -835,7 +835,7 @@ static void exec_snis(rec_backend *self_, const void *p_)
     self_->inner->ops->snis(self_->inner, args_->n, args_->k1, args_->k2, args_->a, args_->q_pol, args_->q_gauss, args_->pol_a, args_->pol_logp, args_->gauss_a, args_->z_t, args_->t, args_->log_alpha, args_->log_w, args_->w, args_->ess_pol, args_->ess_gauss, args_->v_hat);
 }
 
-static void rec_snis(mfpo_backend *be, size_t n, size_t k1, size_t k2, size_t a, const float *q_pol, const float *q_gauss, const float *pol_a, const float *pol_logp, const float *gauss_a, const float *z_t, const float *t, const float *log_alpha, float *log_w, float *w, float *ess_pol, float *ess_gauss, float *v_hat)
+static void rec_snis(be_backend *be, size_t n, size_t k1, size_t k2, size_t a, const float *q_pol, const float *q_gauss, const float *pol_a, const float *pol_logp, const float *gauss_a, const float *z_t, const float *t, const float *log_alpha, float *log_w, float *w, float *ess_pol, float *ess_gauss, float *v_hat)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -864,7 +864,7 @@ static void exec_meanflow_loss(rec_backend *self_, const void *p_)
     self_->inner->ops->meanflow_loss(self_->inner, args_->n, args_->w, args_->pred, args_->dot, args_->vel, args_->h, args_->tgt, args_->grad, args_->loss);
 }
 
-static void rec_meanflow_loss(mfpo_backend *be, size_t n, size_t w, const float *pred, const float *dot, const float *vel, const float *h, float *tgt, float *grad, float *loss)
+static void rec_meanflow_loss(be_backend *be, size_t n, size_t w, const float *pred, const float *dot, const float *vel, const float *h, float *tgt, float *grad, float *loss)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -891,7 +891,7 @@ static void exec_row_dot(rec_backend *self_, const void *p_)
     self_->inner->ops->row_dot(self_->inner, args_->n, args_->a, args_->e, args_->jv, args_->scale, args_->acc, args_->accumulate);
 }
 
-static void rec_row_dot(mfpo_backend *be, size_t n, size_t a, const float *e, const float *jv, float scale, float *acc, int accumulate)
+static void rec_row_dot(be_backend *be, size_t n, size_t a, const float *e, const float *jv, float scale, float *acc, int accumulate)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -914,7 +914,7 @@ static void exec_mean(rec_backend *self_, const void *p_)
     self_->inner->ops->mean(self_->inner, args_->n, args_->x, args_->out);
 }
 
-static void rec_mean(mfpo_backend *be, size_t n, const float *x, float *out)
+static void rec_mean(be_backend *be, size_t n, const float *x, float *out)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -939,7 +939,7 @@ static void exec_temperature_grad(rec_backend *self_, const void *p_)
     self_->inner->ops->temperature_grad(self_->inner, args_->mean_logp, args_->log_alpha, args_->target_entropy, args_->loss, args_->grad);
 }
 
-static void rec_temperature_grad(mfpo_backend *be, const float *mean_logp, const float *log_alpha, float target_entropy, float *loss, float *grad)
+static void rec_temperature_grad(be_backend *be, const float *mean_logp, const float *log_alpha, float target_entropy, float *loss, float *grad)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -966,7 +966,7 @@ static void exec_select_best(rec_backend *self_, const void *p_)
     self_->inner->ops->select_best(self_->inner, args_->n, args_->k, args_->a, args_->q, args_->cand, args_->ldc, args_->out);
 }
 
-static void rec_select_best(mfpo_backend *be, size_t n, size_t k, size_t a, const float *q, const float *cand, size_t ldc, float *out)
+static void rec_select_best(be_backend *be, size_t n, size_t k, size_t a, const float *q, const float *cand, size_t ldc, float *out)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -996,7 +996,7 @@ static void exec_adam(rec_backend *self_, const void *p_)
     self_->inner->ops->adam(self_->inner, args_->n, args_->p, args_->g, args_->m, args_->v, args_->lr, args_->b1, args_->b2, args_->eps, args_->step);
 }
 
-static void rec_adam(mfpo_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1, float b2, float eps, const uint64_t *step)
+static void rec_adam(be_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1, float b2, float eps, const uint64_t *step)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -1020,7 +1020,7 @@ static void exec_polyak(rec_backend *self_, const void *p_)
     self_->inner->ops->polyak(self_->inner, args_->n, args_->target, args_->online, args_->tau);
 }
 
-static void rec_polyak(mfpo_backend *be, size_t n, float *target, const float *online, float tau)
+static void rec_polyak(be_backend *be, size_t n, float *target, const float *online, float tau)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -1031,7 +1031,7 @@ static void rec_polyak(mfpo_backend *be, size_t n, float *target, const float *o
     self_->inner->ops->polyak(self_->inner, n, target, online, tau);
 }
 
-static int rec_all_finite(mfpo_backend *be, const float *x, size_t n)
+static int rec_all_finite(be_backend *be, const float *x, size_t n)
 {
     rec_backend *self_ = REC(be);
     if (self_->recording) {
@@ -1041,7 +1041,7 @@ static int rec_all_finite(mfpo_backend *be, const float *x, size_t n)
     return self_->inner->ops->all_finite(self_->inner, x, n);
 }
 
-void rec_fill_ops(mfpo_backend_ops *o)
+void rec_fill_ops(be_ops *o)
 {
     o->alloc = rec_alloc;
     o->free = rec_free;

@@ -90,7 +90,7 @@ static void close_run(run *r)
 
 static float *state(run *r)
 {
-    mfpo_backend *be = r->ctx->be;
+    be_backend *be = r->ctx->be;
     float *s = malloc(r->ag->off.total * sizeof(float));
     if (!s) exit(1);
     be->ops->download(be, s, r->ag->state, r->ag->off.total * sizeof(float));
@@ -128,7 +128,7 @@ static void lockstep(run *a, run *b, int n, const char *what)
     free(y);
 }
 
-static void stage_hook(void *user, int stage, const struct mfpo_update_ws *ws)
+static void stage_hook(void *user, int stage, const struct algo_update_ws *ws)
 {
     (void)stage, (void)ws;
     ++*(int *)user;

@@ -127,8 +127,8 @@ typedef struct ring_copy {
  * so that whole rings can be compared before and after a refused load. Call before filling. */
 static void ring_define(mfpo_replay *r)
 {
-    mfpo_replay_view v;
-    mfpo_replay_raw(r, &v);
+    algo_replay_view v;
+    algo_replay_raw(r, &v);
     memset(v.obs, 0xa5, v.capacity * v.obs_dim * 4);
     memset(v.next_obs, 0xa5, v.capacity * v.obs_dim * 4);
     memset(v.act, 0xa5, v.capacity * v.act_dim * 4);
@@ -138,9 +138,9 @@ static void ring_define(mfpo_replay *r)
 
 static ring_copy ring_take(const mfpo_replay *r)
 {
-    mfpo_replay_view v;
+    algo_replay_view v;
     ring_copy c;
-    mfpo_replay_raw(r, &v);
+    algo_replay_raw(r, &v);
     c.size = v.size;
     c.next = v.next;
     c.bytes = v.capacity * (2 * v.obs_dim + v.act_dim + 2) * sizeof(float);
@@ -172,9 +172,9 @@ static void replay_round_trip(void **state)
         rel_fill(dst, 5, 9); /* something to overwrite */
         assert_status(mfpo_replay_save(src, f->tmp_path), MFPO_OK, f->ctx);
         assert_status(mfpo_replay_load(dst, f->tmp_path), MFPO_OK, f->ctx);
-        mfpo_replay_view vs, vd;
-        mfpo_replay_raw(src, &vs);
-        mfpo_replay_raw(dst, &vd);
+        algo_replay_view vs, vd;
+        algo_replay_raw(src, &vs);
+        algo_replay_raw(dst, &vd);
         assert_int_equal(vs.size, vd.size);
         assert_int_equal(vs.next, vd.next);
         assert_memory_equal(vs.obs, vd.obs, vs.size * REL_S * 4);

@@ -16,7 +16,7 @@
 #include "../kernels_mfpo.h"
 
 typedef struct cpu_backend {
-    mfpo_backend base;
+    be_backend base;
     const mfpo_allocator *allocator;
     float *scratch; /* per-chunk partial sums; grows on first use of a shape, then stays */
     size_t scratch_len;
@@ -41,7 +41,7 @@ typedef struct cpu_backend {
  */
 #define PAR_MIN_WORK 16384
 
-static int chunk_count(const mfpo_backend *be, size_t rows, size_t work_per_row)
+static int chunk_count(const be_backend *be, size_t rows, size_t work_per_row)
 {
 #ifdef _OPENMP
     size_t work = rows * (work_per_row ? work_per_row : 1);
@@ -80,21 +80,21 @@ static int chunk_count(const mfpo_backend *be, size_t rows, size_t work_per_row)
     } while (0)
 #define ALIGN 64
 
-static void cpu_destroy(mfpo_backend *be)
+static void cpu_destroy(be_backend *be)
 {
     const mfpo_allocator *a = CPU(be)->allocator;
-    mfpo_host_free(a, CPU(be)->scratch);
-    mfpo_host_free(a, be);
+    core_free(a, CPU(be)->scratch);
+    core_free(a, be);
 }
 
 /* n floats of zeroed scratch, or NULL when memory is short (callers then run on one chunk). */
-static float *cpu_scratch(mfpo_backend *be, size_t n)
+static float *cpu_scratch(be_backend *be, size_t n)
 {
     cpu_backend *cb = CPU(be);
     if (n > cb->scratch_len) {
-        float *p = mfpo_host_alloc(cb->allocator, n * sizeof(float), ALIGN);
+        float *p = core_alloc(cb->allocator, n * sizeof(float), ALIGN);
         if (!p) return NULL;
-        mfpo_host_free(cb->allocator, cb->scratch);
+        core_free(cb->allocator, cb->scratch);
         cb->scratch = p;
         cb->scratch_len = n;
     }
@@ -102,36 +102,36 @@ static float *cpu_scratch(mfpo_backend *be, size_t n)
     return cb->scratch;
 }
 
-static void *cpu_alloc(mfpo_backend *be, size_t bytes)
+static void *cpu_alloc(be_backend *be, size_t bytes)
 {
-    void *p = mfpo_host_alloc(CPU(be)->allocator, bytes ? bytes : 1, ALIGN);
+    void *p = core_alloc(CPU(be)->allocator, bytes ? bytes : 1, ALIGN);
     if (p) memset(p, 0, bytes);
     return p;
 }
 
-static void cpu_free(mfpo_backend *be, void *ptr)
+static void cpu_free(be_backend *be, void *ptr)
 {
-    if (ptr) mfpo_host_free(CPU(be)->allocator, ptr);
+    if (ptr) core_free(CPU(be)->allocator, ptr);
 }
 
-static void cpu_copy(mfpo_backend *be, void *dst, const void *src, size_t bytes)
+static void cpu_copy(be_backend *be, void *dst, const void *src, size_t bytes)
 {
     (void)be;
     if (bytes && dst != src) memmove(dst, src, bytes);
 }
 
-static void cpu_fill(mfpo_backend *be, float *x, float value, size_t n)
+static void cpu_fill(be_backend *be, float *x, float value, size_t n)
 {
     (void)be;
     for (size_t i = 0; i < n; i++) x[i] = value;
 }
 
-static void cpu_synchronize(mfpo_backend *be)
+static void cpu_synchronize(be_backend *be)
 {
     (void)be;
 }
 
-static void cpu_gemm(mfpo_backend *be, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+static void cpu_gemm(be_backend *be, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                      const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
 {
     (void)be;
@@ -154,12 +154,12 @@ HOT static void add_rows_range(size_t lo, size_t hi, size_t cols, float *y, size
     }
 }
 
-static void cpu_add_rows(mfpo_backend *be, size_t n, size_t cols, float *y, size_t ldy, const float *x, size_t m)
+static void cpu_add_rows(be_backend *be, size_t n, size_t cols, float *y, size_t ldy, const float *x, size_t m)
 {
     FOR_CHUNKS(be, n, cols, add_rows_range(lo, hi, cols, y, ldy, x, m));
 }
 
-HOT static void cpu_fold_rows(mfpo_backend *be, size_t n, size_t cols, const float *g, size_t ldg, float *out, size_t m,
+HOT static void cpu_fold_rows(be_backend *be, size_t n, size_t cols, const float *g, size_t ldg, float *out, size_t m,
                           int accumulate)
 {
     (void)be;
@@ -171,14 +171,14 @@ HOT static void cpu_fold_rows(mfpo_backend *be, size_t n, size_t cols, const flo
     }
 }
 
-static void cpu_copy_rows(mfpo_backend *be, size_t n, size_t cols, float *dst, size_t ldd, const float *src,
+static void cpu_copy_rows(be_backend *be, size_t n, size_t cols, float *dst, size_t ldd, const float *src,
                           size_t lds, size_t repeat)
 {
     (void)be;
     for (size_t i = 0; i < n; i++) memcpy(dst + i * ldd, src + (i / repeat) * lds, cols * sizeof(float));
 }
 
-static void cpu_scale(mfpo_backend *be, float *x, float s, size_t n)
+static void cpu_scale(be_backend *be, float *x, float s, size_t n)
 {
     (void)be;
     for (size_t i = 0; i < n; i++) x[i] *= s;
@@ -186,7 +186,7 @@ static void cpu_scale(mfpo_backend *be, float *x, float s, size_t n)
 
 /* ------------------------------------------------------------------ layer passes */
 
-static void cpu_fourier_fwd(mfpo_backend *be, size_t n, size_t f, const float *x, const float *w, float *out)
+static void cpu_fourier_fwd(be_backend *be, size_t n, size_t f, const float *x, const float *w, float *out)
 {
     (void)be;
     const float two_pi = (float)(2.0 * MFPO_PI);
@@ -200,7 +200,7 @@ static void cpu_fourier_fwd(mfpo_backend *be, size_t n, size_t f, const float *x
     }
 }
 
-static void cpu_fourier_jvp(mfpo_backend *be, size_t n, size_t f, const float *x, const float *w, float xdot,
+static void cpu_fourier_jvp(be_backend *be, size_t n, size_t f, const float *x, const float *w, float xdot,
                             float *out_dot)
 {
     (void)be;
@@ -216,7 +216,7 @@ static void cpu_fourier_jvp(mfpo_backend *be, size_t n, size_t f, const float *x
     }
 }
 
-static void cpu_fourier_bwd(mfpo_backend *be, size_t n, size_t f, const float *x, const float *w, const float *g,
+static void cpu_fourier_bwd(be_backend *be, size_t n, size_t f, const float *x, const float *w, const float *g,
                             float *gw, float *gx)
 {
     (void)be;
@@ -235,38 +235,38 @@ static void cpu_fourier_bwd(mfpo_backend *be, size_t n, size_t f, const float *x
     }
 }
 
-HOT static void cpu_bias_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *bias, float *act)
+HOT static void cpu_bias_gelu_fwd(be_backend *be, size_t n, size_t h, float *pre, const float *bias, float *act)
 {
     (void)be;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < h; j++) {
             float v = pre[i * h + j] + bias[j];
             pre[i * h + j] = v;
-            act[i * h + j] = mfpo_gelu(v);
+            act[i * h + j] = be_gelu(v);
         }
 }
 
-HOT static void cpu_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *pre, float *g_pre)
+HOT static void cpu_gelu_bwd(be_backend *be, size_t n, size_t h, const float *g_act, const float *pre, float *g_pre)
 {
     (void)be;
-    for (size_t i = 0; i < n * h; i++) g_pre[i] = g_act[i] * mfpo_gelu_grad(pre[i]);
+    for (size_t i = 0; i < n * h; i++) g_pre[i] = g_act[i] * be_gelu_grad(pre[i]);
 }
 
-HOT static void cpu_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *pre, float *t_act)
+HOT static void cpu_gelu_jvp(be_backend *be, size_t n, size_t h, const float *t_pre, const float *pre, float *t_act)
 {
     (void)be;
-    for (size_t i = 0; i < n * h; i++) t_act[i] = t_pre[i] * mfpo_gelu_grad(pre[i]);
+    for (size_t i = 0; i < n * h; i++) t_act[i] = t_pre[i] * be_gelu_grad(pre[i]);
 }
 
 HOT static void ln_gelu_fwd_range(size_t lo, size_t hi, size_t h, float *pre, const float *add, size_t m,
                               const float *scale, const float *shift, float *xhat, float *rstd, float *y, float *act)
 {
     for (size_t i = lo; i < hi; i++)
-        mfpo_ln_gelu_row(h, pre + i * h, add ? add + (i % m) * h : NULL, scale, shift, xhat ? xhat + i * h : NULL,
+        be_ln_gelu_row(h, pre + i * h, add ? add + (i % m) * h : NULL, scale, shift, xhat ? xhat + i * h : NULL,
                          rstd ? rstd + i : NULL, y ? y + i * h : NULL, act + i * h);
 }
 
-static void cpu_ln_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m,
+static void cpu_ln_gelu_fwd(be_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m,
                             const float *scale, const float *shift, float *xhat, float *rstd, float *y, float *act)
 {
     FOR_CHUNKS(be, n, h, ln_gelu_fwd_range(lo, hi, h, pre, add, m, scale, shift, xhat, rstd, y, act));
@@ -280,12 +280,12 @@ HOT static void ln_gelu_bwd_range(size_t lo, size_t hi, size_t h, const float *g
         const float *ga = g_act + i * h, *xh = xhat + i * h, *yy = y + i * h;
         float *gp = g_pre + i * h;
         for (size_t j = 0; j < h; j++) {
-            float gy = ga[j] * mfpo_gelu_grad(yy[j]); /* through GELU */
+            float gy = ga[j] * be_gelu_grad(yy[j]); /* through GELU */
             g_scale[j] += gy * xh[j];
             g_shift[j] += gy;
             gp[j] = gy * scale[j]; /* gradient w.r.t. xhat */
         }
-        mfpo_ln_apply_jacobian(h, gp, xh, rstd[i], gp);
+        be_ln_apply_jacobian(h, gp, xh, rstd[i], gp);
     }
 }
 
@@ -294,7 +294,7 @@ HOT static void add_into(size_t n, float *dst, const float *src)
     for (size_t j = 0; j < n; j++) dst[j] += src[j];
 }
 
-static void cpu_ln_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *xhat,
+static void cpu_ln_gelu_bwd(be_backend *be, size_t n, size_t h, const float *g_act, const float *xhat,
                             const float *rstd, const float *y, const float *scale, float *g_pre, float *g_scale,
                             float *g_shift)
 {
@@ -320,12 +320,12 @@ HOT static void ln_gelu_jvp_range(size_t lo, size_t hi, size_t h, const float *t
     for (size_t i = lo; i < hi; i++) {
         const float *xh = xhat + i * h, *yy = y + i * h;
         float *ta = t_act + i * h;
-        mfpo_ln_apply_jacobian(h, t_pre + i * h, xh, rstd[i], ta);
-        for (size_t j = 0; j < h; j++) ta[j] = mfpo_gelu_grad(yy[j]) * scale[j] * ta[j];
+        be_ln_apply_jacobian(h, t_pre + i * h, xh, rstd[i], ta);
+        for (size_t j = 0; j < h; j++) ta[j] = be_gelu_grad(yy[j]) * scale[j] * ta[j];
     }
 }
 
-static void cpu_ln_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat,
+static void cpu_ln_gelu_jvp(be_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat,
                             const float *rstd, const float *y, const float *scale, float *t_act)
 {
     FOR_CHUNKS(be, n, h, ln_gelu_jvp_range(lo, hi, h, t_pre, xhat, rstd, y, scale, t_act));
@@ -335,21 +335,21 @@ static void cpu_ln_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t
 
 HOT static void uniform_range(size_t lo, size_t hi, float *out, uint64_t seed, uint64_t stream)
 {
-    for (size_t i = lo; i < hi; i++) out[i] = mfpo_uniform_at(seed, stream, i);
+    for (size_t i = lo; i < hi; i++) out[i] = be_uniform_at(seed, stream, i);
 }
 
 HOT static void normal_range(size_t lo, size_t hi, float *out, uint64_t seed, uint64_t stream)
 {
-    for (size_t i = lo; i < hi; i++) out[i] = mfpo_normal_at(seed, stream, i);
+    for (size_t i = lo; i < hi; i++) out[i] = be_normal_at(seed, stream, i);
 }
 
-static void cpu_rng_uniform(mfpo_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset)
+static void cpu_rng_uniform(be_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset)
 {
     uint64_t seed = key[0], stream = key[1] + offset;
     FOR_CHUNKS(be, n, 16, uniform_range(lo, hi, out, seed, stream));
 }
 
-static void cpu_rng_normal(mfpo_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset)
+static void cpu_rng_normal(be_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset)
 {
     uint64_t seed = key[0], stream = key[1] + offset;
     FOR_CHUNKS(be, n, 32, normal_range(lo, hi, out, seed, stream));
@@ -357,16 +357,16 @@ static void cpu_rng_normal(mfpo_backend *be, float *out, size_t n, const uint64_
 
 /* ------------------------------------------------------------------ MFPO rows */
 
-static void cpu_sampler_init(mfpo_backend *be, size_t n, size_t a, const float *eps, float *z, size_t ldz, float *logp)
+static void cpu_sampler_init(be_backend *be, size_t n, size_t a, const float *eps, float *z, size_t ldz, float *logp)
 {
     (void)be;
     for (size_t i = 0; i < n; i++) {
         memcpy(z + i * ldz, eps + i * a, a * sizeof(float));
-        if (logp) logp[i] = mfpo_log_std_normal(a, eps + i * a);
+        if (logp) logp[i] = be_log_std_normal(a, eps + i * a);
     }
 }
 
-HOT static void cpu_sampler_step(mfpo_backend *be, size_t n, size_t a, float h, const float *u, float *z, size_t ldz,
+HOT static void cpu_sampler_step(be_backend *be, size_t n, size_t a, float h, const float *u, float *z, size_t ldz,
                              const float *d, float *logp)
 {
     (void)be;
@@ -376,21 +376,21 @@ HOT static void cpu_sampler_step(mfpo_backend *be, size_t n, size_t a, float h, 
     }
 }
 
-static void cpu_clip_actions(mfpo_backend *be, size_t n, size_t a, const float *z, size_t ldz, float *out, size_t ldo)
+static void cpu_clip_actions(be_backend *be, size_t n, size_t a, const float *z, size_t ldz, float *out, size_t ldo)
 {
     (void)be;
     for (size_t i = 0; i < n; i++)
-        for (size_t c = 0; c < a; c++) out[i * ldo + c] = mfpo_clampf(z[i * ldz + c], -1.0f, 1.0f);
+        for (size_t c = 0; c < a; c++) out[i * ldo + c] = be_clampf(z[i * ldz + c], -1.0f, 1.0f);
 }
 
-static void cpu_flow_times(mfpo_backend *be, size_t n, const float *normals, float mean, float std, size_t flow_rows,
+static void cpu_flow_times(be_backend *be, size_t n, const float *normals, float mean, float std, size_t flow_rows,
                            float *t, float *r, float *h)
 {
     (void)be;
-    for (size_t i = 0; i < n; i++) mfpo_flow_times_row(normals + 2 * i, mean, std, i < flow_rows, t + i, r + i, h + i);
+    for (size_t i = 0; i < n; i++) be_flow_times_row(normals + 2 * i, mean, std, i < flow_rows, t + i, r + i, h + i);
 }
 
-static void cpu_noisy_point(mfpo_backend *be, size_t n, size_t a, const float *act, size_t lda, const float *t,
+static void cpu_noisy_point(be_backend *be, size_t n, size_t a, const float *act, size_t lda, const float *t,
                             const float *eps, float *z_t)
 {
     (void)be;
@@ -405,11 +405,11 @@ static void gaussian_range(size_t lo, size_t hi, size_t k, size_t a, const float
         for (size_t j = 0; j < k; j++)
             for (size_t c = 0; c < a; c++) {
                 size_t e = (i * k + j) * a + c;
-                out[(i * k + j) * ldo + c] = mfpo_gaussian_candidate(z_t[i * a + c], t[i], uniforms[e], noise + e);
+                out[(i * k + j) * ldo + c] = be_gaussian_candidate(z_t[i * a + c], t[i], uniforms[e], noise + e);
             }
 }
 
-static void cpu_gaussian_proposal(mfpo_backend *be, size_t n, size_t k, size_t a, const float *z_t, const float *t,
+static void cpu_gaussian_proposal(be_backend *be, size_t n, size_t k, size_t a, const float *z_t, const float *t,
                                   const float *uniforms, float *noise, float *out, size_t ldo)
 {
     /* erfc and the quantile cost about as much as 64 multiply-adds per coordinate */
@@ -419,22 +419,22 @@ static void cpu_gaussian_proposal(mfpo_backend *be, size_t n, size_t k, size_t a
 HOT static void expected_q_range(size_t lo, size_t hi, size_t atoms, float v_min, float v_max, const float *logits,
                              float *q)
 {
-    for (size_t i = lo; i < hi; i++) q[i] = mfpo_expected_q_row(atoms, v_min, v_max, logits + i * atoms);
+    for (size_t i = lo; i < hi; i++) q[i] = be_expected_q_row(atoms, v_min, v_max, logits + i * atoms);
 }
 
-static void cpu_expected_q(mfpo_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits,
+static void cpu_expected_q(be_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits,
                            float *q)
 {
     FOR_CHUNKS(be, n, atoms * 2, expected_q_range(lo, hi, atoms, v_min, v_max, logits, q));
 }
 
-static void cpu_combine_q(mfpo_backend *be, size_t n, const float *q1, const float *q2, int clipped, float *out)
+static void cpu_combine_q(be_backend *be, size_t n, const float *q1, const float *q2, int clipped, float *out)
 {
     (void)be;
     for (size_t i = 0; i < n; i++) out[i] = clipped ? (q1[i] < q2[i] ? q1[i] : q2[i]) : 0.5f * (q1[i] + q2[i]);
 }
 
-HOT static void cpu_c51_target(mfpo_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits1,
+HOT static void cpu_c51_target(be_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits1,
                            const float *logits2, const float *reward, const float *mask, const float *next_logp,
                            const float *log_alpha, float gamma, int clipped, float *target)
 {
@@ -443,21 +443,21 @@ HOT static void cpu_c51_target(mfpo_backend *be, size_t n, size_t atoms, float v
     (void)be;
     /* atoms <= 1024 is enforced at configuration time */
     for (size_t i = 0; i < n; i++)
-        mfpo_c51_target_row(atoms, v_min, v_max, logits1 + i * atoms, logits2 + i * atoms, reward[i], mask[i],
+        be_c51_target_row(atoms, v_min, v_max, logits1 + i * atoms, logits2 + i * atoms, reward[i], mask[i],
                             next_logp[i], alpha, gamma, clipped, target + i * atoms, scratch);
 }
 
-HOT static void cpu_softmax_xent(mfpo_backend *be, size_t n, size_t atoms, const float *logits, const float *target,
+HOT static void cpu_softmax_xent(be_backend *be, size_t n, size_t atoms, const float *logits, const float *target,
                              float *grad, float *loss)
 {
     double acc = 0.0;
     (void)be;
     for (size_t i = 0; i < n; i++)
-        acc += mfpo_xent_row(atoms, logits + i * atoms, target + i * atoms, 1.0f / (float)n, grad + i * atoms);
+        acc += be_xent_row(atoms, logits + i * atoms, target + i * atoms, 1.0f / (float)n, grad + i * atoms);
     *loss = (float)(acc / (double)n);
 }
 
-HOT static void cpu_snis(mfpo_backend *be, size_t n, size_t k1, size_t k2, size_t a, const float *q_pol,
+HOT static void cpu_snis(be_backend *be, size_t n, size_t k1, size_t k2, size_t a, const float *q_pol,
                      const float *q_gauss, const float *pol_a, const float *pol_logp, const float *gauss_a,
                      const float *z_t, const float *t, const float *log_alpha, float *log_w, float *w, float *ess_pol,
                      float *ess_gauss, float *v_hat)
@@ -465,19 +465,19 @@ HOT static void cpu_snis(mfpo_backend *be, size_t n, size_t k1, size_t k2, size_
     float alpha = expf(log_alpha[0]);
     (void)be;
     for (size_t i = 0; i < n; i++)
-        mfpo_snis_row(k1, k2, a, q_pol + i * k1, q_gauss + i * k2, pol_a + i * k1 * a, pol_logp + i * k1,
+        be_snis_row(k1, k2, a, q_pol + i * k1, q_gauss + i * k2, pol_a + i * k1 * a, pol_logp + i * k1,
                       gauss_a + i * k2 * a, z_t + i * a, t[i], alpha, log_w + i * (k1 + k2), w + i * (k1 + k2),
                       ess_pol + i, ess_gauss + i, v_hat + i * a);
 }
 
-HOT static void cpu_meanflow_loss(mfpo_backend *be, size_t n, size_t w, const float *pred, const float *dot,
+HOT static void cpu_meanflow_loss(be_backend *be, size_t n, size_t w, const float *pred, const float *dot,
                               const float *vel, const float *h, float *tgt, float *grad, float *loss)
 {
     double acc = 0.0;
     float gs = 2.0f / (float)(n * w);
     (void)be;
     for (size_t i = 0; i < n; i++) {
-        float hc = mfpo_clampf(h[i], 0.0f, 1.0f);
+        float hc = be_clampf(h[i], 0.0f, 1.0f);
         for (size_t c = 0; c < w; c++) {
             size_t e = i * w + c;
             float tg = vel[e] - hc * dot[e];
@@ -490,7 +490,7 @@ HOT static void cpu_meanflow_loss(mfpo_backend *be, size_t n, size_t w, const fl
     *loss = (float)(acc / (double)(n * w));
 }
 
-static void cpu_row_dot(mfpo_backend *be, size_t n, size_t a, const float *e, const float *jv, float scale, float *acc,
+static void cpu_row_dot(be_backend *be, size_t n, size_t a, const float *e, const float *jv, float scale, float *acc,
                         int accumulate)
 {
     (void)be;
@@ -501,7 +501,7 @@ static void cpu_row_dot(mfpo_backend *be, size_t n, size_t a, const float *e, co
     }
 }
 
-static void cpu_mean(mfpo_backend *be, size_t n, const float *x, float *out)
+static void cpu_mean(be_backend *be, size_t n, const float *x, float *out)
 {
     double s = 0.0;
     (void)be;
@@ -509,7 +509,7 @@ static void cpu_mean(mfpo_backend *be, size_t n, const float *x, float *out)
     *out = (float)(s / (double)n);
 }
 
-static void cpu_temperature_grad(mfpo_backend *be, const float *mean_logp, const float *log_alpha,
+static void cpu_temperature_grad(be_backend *be, const float *mean_logp, const float *log_alpha,
                                  float target_entropy, float *loss, float *grad)
 {
     float alpha = expf(log_alpha[0]);
@@ -519,7 +519,7 @@ static void cpu_temperature_grad(mfpo_backend *be, const float *mean_logp, const
     *grad = l; /* d/d log_alpha of exp(log_alpha) * c is the same expression */
 }
 
-static void cpu_select_best(mfpo_backend *be, size_t n, size_t k, size_t a, const float *q, const float *cand,
+static void cpu_select_best(be_backend *be, size_t n, size_t k, size_t a, const float *q, const float *cand,
                             size_t ldc, float *out)
 {
     (void)be;
@@ -543,7 +543,7 @@ HOT static void adam_range(size_t lo, size_t hi, float *p, const float *g, float
     }
 }
 
-static void cpu_adam(mfpo_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1,
+static void cpu_adam(be_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1,
                      float b2, float eps, const uint64_t *step)
 {
     float c1 = 1.0f / (1.0f - powf(b1, (float)*step));
@@ -551,13 +551,13 @@ static void cpu_adam(mfpo_backend *be, size_t n, float *p, const float *g, float
     FOR_CHUNKS(be, n, 8, adam_range(lo, hi, p, g, m, v, lr, b1, b2, eps, c1, c2));
 }
 
-HOT static void cpu_polyak(mfpo_backend *be, size_t n, float *target, const float *online, float tau)
+HOT static void cpu_polyak(be_backend *be, size_t n, float *target, const float *online, float tau)
 {
     (void)be;
     for (size_t i = 0; i < n; i++) target[i] = tau * online[i] + (1.0f - tau) * target[i];
 }
 
-HOT static int cpu_all_finite(mfpo_backend *be, const float *x, size_t n)
+HOT static int cpu_all_finite(be_backend *be, const float *x, size_t n)
 {
     (void)be;
     /* x - x is 0 for finite x and NaN for inf or NaN; summing keeps the loop branch-free */
@@ -566,7 +566,7 @@ HOT static int cpu_all_finite(mfpo_backend *be, const float *x, size_t n)
     return acc == 0.0f;
 }
 
-static const mfpo_backend_ops cpu_ops = {
+static const be_ops cpu_ops = {
     .destroy = cpu_destroy,
     .alloc = cpu_alloc,
     .free = cpu_free,
@@ -612,9 +612,9 @@ static const mfpo_backend_ops cpu_ops = {
     .all_finite = cpu_all_finite,
 };
 
-mfpo_backend *mfpo_cpu_backend_create(const mfpo_allocator *allocator, int threads, char *reason, size_t reason_size)
+be_backend *be_cpu_create(const mfpo_allocator *allocator, int threads, char *reason, size_t reason_size)
 {
-    cpu_backend *be = mfpo_host_alloc(allocator, sizeof *be, ALIGN);
+    cpu_backend *be = core_alloc(allocator, sizeof *be, ALIGN);
     if (!be) {
         snprintf(reason, reason_size, "out of memory creating the CPU backend");
         return NULL;
