@@ -14,7 +14,7 @@
 
 #include <mfpo/train.h>
 
-#include "../api/replay_internal.h"
+#include "replay.h"
 #include "../backend/kernels_common.h"
 #include "../core/alloc.h"
 #include "train.h"

@@ -5,7 +5,7 @@
 #include "../algo/update.h"
 #include "../core/alloc.h"
 #include "checks.h"
-#include "replay_internal.h"
+#include "../algo/replay.h"
 
 #define OPS (be->ops)
 
@@ -257,8 +257,7 @@ static mfpo_status load_batch(mfpo_agent *ag, mfpo_replay *replay, const char *w
         return core_fail(ag->ctx, MFPO_ERR_STATE, "%s: the replay buffer is empty; add transitions first", who);
     size_t B = w->B, S = w->S, A = w->A;
     float *h = w->host_batch, *hs = h, *ha = hs + B * S, *hr = ha + B * A, *hs2 = hr + B, *hm = hs2 + B * S;
-    mfpo_status s = algo_replay_sample(replay, B, hs, ha, hr, hs2, hm);
-    if (s != MFPO_OK) return s;
+    algo_replay_sample(replay, B, hs, ha, hr, hs2, hm);
     OPS->upload(be, w->s, hs, B * S * sizeof(float));
     OPS->upload(be, w->a, ha, B * A * sizeof(float));
     OPS->upload(be, w->r, hr, B * sizeof(float));

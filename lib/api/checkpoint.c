@@ -25,7 +25,7 @@
 #include "../algo/update.h"
 #include "../core/alloc.h"
 #include "../io/atomic_file.h"
-#include "replay_internal.h"
+#include "../algo/replay.h"
 
 #define OPS (be->ops)
 

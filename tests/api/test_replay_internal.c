@@ -1,5 +1,5 @@
 /*
- * The replay buffer's internal interface (lib/api/replay_internal.h), linked against the
+ * The replay buffer's internal interface (lib/algo/replay.h), linked against the
  * library's objects: the raw view, byte-exact immutability on refusal, batch vs single adds on
  * the rings themselves, sample_into == the public sample, the documented index formula, and
  * position restore for checkpoints.
@@ -8,7 +8,7 @@
 
 #include "test_support.h"
 
-#include "api/replay_internal.h"
+#include "algo/replay.h"
 #include "core/ctx.h"
 #include "backend/kernels_common.h"
 
@@ -195,7 +195,7 @@ static void sample_into_matches_formula(void **state)
     float o1[M * S], a1[M * A], w1[M], n1[M * S], m1[M];
     float o2[M * S], a2[M * A], w2[M], n2[M * S], m2[M];
     uint64_t stream = ctx->stream;
-    assert_status(algo_replay_sample(r, M, o1, a1, w1, n1, m1), MFPO_OK, ctx);
+    algo_replay_sample(r, M, o1, a1, w1, n1, m1);
     assert_true(ctx->stream == stream + 1);
     algo_replay_view v;
     algo_replay_raw(r, &v);
@@ -218,7 +218,7 @@ static void sample_into_matches_formula(void **state)
     assert_memory_equal(m1, m2, sizeof m1);
     /* n = 0 and an empty buffer take no stream */
     stream = ctx->stream;
-    assert_status(algo_replay_sample(r, 0, NULL, NULL, NULL, NULL, NULL), MFPO_OK, ctx);
+    assert_status(mfpo_replay_sample(r, 0, NULL, NULL, NULL, NULL, NULL), MFPO_OK, ctx);
     assert_true(ctx->stream == stream);
     mfpo_replay_destroy(r);
     mfpo_context_destroy(ctx);

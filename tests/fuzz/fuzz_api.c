@@ -20,7 +20,7 @@
 #include "fuzz_common.h"
 
 #include "algo/update.h"
-#include "api/replay_internal.h"
+#include "algo/replay.h"
 
 #define MAX_OPS 48
 

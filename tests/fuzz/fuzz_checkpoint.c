@@ -22,7 +22,7 @@
 
 #include "../reliability/ckpt_file.h"
 #include "algo/update.h"
-#include "api/replay_internal.h"
+#include "algo/replay.h"
 
 static mfpo_context *ctx;
 static fuzz_alloc alloc;

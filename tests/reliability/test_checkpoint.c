@@ -16,7 +16,7 @@
 #include "ckpt_file.h"
 #include "rel_common.h"
 
-#include "api/replay_internal.h"
+#include "algo/replay.h"
 
 enum { SEC_CONFIG = 1, SEC_COUNTERS = 2, SEC_STATE = 3, SEC_SHAPE = 16, SEC_OBS = 17, SEC_TERM = 21 };
 

@@ -22,7 +22,7 @@
 #include "../api/test_support.h"
 
 #include "algo/update.h"
-#include "api/replay_internal.h"
+#include "algo/replay.h"
 
 enum { S = 3, A = 2, LOG_CAP = 4096 };
 
