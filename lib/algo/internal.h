@@ -88,6 +88,23 @@ struct mfpo_critic {
 void algo_policy_release_workspace(struct mfpo_policy *p);
 void algo_critic_release_workspace(struct mfpo_critic *c);
 
+/* Initializes backend memory dst with a fresh network of layout l (spec §2 init, context stream). */
+mfpo_status algo_init_net_params(mfpo_context *ctx, const nn_layout *l, float fourier_std, float *dst);
+
+/* Outputs that leave the library must be finite: extreme (if finite) inputs can overflow a
+ * network to NaN, which no clamp repairs. Returns MFPO_ERR_NON_FINITE naming the output row. */
+mfpo_status algo_check_outputs(mfpo_context *ctx, const char *who, const char *what, const float *x, size_t n,
+                               size_t row_width);
+
+/* Samples actions (and, with d, log-likelihoods) for n finite observations; noise NULL draws it
+ * from the context stream. Grows the policy's workspace on demand. Arguments checked by the caller. */
+mfpo_status algo_policy_sample(struct mfpo_policy *p, const struct mfpo_divergence *d, const float *obs,
+                               const float *noise, size_t n, float *actions, float *logp, const char *who);
+
+/* Q of n (s, a) pairs with the online (use_targets 0) or target critics. Arguments checked by the caller. */
+mfpo_status algo_critic_q(struct mfpo_critic *c, const float *obs, const float *actions, size_t n, int use_targets,
+                          float *q, const char *who);
+
 /* Scores n (s, a) pairs with both critics of a set (online or target) and combines them per the
  * configuration into q (n): row i pairs action row i (n x A, leading dimension lda) with state
  * row i / group (leading dimension lds), so a state's share of the first layer is formed once.

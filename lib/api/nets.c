@@ -1,4 +1,5 @@
-/* The network handles: mfpo_policy, mfpo_divergence, mfpo_critic (include/mfpo/nets.h). */
+/* The network handles: mfpo_policy, mfpo_divergence, mfpo_critic (include/mfpo/nets.h): argument
+ * checks and handle bookkeeping; sampling and scoring are lib/algo/nets.c. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -7,32 +8,7 @@
 #include "../core/alloc.h"
 #include "checks.h"
 
-#define OPS (be->ops)
-
 /* ------------------------------------------------------------------ parameters */
-
-/* Initializes n_params floats of backend memory with spec §2's scheme from the context stream. */
-mfpo_status algo_init_net_params(mfpo_context *ctx, const nn_layout *l, float fourier_std, float *dst)
-{
-    float *host = core_alloc(&ctx->allocator, l->n_params * sizeof(float), 64);
-    if (!host) return core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "out of memory initializing %zu parameters", l->n_params);
-    nn_init_params(l, host, fourier_std, ctx->seed, core_next_stream(ctx));
-    ctx->be->ops->upload(ctx->be, dst, host, l->n_params * sizeof(float));
-    core_free(&ctx->allocator, host);
-    return MFPO_OK;
-}
-
-mfpo_status algo_check_outputs(mfpo_context *ctx, const char *who, const char *what, const float *x, size_t n,
-                               size_t row_width)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(x[i]))
-            return core_fail(ctx, MFPO_ERR_NON_FINITE,
-                             "%s: the networks produced a non-finite %s for row %zu (are the inputs of that row "
-                             "within a range the networks can take?)",
-                             who, what, i / row_width);
-    return MFPO_OK;
-}
 
 static mfpo_status get_params(mfpo_context *ctx, const char *who, const float *src, size_t n, float *params, size_t count)
 {
@@ -92,15 +68,6 @@ mfpo_status mfpo_policy_create(mfpo_context *ctx, const mfpo_agent_config *confi
     return MFPO_OK;
 }
 
-void algo_policy_release_workspace(mfpo_policy *p)
-{
-    be_backend *be = p->ctx->be;
-    algo_sampler_free(&p->sampler, be);
-    if (p->io) OPS->free(be, p->io);
-    p->io = NULL;
-    p->io_cap = 0;
-}
-
 void mfpo_policy_destroy(mfpo_policy *p)
 {
     if (!p || p->part_of_agent) return;
@@ -127,22 +94,6 @@ mfpo_status mfpo_policy_set_params(mfpo_policy *p, const float *params, size_t c
     return set_params(p->ctx, "mfpo_policy_set_params", p->params, p->layout.n_params, params, count);
 }
 
-/* Grows the policy's sampling workspace to n rows (the only allocation of the sampling calls). */
-static mfpo_status policy_reserve(mfpo_policy *p, const nn_layout *dl, size_t n, const char *who)
-{
-    be_backend *be = p->ctx->be;
-    size_t A = p->cfg.act_dim, S = p->cfg.obs_dim;
-    if (n <= p->io_cap && (!dl || p->sampler.d_cache.block)) return MFPO_OK;
-    algo_policy_release_workspace(p);
-    if (algo_sampler_init(&p->sampler, be, &p->layout, dl, n, &p->cfg) != 0 ||
-        !(p->io = OPS->alloc(be, n * (S + A + 1) * sizeof(float)))) {
-        algo_policy_release_workspace(p);
-        return core_fail(p->ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for a workspace of n = %zu rows", who, n);
-    }
-    p->io_cap = n;
-    return MFPO_OK;
-}
-
 static mfpo_status check_obs(mfpo_context *ctx, const char *who, const float *obs, size_t n, size_t S)
 {
     for (size_t i = 0; i < n * S; i++)
@@ -152,12 +103,11 @@ static mfpo_status check_obs(mfpo_context *ctx, const char *who, const float *ob
     return MFPO_OK;
 }
 
-/* The sampling calls: noise NULL draws it from the context stream. */
+/* The sampling calls' checks: noise NULL draws it from the context stream. */
 static mfpo_status sample_common(mfpo_policy *p, const mfpo_divergence *d, const float *obs, const float *noise,
                                  size_t n, float *actions, float *logp, const char *who)
 {
     mfpo_context *ctx = p->ctx;
-    be_backend *be = ctx->be;
     size_t A = p->cfg.act_dim, S = p->cfg.obs_dim;
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, obs);
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, actions);
@@ -167,19 +117,8 @@ static mfpo_status sample_common(mfpo_policy *p, const mfpo_divergence *d, const
     for (size_t i = 0; noise && s == MFPO_OK && i < n * A; i++)
         if (!isfinite(noise[i]))
             s = core_fail(ctx, MFPO_ERR_NON_FINITE, "%s: noise[%zu] = %g is not finite", who, i, (double)noise[i]);
-    if (s == MFPO_OK) s = policy_reserve(p, d ? &d->layout : NULL, n, who);
     if (s != MFPO_OK) return s;
-    float *obs_dev = p->io, *act_dev = p->io + n * S, *logp_dev = act_dev + n * A;
-    OPS->upload(be, obs_dev, obs, n * S * sizeof(float));
-    if (noise) OPS->upload(be, p->sampler.eps, noise, n * A * sizeof(float));
-    algo_sampler_set_obs(&p->sampler, obs_dev, S, 1);
-    algo_sampler_run(&p->sampler, be, &p->layout, p->params, d ? &d->layout : NULL, d ? d->params : NULL, n,
-                     noise ? NULL : be_reserve_streams(ctx, 1), 0, act_dev, A, d ? logp_dev : NULL);
-    OPS->download(be, actions, act_dev, n * A * sizeof(float));
-    if (d) OPS->download(be, logp, logp_dev, n * sizeof(float));
-    s = algo_check_outputs(ctx, who, "action", actions, n * A, A);
-    if (s == MFPO_OK && d) s = algo_check_outputs(ctx, who, "log-likelihood", logp, n, 1);
-    return s;
+    return algo_policy_sample(p, d, obs, noise, n, actions, logp, who);
 }
 
 mfpo_status mfpo_policy_sample(mfpo_policy *p, const float *obs, size_t n, float *actions)
@@ -282,16 +221,6 @@ mfpo_status mfpo_divergence_set_params(mfpo_divergence *d, const float *params, 
 
 /* ------------------------------------------------------------------ critic */
 
-void algo_critic_release_workspace(mfpo_critic *c)
-{
-    be_backend *be = c->ctx->be;
-    nn_cache_free(&c->cache[0], be);
-    nn_cache_free(&c->cache[1], be);
-    if (c->io) OPS->free(be, c->io);
-    c->io = NULL;
-    c->io_cap = 0;
-}
-
 mfpo_status mfpo_critic_create(mfpo_context *ctx, const mfpo_agent_config *config, mfpo_critic **out)
 {
     static const char who[] = "mfpo_critic_create";
@@ -348,7 +277,6 @@ mfpo_status mfpo_critic_q(mfpo_critic *c, const float *obs, const float *actions
     static const char who[] = "mfpo_critic_q";
     if (!c) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'critic' is NULL", who);
     mfpo_context *ctx = c->ctx;
-    be_backend *be = ctx->be;
     size_t S = c->cfg.obs_dim, A = c->cfg.act_dim;
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, obs);
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, actions);
@@ -363,22 +291,5 @@ mfpo_status mfpo_critic_q(mfpo_critic *c, const float *obs, const float *actions
         if (!isfinite(actions[i]))
             return core_fail(ctx, MFPO_ERR_NON_FINITE, "%s: actions[%zu] = %g is not finite", who, i,
                              (double)actions[i]);
-    if (n > c->io_cap) {
-        algo_critic_release_workspace(c);
-        if (nn_cache_init(&c->cache[0], be, &c->layout, n, 1, 0) != 0 ||
-            nn_cache_init(&c->cache[1], be, &c->layout, n, 1, 0) != 0 ||
-            !(c->io = OPS->alloc(be, n * (S + A + 3) * sizeof(float)))) {
-            algo_critic_release_workspace(c);
-            return core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for n = %zu rows", who, n);
-        }
-        c->io_cap = n;
-    }
-    float *obs_dev = c->io, *act_dev = obs_dev + n * S;
-    float *q1 = act_dev + n * A, *q2 = q1 + n, *qq = q2 + n;
-    OPS->upload(be, obs_dev, obs, n * S * sizeof(float));
-    OPS->upload(be, act_dev, actions, n * A * sizeof(float));
-    algo_critic_score(be, &c->cfg, &c->layout, use_targets ? c->target : c->online, c->cache, n, act_dev, A, obs_dev,
-                      S, 1, q1, q2, qq);
-    OPS->download(be, q, qq, n * sizeof(float));
-    return algo_check_outputs(ctx, who, "Q value", q, n, 1);
+    return algo_critic_q(c, obs, actions, n, use_targets, q, who);
 }

@@ -129,6 +129,17 @@ static void test_sampling_errors(void **state)
     float noise[A] = {NAN, 0.0f};
     EXPECT_ERR(g_ctx, mfpo_policy_transport(p, d, obs, noise, 1, act, logp), MFPO_ERR_NON_FINITE, "noise[0]");
     EXPECT_ERR(NULL, mfpo_agent_act(NULL, obs, 1, act), MFPO_ERR_INVALID_ARGUMENT, "mfpo_agent_act", "'agent'");
+    /* the agent's errors are named after the call the caller made, not the policy call behind it */
+    float bad_obs[S] = {0.0f};
+    bad_obs[1] = NAN;
+    EXPECT_ERR(g_ctx, mfpo_agent_act(g_agent, bad_obs, 1, act), MFPO_ERR_NON_FINITE,
+               "mfpo_agent_act: obs[1] (row 0) = nan is not finite");
+    EXPECT_ERR(g_ctx, mfpo_agent_act(g_agent, bad_obs, 0, act), MFPO_ERR_INVALID_ARGUMENT,
+               "mfpo_agent_act: n = 0 is outside [1, 2^24]");
+    EXPECT_ERR(g_ctx, mfpo_agent_act(g_agent, NULL, 1, act), MFPO_ERR_INVALID_ARGUMENT,
+               "mfpo_agent_act: argument 'obs' is NULL");
+    EXPECT_ERR(g_ctx, mfpo_agent_act(g_agent, bad_obs, 1, NULL), MFPO_ERR_INVALID_ARGUMENT,
+               "mfpo_agent_act: argument 'actions' is NULL");
     EXPECT_ERR(g_ctx, mfpo_agent_select_action(g_agent, obs, 0, act), MFPO_ERR_INVALID_ARGUMENT,
                "mfpo_agent_select_action", "n = 0");
     EXPECT_ERR(g_ctx, mfpo_critic_q(mfpo_agent_critic(g_agent), obs, act, 1, 2, logp), MFPO_ERR_INVALID_ARGUMENT,
