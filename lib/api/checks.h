@@ -2,6 +2,8 @@
 #ifndef MFPO_API_CHECKS_H
 #define MFPO_API_CHECKS_H
 
+#include <mfpo/env.h>
+
 #include "../core/ctx.h"
 
 #define MFPO_CHECK_NOT_NULL_WHO(ctx, who, arg)                                                                  \
@@ -9,5 +11,14 @@
         if ((arg) == NULL)                                                                                      \
             return core_fail((ctx), MFPO_ERR_INVALID_ARGUMENT, "%s: argument '%s' is NULL", (who), #arg);       \
     } while (0)
+
+/*
+ * Validates an environment: not NULL, a struct_size this library knows, obs_dim and act_dim >= 1
+ * (and <= 2^20), and bounds that are finite with low < high in every coordinate. With
+ * `need_callbacks`, reset and step must be set too. Errors are recorded on ctx (NULL: the thread's
+ * error text) as "<who>: <name>->field ... " so that the message names the argument and the value.
+ */
+mfpo_status api_env_validate(mfpo_context *ctx, const char *who, const char *name, const mfpo_env *env,
+                             int need_callbacks);
 
 #endif
