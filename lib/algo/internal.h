@@ -10,6 +10,7 @@
 #include <mfpo/nets.h>
 
 #include "../core/ctx.h"
+#include "../backend/streams.h"
 #include "../nn/net.h"
 
 /* ------------------------------------------------------------------ configuration */

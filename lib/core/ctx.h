@@ -6,13 +6,15 @@
 
 #include <mfpo/context.h>
 
-#include "../backend/backend.h"
+/* The context holds its backend by pointer; what a backend is, lib/backend says (core sits below
+ * every other layer and includes none of them). */
+struct be_backend;
 
 #define MFPO_ERROR_SIZE 512
 
 struct mfpo_context {
     mfpo_allocator allocator;
-    be_backend *be;
+    struct be_backend *be;
     mfpo_backend_kind kind;
     void *module; /* dlopen handle of the CUDA module, or NULL */
     uint64_t seed;
@@ -36,16 +38,6 @@ void core_clear_error(mfpo_context *ctx);
 static inline uint64_t core_next_stream(mfpo_context *ctx)
 {
     return ctx->stream++;
-}
-
-/* Reserves `count` consecutive streams for backend draws: uploads {seed, first stream} to the
- * context's key buffer and returns it; draw k of the caller uses offset k. */
-static inline const uint64_t *be_reserve_streams(mfpo_context *ctx, uint64_t count)
-{
-    uint64_t key[2] = {ctx->seed, ctx->stream};
-    ctx->stream += count;
-    ctx->be->ops->upload(ctx->be, ctx->key, key, sizeof key);
-    return ctx->key;
 }
 
 /* Argument checks that name the argument in the message. */
