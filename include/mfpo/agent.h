@@ -39,7 +39,17 @@ MFPO_API mfpo_status mfpo_agent_create(mfpo_context *ctx, const mfpo_agent_confi
 /** Destroys an agent and the parts it handed out. NULL is ignored. */
 MFPO_API void mfpo_agent_destroy(mfpo_agent *agent);
 
-/** Copies the agent's configuration to @p config (whose struct_size must be set). */
+/** Sets @p stats->struct_size to sizeof(mfpo_update_stats) and every other member to 0. NULL is ignored. */
+MFPO_API void mfpo_update_stats_init(mfpo_update_stats *stats);
+
+/** @return the context the agent was created from; NULL for NULL. */
+MFPO_API mfpo_context *mfpo_agent_context(const mfpo_agent *agent);
+
+/**
+ * Copies the agent's configuration to @p config, whose struct_size must be set (by
+ * mfpo_agent_config_init()): at most struct_size bytes are written. A struct_size below the
+ * first version's or above 1 MiB is refused with #MFPO_ERR_INVALID_ARGUMENT (docs/abi.md).
+ */
 MFPO_API mfpo_status mfpo_agent_get_config(const mfpo_agent *agent, mfpo_agent_config *config);
 /** @return the agent's policy (owned by the agent). */
 MFPO_API mfpo_policy *mfpo_agent_policy(mfpo_agent *agent);

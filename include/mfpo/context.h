@@ -62,7 +62,12 @@ MFPO_API void mfpo_context_options_init(mfpo_context_options *options);
  */
 MFPO_API mfpo_status mfpo_context_create(const mfpo_context_options *options, mfpo_context **out);
 
-/** Destroys a context. Every handle created from it must already be destroyed. NULL is ignored. */
+/**
+ * Destroys a context; NULL is ignored. Handles created from it (agents, replay buffers, stand-alone
+ * networks) may outlive this call: the context then stays alive for them, usable through them
+ * alone, and is freed with the last of them (as sqlite3_close_v2() defers a close). The caller's
+ * @p ctx pointer is invalid after the call either way; pass it to nothing else.
+ */
 MFPO_API void mfpo_context_destroy(mfpo_context *ctx);
 
 /**

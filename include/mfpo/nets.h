@@ -30,6 +30,8 @@ MFPO_API mfpo_status mfpo_policy_create(mfpo_context *ctx, const mfpo_agent_conf
 MFPO_API void mfpo_policy_destroy(mfpo_policy *policy);
 /** Number of float parameters of u. */
 MFPO_API size_t mfpo_policy_param_count(const mfpo_policy *policy);
+/** @return the context the policy was created from (an agent's part: the agent's); NULL for NULL. */
+MFPO_API mfpo_context *mfpo_policy_context(const mfpo_policy *policy);
 /** Copies the parameters of u out to host memory (@p count must equal the parameter count). */
 MFPO_API mfpo_status mfpo_policy_get_params(const mfpo_policy *policy, float *params, size_t count);
 /** Replaces the parameters of u (all finite, @p count equal to the parameter count). */
@@ -64,6 +66,8 @@ MFPO_API mfpo_status mfpo_divergence_create(mfpo_context *ctx, const mfpo_agent_
 MFPO_API void mfpo_divergence_destroy(mfpo_divergence *divergence);
 /** Number of float parameters of d. */
 MFPO_API size_t mfpo_divergence_param_count(const mfpo_divergence *divergence);
+/** @return the context the divergence net was created from (an agent's part: the agent's); NULL for NULL. */
+MFPO_API mfpo_context *mfpo_divergence_context(const mfpo_divergence *divergence);
 /** Copies the parameters of d out to host memory. */
 MFPO_API mfpo_status mfpo_divergence_get_params(const mfpo_divergence *divergence, float *params, size_t count);
 /** Replaces the parameters of d. */
@@ -75,6 +79,8 @@ MFPO_API mfpo_status mfpo_critic_create(mfpo_context *ctx, const mfpo_agent_conf
 MFPO_API void mfpo_critic_destroy(mfpo_critic *critic);
 /** Number of float parameters of one critic network. */
 MFPO_API size_t mfpo_critic_param_count(const mfpo_critic *critic);
+/** @return the context the critics were created from (an agent's part: the agent's); NULL for NULL. */
+MFPO_API mfpo_context *mfpo_critic_context(const mfpo_critic *critic);
 /**
  * Q values of @p n (observation, action) pairs: the min of the two critics' means when clipped
  * double-Q is on, else their average. @p use_targets selects the target copies.

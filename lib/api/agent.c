@@ -15,22 +15,41 @@ mfpo_status mfpo_agent_create(mfpo_context *ctx, const mfpo_agent_config *config
     mfpo_agent_config cfg;
     mfpo_status s = algo_config_import(ctx, who, config, &cfg);
     if (s != MFPO_OK) return s;
-    return algo_agent_create(ctx, who, &cfg, out);
+    s = algo_agent_create(ctx, who, &cfg, out);
+    if (s == MFPO_OK) api_context_retain(ctx);
+    return s;
 }
 
 void mfpo_agent_destroy(mfpo_agent *ag)
 {
-    if (ag) algo_agent_destroy(ag);
+    if (!ag) return;
+    mfpo_context *ctx = ag->ctx;
+    algo_agent_destroy(ag);
+    api_context_release(ctx);
+}
+
+void mfpo_update_stats_init(mfpo_update_stats *stats)
+{
+    if (!stats) return;
+    memset(stats, 0, sizeof *stats);
+    stats->struct_size = sizeof *stats;
+}
+
+mfpo_context *mfpo_agent_context(const mfpo_agent *ag)
+{
+    return ag ? ag->ctx : NULL;
 }
 
 mfpo_status mfpo_agent_get_config(const mfpo_agent *ag, mfpo_agent_config *config)
 {
     if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_agent_get_config: argument 'agent' is NULL");
     MFPO_CHECK_NOT_NULL_WHO(ag->ctx, "mfpo_agent_get_config", config);
-    if (config->struct_size < offsetof(mfpo_agent_config, adam_eps) + sizeof(float))
+    if (config->struct_size < offsetof(mfpo_agent_config, adam_eps) + sizeof(float) ||
+        config->struct_size > (1u << 20))
         return core_fail(ag->ctx, MFPO_ERR_INVALID_ARGUMENT,
-                         "mfpo_agent_get_config: config->struct_size = %zu is smaller than any known version",
-                         config->struct_size);
+                         "mfpo_agent_get_config: config->struct_size = %zu is not a size this library knows "
+                         "(expected %zu; call mfpo_agent_config_init first)",
+                         config->struct_size, sizeof ag->cfg);
     size_t n = config->struct_size < sizeof ag->cfg ? config->struct_size : sizeof ag->cfg;
     memcpy(config, &ag->cfg, n);
     config->struct_size = n;

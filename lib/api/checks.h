@@ -21,4 +21,10 @@
 mfpo_status api_env_validate(mfpo_context *ctx, const char *who, const char *name, const mfpo_env *env,
                              int need_callbacks);
 
+/* Handle bookkeeping: every handle made from a context holds a reference to it (retain after a
+ * successful creation, release after the handle is freed); mfpo_context_destroy() drops the
+ * caller's, and the last release frees the context. */
+void api_context_retain(mfpo_context *ctx);
+void api_context_release(mfpo_context *ctx);
+
 #endif

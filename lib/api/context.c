@@ -7,6 +7,7 @@
 #include "../backend/select.h"
 #include "../core/alloc.h"
 #include "../core/ctx.h"
+#include "checks.h"
 
 void mfpo_context_options_init(mfpo_context_options *o)
 {
@@ -66,17 +67,34 @@ mfpo_status mfpo_context_create(const mfpo_context_options *options, mfpo_contex
         core_free(a, ctx);
         return core_fail(NULL, MFPO_ERR_OUT_OF_MEMORY, "mfpo_context_create: out of memory");
     }
+    atomic_init(&ctx->refs, 1);
     *out = ctx;
     return MFPO_OK;
 }
 
-void mfpo_context_destroy(mfpo_context *ctx)
+static void context_free(mfpo_context *ctx)
 {
-    if (!ctx) return;
     ctx->be->ops->free(ctx->be, ctx->key);
     be_close(ctx->be, ctx->module);
     mfpo_allocator a = ctx->allocator;
     core_free(&a, ctx);
+}
+
+void api_context_retain(mfpo_context *ctx)
+{
+    atomic_fetch_add(&ctx->refs, 1);
+}
+
+void api_context_release(mfpo_context *ctx)
+{
+    if (atomic_fetch_sub(&ctx->refs, 1) == 1) context_free(ctx);
+}
+
+/* With handles still alive the context stays usable through them and is freed with the last
+ * one (as sqlite3_close_v2 does); the caller's pointer is invalid from here on either way. */
+void mfpo_context_destroy(mfpo_context *ctx)
+{
+    if (ctx) api_context_release(ctx);
 }
 
 mfpo_backend_kind mfpo_context_backend(const mfpo_context *ctx)

@@ -65,6 +65,7 @@ mfpo_status mfpo_policy_create(mfpo_context *ctx, const mfpo_agent_config *confi
         return s;
     }
     *out = p;
+    api_context_retain(ctx);
     return MFPO_OK;
 }
 
@@ -75,6 +76,12 @@ void mfpo_policy_destroy(mfpo_policy *p)
     algo_policy_release_workspace(p);
     ctx->be->ops->free(ctx->be, p->params);
     core_free(&ctx->allocator, p);
+    api_context_release(ctx);
+}
+
+mfpo_context *mfpo_policy_context(const mfpo_policy *p)
+{
+    return p ? p->ctx : NULL;
 }
 
 size_t mfpo_policy_param_count(const mfpo_policy *p)
@@ -191,6 +198,7 @@ mfpo_status mfpo_divergence_create(mfpo_context *ctx, const mfpo_agent_config *c
         return s;
     }
     *out = d;
+    api_context_retain(ctx);
     return MFPO_OK;
 }
 
@@ -200,6 +208,12 @@ void mfpo_divergence_destroy(mfpo_divergence *d)
     mfpo_context *ctx = d->ctx;
     ctx->be->ops->free(ctx->be, d->params);
     core_free(&ctx->allocator, d);
+    api_context_release(ctx);
+}
+
+mfpo_context *mfpo_divergence_context(const mfpo_divergence *d)
+{
+    return d ? d->ctx : NULL;
 }
 
 size_t mfpo_divergence_param_count(const mfpo_divergence *d)
@@ -252,6 +266,7 @@ mfpo_status mfpo_critic_create(mfpo_context *ctx, const mfpo_agent_config *confi
         return s;
     }
     *out = c;
+    api_context_retain(ctx);
     return MFPO_OK;
 }
 
@@ -265,6 +280,12 @@ void mfpo_critic_destroy(mfpo_critic *c)
         ctx->be->ops->free(ctx->be, c->target[k]);
     }
     core_free(&ctx->allocator, c);
+    api_context_release(ctx);
+}
+
+mfpo_context *mfpo_critic_context(const mfpo_critic *c)
+{
+    return c ? c->ctx : NULL;
 }
 
 size_t mfpo_critic_param_count(const mfpo_critic *c)

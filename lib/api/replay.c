@@ -8,6 +8,7 @@
 #include "../algo/replay.h"
 #include "../core/alloc.h"
 #include "../core/ctx.h"
+#include "checks.h"
 
 mfpo_status mfpo_replay_create(mfpo_context *ctx, size_t obs_dim, size_t act_dim, size_t capacity, mfpo_replay **out)
 {
@@ -18,17 +19,27 @@ mfpo_status mfpo_replay_create(mfpo_context *ctx, size_t obs_dim, size_t act_dim
     if (obs_dim == 0) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: obs_dim = 0 (expected >= 1)", who);
     if (act_dim == 0) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: act_dim = 0 (expected >= 1)", who);
     if (capacity == 0) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: capacity = 0 (expected >= 1)", who);
-    return algo_replay_create(ctx, who, obs_dim, act_dim, capacity, out);
+    mfpo_status s = algo_replay_create(ctx, who, obs_dim, act_dim, capacity, out);
+    if (s == MFPO_OK) api_context_retain(ctx);
+    return s;
 }
 
 void mfpo_replay_destroy(mfpo_replay *r)
 {
-    if (r) algo_replay_destroy(r);
+    if (!r) return;
+    mfpo_context *ctx = r->ctx;
+    algo_replay_destroy(r);
+    api_context_release(ctx);
 }
 
 size_t mfpo_replay_size(const mfpo_replay *r)
 {
     return r ? r->size : 0;
+}
+
+mfpo_context *mfpo_replay_context(const mfpo_replay *r)
+{
+    return r ? r->ctx : NULL;
 }
 
 size_t mfpo_replay_capacity(const mfpo_replay *r)

@@ -2,6 +2,7 @@
 #ifndef MFPO_CORE_CTX_H
 #define MFPO_CORE_CTX_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <mfpo/context.h>
@@ -21,6 +22,10 @@ struct mfpo_context {
     uint64_t stream; /* next Philox stream: every draw takes a fresh one */
     uint64_t *key;   /* backend memory: {seed, first stream} of the latest reservation */
     char error[MFPO_ERROR_SIZE];
+    /* References: one held by the caller until mfpo_context_destroy(), one per live handle
+     * (agent, replay buffer, stand-alone network). The context is freed when the last goes, so
+     * destroying it before its handles defers the free (lib/api/context.c). */
+    atomic_size_t refs;
 };
 
 /* Records a formatted message on ctx (which may be NULL: then the thread's creation error) and

@@ -186,12 +186,53 @@ static void test_params_and_update_errors(void **state)
     EXPECT_ERR(g_ctx, mfpo_agent_get_config(g_agent, &got), MFPO_ERR_INVALID_ARGUMENT, "config->struct_size = 1");
 }
 
+/* Every handle leads back to its context; the stats struct has an init call; the struct_size
+ * bounds of mfpo_agent_get_config are those of every other call (docs/abi.md). */
+static void test_handles_and_sizes(void **state)
+{
+    (void)state;
+    assert_ptr_equal(mfpo_agent_context(g_agent), g_ctx);
+    assert_ptr_equal(mfpo_policy_context(mfpo_agent_policy(g_agent)), g_ctx);
+    assert_ptr_equal(mfpo_divergence_context(mfpo_agent_divergence(g_agent)), g_ctx);
+    assert_ptr_equal(mfpo_critic_context(mfpo_agent_critic(g_agent)), g_ctx);
+    assert_null(mfpo_agent_context(NULL));
+    assert_null(mfpo_replay_context(NULL));
+    assert_null(mfpo_policy_context(NULL));
+    assert_null(mfpo_divergence_context(NULL));
+    assert_null(mfpo_critic_context(NULL));
+    mfpo_replay *r = NULL;
+    assert_int_equal(mfpo_replay_create(g_ctx, S, A, 4, &r), MFPO_OK);
+    assert_ptr_equal(mfpo_replay_context(r), g_ctx);
+    mfpo_replay_destroy(r);
+
+    mfpo_update_stats st;
+    memset(&st, 0xff, sizeof st);
+    mfpo_update_stats_init(&st);
+    assert_int_equal(st.struct_size, sizeof st);
+    assert_true(st.critic_loss == 0.0f && st.alpha == 0.0f && st.actor_updated == 0);
+    mfpo_update_stats_init(NULL);
+
+    mfpo_agent_config c;
+    mfpo_agent_config_init(&c, S, A);
+    c.struct_size = (size_t)2 << 20; /* 2 MiB: refused, and nothing written */
+    c.hidden_width = 12345;
+    EXPECT_ERR(g_ctx, mfpo_agent_get_config(g_agent, &c), MFPO_ERR_INVALID_ARGUMENT,
+               "mfpo_agent_get_config: config->struct_size = 2097152 is not a size this library knows");
+    assert_int_equal(c.hidden_width, 12345);
+    c.struct_size = 4;
+    EXPECT_ERR(g_ctx, mfpo_agent_get_config(g_agent, &c), MFPO_ERR_INVALID_ARGUMENT, "config->struct_size = 4");
+    c.struct_size = sizeof c;
+    assert_int_equal(mfpo_agent_get_config(g_agent, &c), MFPO_OK);
+    assert_int_equal(c.hidden_width, 16);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_sampling_errors),
         cmocka_unit_test(test_params_and_update_errors),
+        cmocka_unit_test(test_handles_and_sizes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
