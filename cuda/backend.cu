@@ -23,9 +23,22 @@
 
 #include "cuda_internal.cuh"
 
+extern "C" {
+#include "../include/mfpo/status.h"
+}
+
 #define EXPORT extern "C" __attribute__((visibility("default")))
 
 /* ------------------------------------------------------------------ errors */
+
+/* The first failure, on the backend's error channel (lib/backend/backend.h: error_status/message). */
+static void report_failure(cuda_backend *be)
+{
+    if (be->base.error_status) return;
+    be->base.error_status = MFPO_ERR_BACKEND_UNAVAILABLE;
+    snprintf(be->base.error_message, sizeof be->base.error_message,
+             "libmfpo-cuda: %.190s; this context's results are no longer valid", be->error);
+}
 
 void cu_note(cuda_backend *be, cudaError_t err, const char *what)
 {
@@ -37,9 +50,10 @@ void cu_note(cuda_backend *be, cudaError_t err, const char *what)
     if (be->failed) return;
     be->failed = 1;
     snprintf(be->error, sizeof be->error, "%s: %s (%s)", what, cudaGetErrorString(err), cudaGetErrorName(err));
-    /* The interface has no error returns for kernels: say it once, loudly. all_finite() reports
-     * 0 from now on, so mfpo_update() fails instead of returning garbage. */
-    fprintf(stderr, "libmfpo-cuda: %s; this context's results are no longer valid\n", be->error);
+    /* Kernels return nothing: the failure goes to the backend's error channel (never to stderr),
+     * which the library reports through mfpo_last_error; all_finite() reports 0 from now on, so
+     * mfpo_update() fails instead of returning garbage. */
+    report_failure(be);
 }
 
 static const char *blas_status_name(cublasStatus_t st)
@@ -69,7 +83,7 @@ void cu_note_blas(cuda_backend *be, cublasStatus_t st, const char *what)
     if (be->failed) return;
     be->failed = 1;
     snprintf(be->error, sizeof be->error, "%s: %s", what, blas_status_name(st));
-    fprintf(stderr, "libmfpo-cuda: %s; this context's results are no longer valid\n", be->error);
+    report_failure(be);
 }
 
 void cu_use_device(cuda_backend *be)
@@ -330,6 +344,13 @@ static int cu_graph_launch(be_backend *be, void *graph)
     return e == cudaSuccess ? 0 : -1;
 }
 
+/* lib/algo's MFPO row kernels, implemented in kernels_mfpo.cu */
+static const void *cu_extension(be_backend *be, const char *name)
+{
+    (void)be;
+    return strcmp(name, "mfpo_kernels_v1") == 0 ? cu_mfpo_kernels() : NULL;
+}
+
 static void cu_graph_destroy(be_backend *be, void *graph)
 {
     if (!graph) return;
@@ -368,25 +389,10 @@ static be_ops make_ops(int graphs)
     o.ln_gelu_jvp = cu_ln_gelu_jvp;
     o.rng_uniform = cu_rng_uniform;
     o.rng_normal = cu_rng_normal;
-    o.sampler_init = cu_sampler_init;
-    o.sampler_step = cu_sampler_step;
-    o.clip_actions = cu_clip_actions;
-    o.flow_times = cu_flow_times;
-    o.noisy_point = cu_noisy_point;
-    o.gaussian_proposal = cu_gaussian_proposal;
-    o.expected_q = cu_expected_q;
-    o.combine_q = cu_combine_q;
-    o.c51_target = cu_c51_target;
-    o.softmax_xent = cu_softmax_xent;
-    o.snis = cu_snis;
-    o.meanflow_loss = cu_meanflow_loss;
-    o.row_dot = cu_row_dot;
-    o.mean = cu_mean;
-    o.temperature_grad = cu_temperature_grad;
-    o.select_best = cu_select_best;
     o.adam = cu_adam;
     o.polyak = cu_polyak;
     o.all_finite = cu_all_finite;
+    o.extension = cu_extension;
     if (graphs) { /* MFPO_CUDA_GRAPHS=0 leaves them NULL: every update then runs op by op */
         o.graph_begin = cu_graph_begin;
         o.graph_end = cu_graph_end;

@@ -2,7 +2,8 @@
  * Internals of the CUDA backend module (libmfpo-cuda.so): the backend struct, error recording,
  * launch helpers and the device-side building blocks shared by the kernel files.
  *
- * Every kernel computes the formulas of lib/backend/kernels_common.h and kernels_mfpo.h by calling
+ * Every kernel computes the formulas of lib/backend/kernels_common.h (and, in kernels_mfpo.cu,
+ * lib/algo/kernels_mfpo.h) by calling
  * those MFPO_HD functions (compiled here as __host__ __device__), so that the CPU and CUDA
  * backends agree. Where a row is split across threads (the LayerNorm rows), the split repeats
  * the CPU's fixed 16-lane summation order exactly (see hw_total below). Reductions across rows
@@ -22,7 +23,7 @@
 extern "C" {
 #include "../lib/backend/backend.h"
 }
-#include "../lib/backend/kernels_mfpo.h"
+#include "../lib/backend/kernels_common.h"
 
 /* Per-backend state. Everything runs on one stream, in issue order. */
 typedef struct cuda_backend {
@@ -217,39 +218,12 @@ void cu_adam(be_backend *be, size_t n, float *p, const float *g, float *m, float
 void cu_polyak(be_backend *be, size_t n, float *target, const float *online, float tau);
 int cu_all_finite(be_backend *be, const float *x, size_t n);
 
-/* kernels_mfpo.cu */
+/* kernels_rng.cu */
 void cu_rng_uniform(be_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset);
 void cu_rng_normal(be_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset);
-void cu_sampler_init(be_backend *be, size_t n, size_t a, const float *eps, float *z, size_t ldz, float *logp);
-void cu_sampler_step(be_backend *be, size_t n, size_t a, float h, const float *u, float *z, size_t ldz,
-                     const float *d, float *logp);
-void cu_clip_actions(be_backend *be, size_t n, size_t a, const float *z, size_t ldz, float *out, size_t ldo);
-void cu_flow_times(be_backend *be, size_t n, const float *normals, float mean, float std, size_t flow_rows,
-                   float *t, float *r, float *h);
-void cu_noisy_point(be_backend *be, size_t n, size_t a, const float *act, size_t lda, const float *t,
-                    const float *eps, float *z_t);
-void cu_gaussian_proposal(be_backend *be, size_t n, size_t k, size_t a, const float *z_t, const float *t,
-                          const float *uniforms, float *noise, float *out, size_t ldo);
-void cu_expected_q(be_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits,
-                   float *q);
-void cu_combine_q(be_backend *be, size_t n, const float *q1, const float *q2, int clipped, float *out);
-void cu_c51_target(be_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits1,
-                   const float *logits2, const float *reward, const float *mask, const float *next_logp,
-                   const float *log_alpha, float gamma, int clipped, float *target);
-void cu_softmax_xent(be_backend *be, size_t n, size_t atoms, const float *logits, const float *target,
-                     float *grad, float *loss);
-void cu_snis(be_backend *be, size_t n, size_t k1, size_t k2, size_t a, const float *q_pol, const float *q_gauss,
-             const float *pol_a, const float *pol_logp, const float *gauss_a, const float *z_t, const float *t,
-             const float *log_alpha, float *log_w, float *w, float *ess_pol, float *ess_gauss, float *v_hat);
-void cu_meanflow_loss(be_backend *be, size_t n, size_t w, const float *pred, const float *dot, const float *vel,
-                      const float *h, float *tgt, float *grad, float *loss);
-void cu_row_dot(be_backend *be, size_t n, size_t a, const float *e, const float *jv, float scale, float *acc,
-                int accumulate);
-void cu_mean(be_backend *be, size_t n, const float *x, float *out);
-void cu_temperature_grad(be_backend *be, const float *mean_logp, const float *log_alpha, float target_entropy,
-                         float *loss, float *grad);
-void cu_select_best(be_backend *be, size_t n, size_t k, size_t a, const float *q, const float *cand, size_t ldc,
-                    float *out);
+/* kernels_mfpo.cu: lib/algo's MFPO row kernels (an algo_kernels table, opaque here), returned by
+ * the module's extension op under "mfpo_kernels_v1" */
+const void *cu_mfpo_kernels(void);
 }
 
 #endif

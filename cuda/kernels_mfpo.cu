@@ -1,46 +1,20 @@
 /*
- * Random draws and the MFPO row kernels (spec §3–§4) of the CUDA backend: one thread per row or
- * per element, each calling the shared row function of lib/backend/kernels_mfpo.h, so that the
+ * The CUDA implementation of lib/algo's MFPO row kernels (lib/algo/kernels.h; spec §3–§4), offered
+ * by the module's `extension` op: one thread per row or per element, each calling the shared row
+ * function of lib/algo/kernels_mfpo.h, so that the
  * formulas and their evaluation order are those of the CPU backend. Losses and means are reduced
  * deterministically (cuda_internal.cuh: block_reduce_store).
  */
 #include "cuda_internal.cuh"
+extern "C" {
+#include "../lib/algo/kernels.h"
+}
+#include "../lib/algo/kernels_mfpo.h"
 
 #define BLOCK 256
 #define RED_BLOCK 64
 #define GRID_STRIDE(i, n) for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n); \
                                i += (size_t)gridDim.x * blockDim.x)
-
-/* ------------------------------------------------------------------ Philox draws */
-
-/* key[0] = seed, key[1] = first stream: read at execution time (recorded updates replay fresh draws). */
-__global__ void k_rng_uniform(float *out, size_t n, const uint64_t *key, uint64_t offset)
-{
-    uint64_t seed = key[0], stream = key[1] + offset;
-    GRID_STRIDE(i, n) out[i] = be_uniform_at(seed, stream, i);
-}
-
-__global__ void k_rng_normal(float *out, size_t n, const uint64_t *key, uint64_t offset)
-{
-    uint64_t seed = key[0], stream = key[1] + offset;
-    GRID_STRIDE(i, n) out[i] = be_normal_at(seed, stream, i);
-}
-
-void cu_rng_uniform(be_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset)
-{
-    cu_use_device(CB(be));
-    if (!n) return;
-    k_rng_uniform<<<cu_grid(n, BLOCK), BLOCK, 0, CB(be)->stream>>>(out, n, key, offset);
-    MFPO_CUDA_LAUNCHED(CB(be), "rng_uniform");
-}
-
-void cu_rng_normal(be_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset)
-{
-    cu_use_device(CB(be));
-    if (!n) return;
-    k_rng_normal<<<cu_grid(n, BLOCK), BLOCK, 0, CB(be)->stream>>>(out, n, key, offset);
-    MFPO_CUDA_LAUNCHED(CB(be), "rng_normal");
-}
 
 /* ------------------------------------------------------------------ sampler (§3) */
 
@@ -49,11 +23,11 @@ __global__ void k_sampler_init(size_t n, size_t a, const float *eps, float *z, s
     GRID_STRIDE(i, n)
     {
         for (size_t c = 0; c < a; c++) z[i * ldz + c] = eps[i * a + c];
-        if (logp) logp[i] = be_log_std_normal(a, eps + i * a);
+        if (logp) logp[i] = algo_log_std_normal(a, eps + i * a);
     }
 }
 
-void cu_sampler_init(be_backend *be, size_t n, size_t a, const float *eps, float *z, size_t ldz, float *logp)
+static void cu_sampler_init(be_backend *be, size_t n, size_t a, const float *eps, float *z, size_t ldz, float *logp)
 {
     cu_use_device(CB(be));
     if (!n) return;
@@ -72,7 +46,7 @@ __global__ void k_sampler_step(size_t n, size_t a, float h, const float *u, floa
     }
 }
 
-void cu_sampler_step(be_backend *be, size_t n, size_t a, float h, const float *u, float *z, size_t ldz,
+static void cu_sampler_step(be_backend *be, size_t n, size_t a, float h, const float *u, float *z, size_t ldz,
                      const float *d, float *logp)
 {
     cu_use_device(CB(be));
@@ -90,7 +64,7 @@ __global__ void k_clip_actions(size_t n, size_t a, const float *z, size_t ldz, f
     }
 }
 
-void cu_clip_actions(be_backend *be, size_t n, size_t a, const float *z, size_t ldz, float *out, size_t ldo)
+static void cu_clip_actions(be_backend *be, size_t n, size_t a, const float *z, size_t ldz, float *out, size_t ldo)
 {
     cu_use_device(CB(be));
     if (!n || !a) return;
@@ -103,10 +77,10 @@ void cu_clip_actions(be_backend *be, size_t n, size_t a, const float *z, size_t 
 __global__ void k_flow_times(size_t n, const float *normals, float mean, float std, size_t flow_rows, float *t,
                              float *r, float *h)
 {
-    GRID_STRIDE(i, n) be_flow_times_row(normals + 2 * i, mean, std, i < flow_rows, t + i, r + i, h + i);
+    GRID_STRIDE(i, n) algo_flow_times_row(normals + 2 * i, mean, std, i < flow_rows, t + i, r + i, h + i);
 }
 
-void cu_flow_times(be_backend *be, size_t n, const float *normals, float mean, float std, size_t flow_rows,
+static void cu_flow_times(be_backend *be, size_t n, const float *normals, float mean, float std, size_t flow_rows,
                    float *t, float *r, float *h)
 {
     cu_use_device(CB(be));
@@ -125,7 +99,7 @@ __global__ void k_noisy_point(size_t n, size_t a, const float *act, size_t lda, 
     }
 }
 
-void cu_noisy_point(be_backend *be, size_t n, size_t a, const float *act, size_t lda, const float *t,
+static void cu_noisy_point(be_backend *be, size_t n, size_t a, const float *act, size_t lda, const float *t,
                     const float *eps, float *z_t)
 {
     cu_use_device(CB(be));
@@ -140,11 +114,11 @@ __global__ void k_gaussian_proposal(size_t n, size_t k, size_t a, const float *z
     GRID_STRIDE(e, n * k * a)
     {
         size_t c = e % a, row = e / a, i = row / k; /* row = i k + j */
-        out[row * ldo + c] = be_gaussian_candidate(z_t[i * a + c], t[i], uniforms[e], noise + e);
+        out[row * ldo + c] = algo_gaussian_candidate(z_t[i * a + c], t[i], uniforms[e], noise + e);
     }
 }
 
-void cu_gaussian_proposal(be_backend *be, size_t n, size_t k, size_t a, const float *z_t, const float *t,
+static void cu_gaussian_proposal(be_backend *be, size_t n, size_t k, size_t a, const float *z_t, const float *t,
                           const float *uniforms, float *noise, float *out, size_t ldo)
 {
     cu_use_device(CB(be));
@@ -158,10 +132,10 @@ void cu_gaussian_proposal(be_backend *be, size_t n, size_t k, size_t a, const fl
 
 __global__ void k_expected_q(size_t n, size_t atoms, float v_min, float v_max, const float *logits, float *q)
 {
-    GRID_STRIDE(i, n) q[i] = be_expected_q_row(atoms, v_min, v_max, logits + i * atoms);
+    GRID_STRIDE(i, n) q[i] = algo_expected_q_row(atoms, v_min, v_max, logits + i * atoms);
 }
 
-void cu_expected_q(be_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits,
+static void cu_expected_q(be_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits,
                    float *q)
 {
     cu_use_device(CB(be));
@@ -175,7 +149,7 @@ __global__ void k_combine_q(size_t n, const float *q1, const float *q2, int clip
     GRID_STRIDE(i, n) out[i] = clipped ? (q1[i] < q2[i] ? q1[i] : q2[i]) : 0.5f * (q1[i] + q2[i]);
 }
 
-void cu_combine_q(be_backend *be, size_t n, const float *q1, const float *q2, int clipped, float *out)
+static void cu_combine_q(be_backend *be, size_t n, const float *q1, const float *q2, int clipped, float *out)
 {
     cu_use_device(CB(be));
     if (!n) return;
@@ -192,11 +166,11 @@ __global__ void k_c51_target(size_t n, size_t atoms, float v_min, float v_max, c
     float alpha = cr_expf(log_alpha[0]);
     size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
-    be_c51_target_row(atoms, v_min, v_max, logits1 + i * atoms, logits2 + i * atoms, reward[i], mask[i],
+    algo_c51_target_row(atoms, v_min, v_max, logits1 + i * atoms, logits2 + i * atoms, reward[i], mask[i],
                         next_logp[i], alpha, gamma, clipped, target + i * atoms, c51_scratch + threadIdx.x * atoms);
 }
 
-void cu_c51_target(be_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits1,
+static void cu_c51_target(be_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits1,
                    const float *logits2, const float *reward, const float *mask, const float *next_logp,
                    const float *log_alpha, float gamma, int clipped, float *target)
 {
@@ -220,11 +194,11 @@ __global__ void k_softmax_xent(size_t n, size_t atoms, const float *logits, cons
     double acc = 0.0;
     float gscale = 1.0f / (float)n;
     GRID_STRIDE(i, n)
-    acc += be_xent_row(atoms, logits + i * atoms, target + i * atoms, gscale, grad + i * atoms);
+    acc += algo_xent_row(atoms, logits + i * atoms, target + i * atoms, gscale, grad + i * atoms);
     block_reduce_store<RED_BLOCK>(acc, partials, counter, loss, (double)n);
 }
 
-void cu_softmax_xent(be_backend *be, size_t n, size_t atoms, const float *logits, const float *target,
+static void cu_softmax_xent(be_backend *be, size_t n, size_t atoms, const float *logits, const float *target,
                      float *grad, float *loss)
 {
     cu_use_device(CB(be));
@@ -243,12 +217,12 @@ __global__ void k_snis(size_t n, size_t k1, size_t k2, size_t a, const float *q_
 {
     float alpha = cr_expf(log_alpha[0]);
     GRID_STRIDE(i, n)
-    be_snis_row(k1, k2, a, q_pol + i * k1, q_gauss + i * k2, pol_a + i * k1 * a, pol_logp + i * k1,
+    algo_snis_row(k1, k2, a, q_pol + i * k1, q_gauss + i * k2, pol_a + i * k1 * a, pol_logp + i * k1,
                   gauss_a + i * k2 * a, z_t + i * a, t[i], alpha, log_w + i * (k1 + k2), w + i * (k1 + k2),
                   ess_pol + i, ess_gauss + i, v_hat + i * a);
 }
 
-void cu_snis(be_backend *be, size_t n, size_t k1, size_t k2, size_t a, const float *q_pol, const float *q_gauss,
+static void cu_snis(be_backend *be, size_t n, size_t k1, size_t k2, size_t a, const float *q_pol, const float *q_gauss,
              const float *pol_a, const float *pol_logp, const float *gauss_a, const float *z_t, const float *t,
              const float *log_alpha, float *log_w, float *w, float *ess_pol, float *ess_gauss, float *v_hat)
 {
@@ -276,7 +250,7 @@ __global__ void k_meanflow_loss(size_t n, size_t w, const float *pred, const flo
     block_reduce_store<BLOCK>(acc, partials, counter, loss, (double)(n * w));
 }
 
-void cu_meanflow_loss(be_backend *be, size_t n, size_t w, const float *pred, const float *dot, const float *vel,
+static void cu_meanflow_loss(be_backend *be, size_t n, size_t w, const float *pred, const float *dot, const float *vel,
                       const float *h, float *tgt, float *grad, float *loss)
 {
     cu_use_device(CB(be));
@@ -300,7 +274,7 @@ __global__ void k_row_dot(size_t n, size_t a, const float *e, const float *jv, f
     }
 }
 
-void cu_row_dot(be_backend *be, size_t n, size_t a, const float *e, const float *jv, float scale, float *acc,
+static void cu_row_dot(be_backend *be, size_t n, size_t a, const float *e, const float *jv, float scale, float *acc,
                 int accumulate)
 {
     cu_use_device(CB(be));
@@ -316,7 +290,7 @@ __global__ void k_mean(size_t n, const float *x, float *out, double *partials, u
     block_reduce_store<BLOCK>(acc, partials, counter, out, (double)n);
 }
 
-void cu_mean(be_backend *be, size_t n, const float *x, float *out)
+static void cu_mean(be_backend *be, size_t n, const float *x, float *out)
 {
     cu_use_device(CB(be));
     cuda_backend *cb = CB(be);
@@ -333,7 +307,7 @@ __global__ void k_temperature_grad(const float *mean_logp, const float *log_alph
     *grad = l; /* d/d log_alpha of exp(log_alpha) * c is the same expression */
 }
 
-void cu_temperature_grad(be_backend *be, const float *mean_logp, const float *log_alpha, float target_entropy,
+static void cu_temperature_grad(be_backend *be, const float *mean_logp, const float *log_alpha, float target_entropy,
                          float *loss, float *grad)
 {
     cu_use_device(CB(be));
@@ -353,11 +327,35 @@ __global__ void k_select_best(size_t n, size_t k, size_t a, const float *q, cons
     }
 }
 
-void cu_select_best(be_backend *be, size_t n, size_t k, size_t a, const float *q, const float *cand, size_t ldc,
+static void cu_select_best(be_backend *be, size_t n, size_t k, size_t a, const float *q, const float *cand, size_t ldc,
                     float *out)
 {
     cu_use_device(CB(be));
     if (!n) return;
     k_select_best<<<cu_grid(n, 64), 64, 0, CB(be)->stream>>>(n, k, a, q, cand, ldc, out);
     MFPO_CUDA_LAUNCHED(CB(be), "select_best");
+}
+
+static const algo_kernels cu_kernels_table = {
+    cu_sampler_init,
+    cu_sampler_step,
+    cu_clip_actions,
+    cu_flow_times,
+    cu_noisy_point,
+    cu_gaussian_proposal,
+    cu_expected_q,
+    cu_combine_q,
+    cu_c51_target,
+    cu_softmax_xent,
+    cu_snis,
+    cu_meanflow_loss,
+    cu_row_dot,
+    cu_mean,
+    cu_temperature_grad,
+    cu_select_best,
+};
+
+const void *cu_mfpo_kernels(void)
+{
+    return &cu_kernels_table;
 }

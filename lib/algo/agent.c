@@ -10,6 +10,7 @@
 #include "../core/alloc.h"
 
 #define OPS (be->ops)
+#define KRN (algo_kernels_of(be)) /* lib/algo/kernels.h */
 
 void algo_agent_destroy(mfpo_agent *ag)
 {
@@ -131,7 +132,7 @@ mfpo_status algo_agent_select(mfpo_agent *ag, const char *who, const float *obs,
     algo_sampler_run(&ag->act_sampler, be, &ag->ul, ag->state + ag->off.u, NULL, NULL, rows,
                      be_reserve_streams(ctx, 1), 0, cand, A, NULL);
     algo_critic_score(be, &ag->cfg, &ag->ql, targets, ag->act_q_cache, rows, cand, A, obs_dev, S, K, q1, q2, q);
-    OPS->select_best(be, n, K, A, q, cand, A, best);
+    KRN->select_best(be, n, K, A, q, cand, A, best);
     OPS->download(be, actions, best, n * A * sizeof(float));
     return algo_check_outputs(ctx, who, "action", actions, n * A, A);
 }

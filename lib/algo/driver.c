@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "../backend/error.h"
 #include "replay.h"
 
 #define OPS (be->ops)
@@ -22,7 +23,8 @@
 static void run_update(mfpo_agent *ag)
 {
     be_backend *be = ag->ctx->be;
-    if (!OPS->graph_begin || ag->hook || ag->graphs_off) {
+    /* the generic kernels move data across between ops: nothing a recording could hold */
+    if (!OPS->graph_begin || ag->hook || ag->graphs_off || algo_kernels_of(be) == &algo_kernels_generic) {
         algo_update_run(ag);
         return;
     }
@@ -89,17 +91,23 @@ mfpo_status algo_update(mfpo_agent *ag, const char *who, mfpo_replay *replay, mf
     OPS->download(be, sc, ag->ws.scalars, sizeof sc);
     int ok = OPS->all_finite(be, ag->state, ag->off.total);
     for (int i = 0; i < SC_COUNT; i++) ok = ok && isfinite(sc[i]);
-    if (!ok) {
+    char why[256];
+    int failed = be_take_error(be, why, sizeof why);
+    if (failed || !ok) {
         OPS->copy(be, ag->state, ag->backup, ag->off.total * sizeof(float));
         ag->critic_steps = saved[0];
         ag->actor_steps = saved[1];
         ctx->stream = saved[2];
+    }
+    if (failed)
+        return core_fail(ctx, (mfpo_status)failed, "%s: the backend failed: %s; the agent was left as before the call",
+                         who, why);
+    if (!ok)
         return core_fail(ctx, MFPO_ERR_NON_FINITE,
                          "%s: a loss or gradient became non-finite (critic %g/%g, actor %g, divergence %g); the "
                          "agent was left as before the call",
                          who, (double)sc[SC_LOSS_Q1], (double)sc[SC_LOSS_Q2], (double)sc[SC_ACTOR_LOSS],
                          (double)sc[SC_DIV_LOSS]);
-    }
     ag->updates++;
     if (stats) {
         int actor = ag->actor_steps != actor_before;

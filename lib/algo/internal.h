@@ -11,6 +11,7 @@
 
 #include "../core/ctx.h"
 #include "../backend/streams.h"
+#include "kernels.h"
 #include "../nn/net.h"
 
 /* ------------------------------------------------------------------ configuration */
@@ -93,7 +94,8 @@ void algo_critic_release_workspace(struct mfpo_critic *c);
 mfpo_status algo_init_net_params(mfpo_context *ctx, const nn_layout *l, float fourier_std, float *dst);
 
 /* Outputs that leave the library must be finite: extreme (if finite) inputs can overflow a
- * network to NaN, which no clamp repairs. Returns MFPO_ERR_NON_FINITE naming the output row. */
+ * network to NaN, which no clamp repairs. Returns MFPO_ERR_NON_FINITE naming the output row, or
+ * first the status of a failure the backend recorded while computing them (lib/backend/error.h). */
 mfpo_status algo_check_outputs(mfpo_context *ctx, const char *who, const char *what, const float *x, size_t n,
                                size_t row_width);
 

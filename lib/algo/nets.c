@@ -8,6 +8,8 @@
 
 #include "internal.h"
 
+#include "../backend/error.h"
+
 #include "../core/alloc.h"
 
 #define OPS (be->ops)
@@ -26,6 +28,9 @@ mfpo_status algo_init_net_params(mfpo_context *ctx, const nn_layout *l, float fo
 mfpo_status algo_check_outputs(mfpo_context *ctx, const char *who, const char *what, const float *x, size_t n,
                                size_t row_width)
 {
+    char why[256];
+    int failed = be_take_error(ctx->be, why, sizeof why);
+    if (failed) return core_fail(ctx, (mfpo_status)failed, "%s: the backend failed: %s", who, why);
     for (size_t i = 0; i < n; i++)
         if (!isfinite(x[i]))
             return core_fail(ctx, MFPO_ERR_NON_FINITE,

@@ -53,15 +53,15 @@ void algo_sampler_run(algo_sampler *s, be_backend *be, const nn_layout *ul, cons
     size_t A = s->act_dim;
     int with_logp = d_params != NULL && logp != NULL;
     if (key) be->ops->rng_normal(be, s->eps, n * A, key, offset);
-    be->ops->sampler_init(be, n, A, s->eps, s->z, A, with_logp ? logp : NULL);
+    algo_kernels_of(be)->sampler_init(be, n, A, s->eps, s->z, A, with_logp ? logp : NULL);
     for (size_t k = 0; k < s->steps; k++) {
         const float *t = s->times + 2 * k, *h = s->times + 2 * k + 1;
         /* u and d are both evaluated at z before it moves; input columns [z | s] */
         nn_forward_grouped(be, ul, u_params, &s->u_cache, n, s->z, A, 0, A, s->obs, s->lds, s->group, t, h, 1);
         if (with_logp)
             nn_forward_grouped(be, dl, d_params, &s->d_cache, n, s->z, A, 0, A, s->obs, s->lds, s->group, t, h, 1);
-        be->ops->sampler_step(be, n, A, 1.0f / (float)s->steps, s->u_cache.out, s->z, A,
+        algo_kernels_of(be)->sampler_step(be, n, A, 1.0f / (float)s->steps, s->u_cache.out, s->z, A,
                               with_logp ? s->d_cache.out : NULL, with_logp ? logp : NULL);
     }
-    be->ops->clip_actions(be, n, A, s->z, A, actions, ldo);
+    algo_kernels_of(be)->clip_actions(be, n, A, s->z, A, actions, ldo);
 }

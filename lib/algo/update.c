@@ -11,6 +11,7 @@
 #include "../core/alloc.h"
 
 #define OPS (be->ops)
+#define KRN (algo_kernels_of(be)) /* lib/algo/kernels.h */
 
 void algo_state_layout_init(algo_state_layout *s, size_t n_u, size_t n_d, size_t n_q)
 {
@@ -170,9 +171,9 @@ void algo_critic_score(be_backend *be, const mfpo_agent_config *cfg, const nn_la
     for (int k = 0; k < 2; k++) {
         /* input columns [s | a]: a per row, s once per group */
         nn_forward_grouped(be, l, params[k], &cache[k], n, act, lda, S, A, obs, lds, group, NULL, NULL, 1);
-        OPS->expected_q(be, n, cfg->atoms, cfg->v_min, cfg->v_max, cache[k].out, qk[k]);
+        KRN->expected_q(be, n, cfg->atoms, cfg->v_min, cfg->v_max, cache[k].out, qk[k]);
     }
-    OPS->combine_q(be, n, q1, q2, cfg->clipped_double_q, q);
+    KRN->combine_q(be, n, q1, q2, cfg->clipped_double_q, q);
 }
 
 static float *st(mfpo_agent *ag, size_t off)
@@ -207,7 +208,7 @@ static void critic_stage(mfpo_agent *ag)
     /* target critics at (s', a') -> projected target distribution */
     for (int k = 0; k < 2; k++)
         nn_forward_grouped(be, &ag->ql, target[k], &w->q_infer[k], B, w->next_a, A, S, A, w->s2, S, 1, NULL, NULL, 1);
-    OPS->c51_target(be, B, N, c->v_min, c->v_max, w->q_infer[0].out, w->q_infer[1].out, w->r, w->mask, w->next_logp,
+    KRN->c51_target(be, B, N, c->v_min, c->v_max, w->q_infer[0].out, w->q_infer[1].out, w->r, w->mask, w->next_logp,
                     st(ag, ag->off.log_alpha), c->gamma, c->clipped_double_q, w->target_dist);
 
     /* online critics at (s, a): cross-entropy, one Adam step each */
@@ -215,14 +216,14 @@ static void critic_stage(mfpo_agent *ag)
     OPS->copy_rows(be, B, A, w->xq + S, ld, w->a, A, 1);
     for (int k = 0; k < 2; k++) {
         nn_forward(be, &ag->ql, online[k], &w->q_train[k], B, w->xq, ld, NULL, NULL, 1);
-        OPS->expected_q(be, B, N, c->v_min, c->v_max, w->q_train[k].out, w->q_online[k]);
-        OPS->softmax_xent(be, B, N, w->q_train[k].out, w->target_dist, w->g_logits[k], w->scalars + SC_LOSS_Q1 + k);
+        KRN->expected_q(be, B, N, c->v_min, c->v_max, w->q_train[k].out, w->q_online[k]);
+        KRN->softmax_xent(be, B, N, w->q_train[k].out, w->target_dist, w->g_logits[k], w->scalars + SC_LOSS_Q1 + k);
         nn_backward(be, &ag->ql, online[k], &w->q_train[k], w->g_logits[k], w->g_q[k], NULL, NULL, NULL);
         OPS->adam(be, ag->ql.n_params, online[k], w->g_q[k], st(ag, ag->off.m_q[k]), st(ag, ag->off.v_q[k]),
                   c->lr_critic, c->adam_beta1, c->adam_beta2, c->adam_eps, w->steps);
     }
-    OPS->combine_q(be, B, w->q_online[0], w->q_online[1], c->clipped_double_q, w->q_batch);
-    OPS->mean(be, B, w->q_batch, w->scalars + SC_MEAN_Q);
+    KRN->combine_q(be, B, w->q_online[0], w->q_online[1], c->clipped_double_q, w->q_batch);
+    KRN->mean(be, B, w->q_batch, w->scalars + SC_MEAN_Q);
     for (int k = 0; k < 2; k++) OPS->polyak(be, ag->ql.n_params, target[k], online[k], c->tau);
 }
 
@@ -239,7 +240,7 @@ static void actor_stage(mfpo_agent *ag)
 
     /* (t, r) per row */
     OPS->rng_normal(be, w->tr_normal, 2 * B, w->key, RNG_TIMES);
-    OPS->flow_times(be, B, w->tr_normal, c->time_mean, c->time_std, flow_rows(c), w->t, w->r_time, w->h);
+    KRN->flow_times(be, B, w->tr_normal, c->time_mean, c->time_std, flow_rows(c), w->t, w->r_time, w->h);
 
     /* policy proposal: K1 samples with likelihood at each s */
     algo_sampler_set_obs(&w->sampler, w->s, S, K1);
@@ -248,9 +249,9 @@ static void actor_stage(mfpo_agent *ag)
 
     /* noisy point from the first policy sample; Gaussian proposal around it */
     OPS->rng_normal(be, w->eps_noisy, B * A, w->key, RNG_NOISY);
-    OPS->noisy_point(be, B, A, w->pol_a, K1 * A, w->t, w->eps_noisy, w->z_t);
+    KRN->noisy_point(be, B, A, w->pol_a, K1 * A, w->t, w->eps_noisy, w->z_t);
     OPS->rng_uniform(be, w->uniforms, B * K2 * A, w->key, RNG_GAUSS);
-    OPS->gaussian_proposal(be, B, K2, A, w->z_t, w->t, w->uniforms, w->trunc_n, w->gauss_a, A);
+    KRN->gaussian_proposal(be, B, K2, A, w->z_t, w->t, w->uniforms, w->trunc_n, w->gauss_a, A);
 
     /* score all B (K1 + K2) candidates with the online critics (q: policy block, then Gaussian) */
     algo_critic_score(be, c, &ag->ql, online, w->q_infer, B * K1, w->pol_a, A, w->s, S, K1, w->q1, w->q2, w->q);
@@ -258,18 +259,18 @@ static void actor_stage(mfpo_agent *ag)
                       w->q2 + B * K1, w->q + B * K1);
 
     /* self-normalized importance weights and the combined velocity target */
-    OPS->snis(be, B, K1, K2, A, w->q, w->q + B * K1, w->pol_a, w->pol_logp, w->gauss_a, w->z_t, w->t,
+    KRN->snis(be, B, K1, K2, A, w->q, w->q + B * K1, w->pol_a, w->pol_logp, w->gauss_a, w->z_t, w->t,
               st(ag, ag->off.log_alpha), w->log_w, w->w, w->ess_pol, w->ess_gauss, w->v_hat);
-    OPS->mean(be, B, w->ess_pol, w->scalars + SC_ESS_POL);
-    OPS->mean(be, B, w->ess_gauss, w->scalars + SC_ESS_GAUSS);
-    OPS->mean(be, B * K1, w->pol_logp, w->scalars + SC_MEAN_LOGP);
+    KRN->mean(be, B, w->ess_pol, w->scalars + SC_ESS_POL);
+    KRN->mean(be, B, w->ess_gauss, w->scalars + SC_ESS_GAUSS);
+    KRN->mean(be, B * K1, w->pol_logp, w->scalars + SC_MEAN_LOGP);
 
     /* MeanFlow loss: (u, du) along (v_hat, dt = 1, dr = 0), i.e. dh = 1 */
     OPS->copy_rows(be, B, A, w->xu, A + S, w->z_t, A, 1);
     OPS->copy_rows(be, B, S, w->xu + A, A + S, w->s, S, 1);
     nn_forward(be, &ag->ul, u, &w->u_train, B, w->xu, A + S, w->t, w->h, B);
     nn_jvp(be, &ag->ul, u, &w->u_train, w->v_hat, A, 1.0f, 1.0f);
-    OPS->meanflow_loss(be, B, A, w->u_train.out, w->u_train.tout, w->v_hat, w->h, w->u_tgt, w->g_u_out,
+    KRN->meanflow_loss(be, B, A, w->u_train.out, w->u_train.tout, w->v_hat, w->h, w->u_tgt, w->g_u_out,
                        w->scalars + SC_ACTOR_LOSS);
     nn_backward(be, &ag->ul, u, &w->u_train, w->g_u_out, w->g_u, NULL, NULL, NULL);
     OPS->adam(be, ag->ul.n_params, u, w->g_u, st(ag, ag->off.m_u), st(ag, ag->off.v_u), c->lr_policy, c->adam_beta1,
@@ -287,9 +288,9 @@ static void divergence_stage(mfpo_agent *ag)
     float *u = st(ag, ag->off.u), *d = st(ag, ag->off.d);
 
     OPS->rng_normal(be, w->tr_normal2, 2 * B, w->key, RNG_TIMES2);
-    OPS->flow_times(be, B, w->tr_normal2, c->time_mean, c->time_std, flow_rows(c), w->t2, w->r2, w->h2);
+    KRN->flow_times(be, B, w->tr_normal2, c->time_mean, c->time_std, flow_rows(c), w->t2, w->r2, w->h2);
     OPS->rng_normal(be, w->div_eps, B * A, w->key, RNG_DIV_EPS);
-    OPS->noisy_point(be, B, A, w->pol_a, K1 * A, w->t2, w->div_eps, w->z_t2);
+    KRN->noisy_point(be, B, A, w->pol_a, K1 * A, w->t2, w->div_eps, w->z_t2);
     OPS->rng_normal(be, w->probes, P * B * A, w->key, RNG_PROBES);
 
     /* v = u(s, z_t, t, 0) and the Hutchinson estimate of div v from forward-mode JVPs */
@@ -298,13 +299,13 @@ static void divergence_stage(mfpo_agent *ag)
     OPS->copy(be, w->v, w->u_train.out, B * A * sizeof(float));
     for (size_t p = 0; p < P; p++) {
         nn_jvp(be, &ag->ul, u, &w->u_train, w->probes + p * B * A, A, 0.0f, 0.0f);
-        OPS->row_dot(be, B, A, w->probes + p * B * A, w->u_train.tout, 1.0f / (float)P, w->div_est, p > 0);
+        KRN->row_dot(be, B, A, w->probes + p * B * A, w->u_train.tout, 1.0f / (float)P, w->div_est, p > 0);
     }
 
     /* (d, dd) along (v, 1, 0); target div - clip(t - r) dd; MSE; one Adam step */
     nn_forward(be, &ag->dl, d, &w->d_train, B, w->xu, A + S, w->t2, w->h2, B);
     nn_jvp(be, &ag->dl, d, &w->d_train, w->v, A, 1.0f, 1.0f);
-    OPS->meanflow_loss(be, B, 1, w->d_train.out, w->d_train.tout, w->div_est, w->h2, w->d_tgt, w->g_d_out,
+    KRN->meanflow_loss(be, B, 1, w->d_train.out, w->d_train.tout, w->div_est, w->h2, w->d_tgt, w->g_d_out,
                        w->scalars + SC_DIV_LOSS);
     nn_backward(be, &ag->dl, d, &w->d_train, w->g_d_out, w->g_d, NULL, NULL, NULL);
     OPS->adam(be, ag->dl.n_params, d, w->g_d, st(ag, ag->off.m_d), st(ag, ag->off.v_d), c->lr_divergence,
@@ -319,7 +320,7 @@ static void temperature_stage(mfpo_agent *ag)
     algo_update_ws *w = &ag->ws;
     const mfpo_agent_config *c = &ag->cfg;
     float target_entropy = c->target_entropy_coef * (float)c->act_dim;
-    OPS->temperature_grad(be, w->scalars + SC_MEAN_LOGP, st(ag, ag->off.log_alpha), target_entropy,
+    KRN->temperature_grad(be, w->scalars + SC_MEAN_LOGP, st(ag, ag->off.log_alpha), target_entropy,
                           w->scalars + SC_ALPHA_LOSS, w->g_alpha);
     if (c->auto_alpha)
         OPS->adam(be, 1, st(ag, ag->off.log_alpha), w->g_alpha, st(ag, ag->off.m_alpha), st(ag, ag->off.v_alpha),

@@ -3,9 +3,11 @@
  *
  * Every buffer argument (float *, uint32_t *) is backend memory: host memory for the CPU backend,
  * device memory for CUDA. The layers above (lib/nn, lib/algo) never dereference it; they move
- * data across only with upload/download. A backend knows nothing of MFPO's control flow: it
- * offers dense algebra, fused layer passes, and the per-row kernels whose math lives once in
- * kernels_common.h (compiled for the host and under nvcc).
+ * data across only with upload/download. A backend knows nothing of MFPO: it offers what any
+ * network trainer needs (memory, dense algebra, fused layer passes, random draws, Adam and Polyak,
+ * recording), with the per-row math in kernels_common.h (compiled for the host and under nvcc).
+ * The MFPO row kernels are lib/algo's table (lib/algo/kernels.h): a backend may offer a fast
+ * version through `extension`; every other backend gets the host implementation.
  *
  * Conventions: matrices are row-major with explicit leading dimensions (elements); `n` counts rows.
  * "Scalars" that the algorithm computes (losses, log alpha) are 1-element backend buffers, so that
@@ -18,9 +20,6 @@
 #include <stdint.h>
 
 typedef struct be_backend be_backend;
-
-/* Which of the two candidate distributions c51_target keeps per row (spec §4a). */
-enum { MFPO_TWIN_MIN_MEAN = 1, MFPO_TWIN_AVERAGE = 0 };
 
 typedef struct be_ops {
     /* ---- lifetime and memory ---- */
@@ -84,59 +83,6 @@ typedef struct be_ops {
     void (*rng_uniform)(be_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset);
     void (*rng_normal)(be_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset);
 
-    /* ---- MFPO row kernels (lib/algo); math in kernels_common.h ---- */
-    /* z[i, :a] = eps[i]; logp[i] = log N(eps_i; 0, I). */
-    void (*sampler_init)(be_backend *be, size_t n, size_t a, const float *eps, float *z, size_t ldz,
-                         float *logp);
-    /* z -= h u; logp += h d (d, logp may be NULL). */
-    void (*sampler_step)(be_backend *be, size_t n, size_t a, float h, const float *u, float *z, size_t ldz,
-                         const float *d, float *logp);
-    /* out[i, :a] = clip(z[i, :a], -1, 1). */
-    void (*clip_actions)(be_backend *be, size_t n, size_t a, const float *z, size_t ldz, float *out,
-                         size_t ldo);
-    /* (t, r) from two normals per row (logit-normal, t = max, r = min); rows < flow_rows get r = t. */
-    void (*flow_times)(be_backend *be, size_t n, const float *normals, float mean, float std,
-                       size_t flow_rows, float *t, float *r, float *h);
-    /* z_t = (1 - t) a + t eps; a rows read with stride lda. */
-    void (*noisy_point)(be_backend *be, size_t n, size_t a, const float *act, size_t lda, const float *t,
-                        const float *eps, float *z_t);
-    /* K Gaussian-proposal actions per row from uniforms (truncated normal, spec §4b). */
-    void (*gaussian_proposal)(be_backend *be, size_t n, size_t k, size_t a, const float *z_t, const float *t,
-                              const float *uniforms, float *noise, float *out, size_t ldo);
-    /* q[i] = sum_k softmax(logits_i)_k c_k over atoms linspace(v_min, v_max, atoms). */
-    void (*expected_q)(be_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits,
-                       float *q);
-    /* out[i] = min(q1, q2) (clipped) or (q1 + q2)/2. */
-    void (*combine_q)(be_backend *be, size_t n, const float *q1, const float *q2, int clipped, float *out);
-    /* C51 target distribution of §4a from the two target critics' logits at (s', a'). */
-    void (*c51_target)(be_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits1,
-                       const float *logits2, const float *reward, const float *mask, const float *next_logp,
-                       const float *log_alpha, float gamma, int clipped, float *target);
-    /* Cross-entropy of log_softmax(logits) against target: grad = (softmax - target)/n; *loss = mean. */
-    void (*softmax_xent)(be_backend *be, size_t n, size_t atoms, const float *logits, const float *target,
-                         float *grad, float *loss);
-    /* SNIS over both proposals (§4b). Per row i: scores q_pol (k1) and q_gauss (k2); candidates pol_a
-     * (k1 x a) with log-likelihoods pol_logp (k1) and gauss_a (k2 x a). Writes the log-weights and
-     * weights (n x (k1 + k2), policy first), each proposal's ESS and the combined v_hat (n x a). */
-    void (*snis)(be_backend *be, size_t n, size_t k1, size_t k2, size_t a, const float *q_pol,
-                 const float *q_gauss, const float *pol_a, const float *pol_logp, const float *gauss_a,
-                 const float *z_t, const float *t, const float *log_alpha, float *log_w, float *w,
-                 float *ess_pol, float *ess_gauss, float *v_hat);
-    /* MeanFlow regression: tgt = vel - clip(h, 0, 1) * dot; grad = 2 (pred - tgt)/(n w); *loss = mean sq. */
-    void (*meanflow_loss)(be_backend *be, size_t n, size_t w, const float *pred, const float *dot,
-                          const float *vel, const float *h, float *tgt, float *grad, float *loss);
-    /* acc[i] (+)= scale * <e_i, jv_i> (Hutchinson). */
-    void (*row_dot)(be_backend *be, size_t n, size_t a, const float *e, const float *jv, float scale,
-                    float *acc, int accumulate);
-    /* *out = mean(x[0..n)). */
-    void (*mean)(be_backend *be, size_t n, const float *x, float *out);
-    /* Temperature (§4d): H = -mean_logp; *loss = alpha (H - target); *grad = d loss / d log alpha. */
-    void (*temperature_grad)(be_backend *be, const float *mean_logp, const float *log_alpha,
-                             float target_entropy, float *loss, float *grad);
-    /* out[i, :a] = cand[i * k + argmax_j q[i * k + j], :a]. */
-    void (*select_best)(be_backend *be, size_t n, size_t k, size_t a, const float *q, const float *cand,
-                        size_t ldc, float *out);
-
     /* ---- optimizers ---- */
     /* Adam (bias-corrected, eps outside the sqrt) at the step count *step (backend memory, >= 1;
      * read at execution time for the same reason as the random key). */
@@ -155,12 +101,22 @@ typedef struct be_ops {
     int (*graph_end)(be_backend *be, void **graph);
     int (*graph_launch)(be_backend *be, void *graph);
     void (*graph_destroy)(be_backend *be, void *graph);
+
+    /* ---- optional: extensions (NULL where there are none) ----
+     * A table of further ops that a layer above defines and a backend may implement fast, found
+     * by name (e.g. lib/algo's MFPO row kernels, "mfpo_kernels_v1"); NULL when not offered. */
+    const void *(*extension)(be_backend *be, const char *name);
 } be_ops;
 
 struct be_backend {
     const be_ops *ops;
+    int host_memory; /* 1 when buffers are host memory the caller may read and write directly */
     int threads;
     char device_name[128];
+    /* the error channel (lib/backend/error.h): the first failed op's mfpo_status and message, 0 and
+     * "" when none is pending; a module writes them itself and never prints */
+    int error_status;
+    char error_message[256];
 };
 
 struct mfpo_allocator;

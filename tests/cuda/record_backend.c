@@ -82,6 +82,12 @@ static void rec_graph_destroy(be_backend *be, void *graph)
     graph_free(graph);
 }
 
+static const void *rec_extension(be_backend *be, const char *name)
+{
+    (void)be;
+    return strcmp(name, ALGO_KERNELS_EXTENSION) == 0 ? &rec_kernels : NULL;
+}
+
 static void rec_destroy(be_backend *be)
 {
     rec_backend *r = REC(be);
@@ -100,6 +106,7 @@ rec_backend *rec_wrap(be_backend *inner)
     r->ops.graph_end = rec_graph_end;
     r->ops.graph_launch = rec_graph_launch;
     r->ops.graph_destroy = rec_graph_destroy;
+    r->ops.extension = rec_extension;
     r->base.ops = &r->ops;
     r->base.threads = inner->threads;
     snprintf(r->base.device_name, sizeof r->base.device_name, "recording %.100s", inner->device_name);

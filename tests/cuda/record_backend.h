@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "algo/kernels.h"
 #include "backend/backend.h"
 
 typedef struct rec_backend rec_backend;
@@ -45,5 +46,7 @@ rec_backend *rec_wrap(be_backend *inner);
 /* Internals shared with the generated record_ops.c. */
 void rec_push(rec_backend *r, rec_exec_fn exec, const void *args, size_t size);
 void rec_fill_ops(be_ops *ops);
+/* lib/algo's MFPO kernels, recorded the same way; offered through the extension op */
+extern const algo_kernels rec_kernels;
 
 #endif

@@ -44,3 +44,28 @@ s/\bmfpo_replay_sample_into\b/algo_replay_sample/g
 s/\bmfpo_env_map_action\b/algo_env_map_action/g
 # api (argument checks shared by the exported functions)
 s/\bmfpo_env_validate\b/api_env_validate/g
+# row kernels of the MFPO update (lib/algo/kernels_mfpo.h), moved from lib/backend
+s/\bmfpo_log_std_normal\b/algo_log_std_normal/g
+s/\bbe_log_std_normal\b/algo_log_std_normal/g
+s/\bmfpo_flow_times_row\b/algo_flow_times_row/g
+s/\bbe_flow_times_row\b/algo_flow_times_row/g
+s/\bmfpo_gaussian_candidate\b/algo_gaussian_candidate/g
+s/\bbe_gaussian_candidate\b/algo_gaussian_candidate/g
+s/\bmfpo_softmax_stats\b/algo_softmax_stats/g
+s/\bbe_softmax_stats\b/algo_softmax_stats/g
+s/\bmfpo_atom\b/algo_atom/g
+s/\bbe_atom\b/algo_atom/g
+s/\bmfpo_expected_q_row\b/algo_expected_q_row/g
+s/\bbe_expected_q_row\b/algo_expected_q_row/g
+s/\bmfpo_c51_project_add\b/algo_c51_project_add/g
+s/\bbe_c51_project_add\b/algo_c51_project_add/g
+s/\bmfpo_dist_mean\b/algo_dist_mean/g
+s/\bbe_dist_mean\b/algo_dist_mean/g
+s/\bmfpo_c51_target_row\b/algo_c51_target_row/g
+s/\bbe_c51_target_row\b/algo_c51_target_row/g
+s/\bmfpo_xent_row\b/algo_xent_row/g
+s/\bbe_xent_row\b/algo_xent_row/g
+s/\bmfpo_normalize_group\b/algo_normalize_group/g
+s/\bbe_normalize_group\b/algo_normalize_group/g
+s/\bmfpo_snis_row\b/algo_snis_row/g
+s/\bbe_snis_row\b/algo_snis_row/g

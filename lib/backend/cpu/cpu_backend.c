@@ -1,7 +1,7 @@
 /*
  * The CPU backend: OpenBLAS cblas_sgemm for dense algebra, plain loops over the shared row kernels
- * (kernels_common.h, kernels_mfpo.h) for everything else. Buffers are host memory from the
- * context's allocator.
+ * (kernels_common.h) for everything else. Buffers are host memory from the context's allocator
+ * (base.host_memory = 1: lib/algo runs its MFPO row kernels on them directly).
  */
 #include <cblas.h>
 #ifdef _OPENMP
@@ -13,7 +13,8 @@
 
 #include "../../core/alloc.h"
 #include "../backend.h"
-#include "../kernels_mfpo.h"
+#include "../kernels_common.h"
+#include "rows.h"
 
 typedef struct cpu_backend {
     be_backend base;
@@ -24,60 +25,6 @@ typedef struct cpu_backend {
 
 #define CPU(be) ((cpu_backend *)(be))
 
-/* The elementwise passes are compiled for AVX-512, AVX2 and baseline x86-64, and the loader picks
- * the best the CPU supports (GNU ifunc), so one binary is fast everywhere. */
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(MFPO_NO_CLONES)
-#define HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define HOT
-#endif
-
-/*
- * Row-parallel loops. OpenMP splits rows [0, n) into one contiguous chunk per thread and each
- * chunk runs a HOT (per-ISA) worker: the OpenMP-outlined body itself would be compiled for the
- * baseline ISA only. Work below `min_rows * cols` elements stays on the calling thread, where
- * a fork would cost more than it saves. Results do not depend on the split: every row is
- * computed by itself, and cross-row sums are formed per chunk and added in chunk order.
- */
-#define PAR_MIN_WORK 16384
-
-static int chunk_count(const be_backend *be, size_t rows, size_t work_per_row)
-{
-#ifdef _OPENMP
-    size_t work = rows * (work_per_row ? work_per_row : 1);
-    if (be->threads <= 1 || rows < 2 || work < PAR_MIN_WORK) return 1;
-    return be->threads < (int)rows ? be->threads : (int)rows;
-#else
-    (void)be, (void)rows, (void)work_per_row;
-    return 1;
-#endif
-}
-
-#ifdef _OPENMP
-#define PARALLEL_CHUNKS _Pragma("omp parallel for schedule(static, 1) num_threads(chunks_)")
-#else
-#define PARALLEL_CHUNKS
-#endif
-
-/* Runs CALL (which sees lo, hi, chunk) for each chunk of [0, N) rows. */
-#define FOR_CHUNKS(be, N, WORK_PER_ROW, CALL)                                  \
-    do {                                                                        \
-        size_t n_rows_ = (N);                                                   \
-        int chunks_ = chunk_count((be), n_rows_, (WORK_PER_ROW));               \
-        if (chunks_ <= 1) {                                                     \
-            size_t lo = 0, hi = n_rows_;                                        \
-            int chunk = 0;                                                      \
-            (void)chunk;                                                        \
-            CALL;                                                               \
-        } else {                                                                \
-            PARALLEL_CHUNKS                                                     \
-            for (int chunk = 0; chunk < chunks_; chunk++) {                     \
-                size_t lo = n_rows_ * (size_t)chunk / (size_t)chunks_;          \
-                size_t hi = n_rows_ * (size_t)(chunk + 1) / (size_t)chunks_;    \
-                CALL;                                                           \
-            }                                                                   \
-        }                                                                       \
-    } while (0)
 #define ALIGN 64
 
 static void cpu_destroy(be_backend *be)
@@ -355,182 +302,6 @@ static void cpu_rng_normal(be_backend *be, float *out, size_t n, const uint64_t 
     FOR_CHUNKS(be, n, 32, normal_range(lo, hi, out, seed, stream));
 }
 
-/* ------------------------------------------------------------------ MFPO rows */
-
-static void cpu_sampler_init(be_backend *be, size_t n, size_t a, const float *eps, float *z, size_t ldz, float *logp)
-{
-    (void)be;
-    for (size_t i = 0; i < n; i++) {
-        memcpy(z + i * ldz, eps + i * a, a * sizeof(float));
-        if (logp) logp[i] = be_log_std_normal(a, eps + i * a);
-    }
-}
-
-HOT static void cpu_sampler_step(be_backend *be, size_t n, size_t a, float h, const float *u, float *z, size_t ldz,
-                             const float *d, float *logp)
-{
-    (void)be;
-    for (size_t i = 0; i < n; i++) {
-        for (size_t c = 0; c < a; c++) z[i * ldz + c] -= h * u[i * a + c];
-        if (d && logp) logp[i] += h * d[i];
-    }
-}
-
-static void cpu_clip_actions(be_backend *be, size_t n, size_t a, const float *z, size_t ldz, float *out, size_t ldo)
-{
-    (void)be;
-    for (size_t i = 0; i < n; i++)
-        for (size_t c = 0; c < a; c++) out[i * ldo + c] = be_clampf(z[i * ldz + c], -1.0f, 1.0f);
-}
-
-static void cpu_flow_times(be_backend *be, size_t n, const float *normals, float mean, float std, size_t flow_rows,
-                           float *t, float *r, float *h)
-{
-    (void)be;
-    for (size_t i = 0; i < n; i++) be_flow_times_row(normals + 2 * i, mean, std, i < flow_rows, t + i, r + i, h + i);
-}
-
-static void cpu_noisy_point(be_backend *be, size_t n, size_t a, const float *act, size_t lda, const float *t,
-                            const float *eps, float *z_t)
-{
-    (void)be;
-    for (size_t i = 0; i < n; i++)
-        for (size_t c = 0; c < a; c++) z_t[i * a + c] = (1.0f - t[i]) * act[i * lda + c] + t[i] * eps[i * a + c];
-}
-
-static void gaussian_range(size_t lo, size_t hi, size_t k, size_t a, const float *z_t, const float *t,
-                           const float *uniforms, float *noise, float *out, size_t ldo)
-{
-    for (size_t i = lo; i < hi; i++)
-        for (size_t j = 0; j < k; j++)
-            for (size_t c = 0; c < a; c++) {
-                size_t e = (i * k + j) * a + c;
-                out[(i * k + j) * ldo + c] = be_gaussian_candidate(z_t[i * a + c], t[i], uniforms[e], noise + e);
-            }
-}
-
-static void cpu_gaussian_proposal(be_backend *be, size_t n, size_t k, size_t a, const float *z_t, const float *t,
-                                  const float *uniforms, float *noise, float *out, size_t ldo)
-{
-    /* erfc and the quantile cost about as much as 64 multiply-adds per coordinate */
-    FOR_CHUNKS(be, n, k * a * 64, gaussian_range(lo, hi, k, a, z_t, t, uniforms, noise, out, ldo));
-}
-
-HOT static void expected_q_range(size_t lo, size_t hi, size_t atoms, float v_min, float v_max, const float *logits,
-                             float *q)
-{
-    for (size_t i = lo; i < hi; i++) q[i] = be_expected_q_row(atoms, v_min, v_max, logits + i * atoms);
-}
-
-static void cpu_expected_q(be_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits,
-                           float *q)
-{
-    FOR_CHUNKS(be, n, atoms * 2, expected_q_range(lo, hi, atoms, v_min, v_max, logits, q));
-}
-
-static void cpu_combine_q(be_backend *be, size_t n, const float *q1, const float *q2, int clipped, float *out)
-{
-    (void)be;
-    for (size_t i = 0; i < n; i++) out[i] = clipped ? (q1[i] < q2[i] ? q1[i] : q2[i]) : 0.5f * (q1[i] + q2[i]);
-}
-
-HOT static void cpu_c51_target(be_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits1,
-                           const float *logits2, const float *reward, const float *mask, const float *next_logp,
-                           const float *log_alpha, float gamma, int clipped, float *target)
-{
-    float scratch[1024];
-    float alpha = expf(log_alpha[0]);
-    (void)be;
-    /* atoms <= 1024 is enforced at configuration time */
-    for (size_t i = 0; i < n; i++)
-        be_c51_target_row(atoms, v_min, v_max, logits1 + i * atoms, logits2 + i * atoms, reward[i], mask[i],
-                            next_logp[i], alpha, gamma, clipped, target + i * atoms, scratch);
-}
-
-HOT static void cpu_softmax_xent(be_backend *be, size_t n, size_t atoms, const float *logits, const float *target,
-                             float *grad, float *loss)
-{
-    double acc = 0.0;
-    (void)be;
-    for (size_t i = 0; i < n; i++)
-        acc += be_xent_row(atoms, logits + i * atoms, target + i * atoms, 1.0f / (float)n, grad + i * atoms);
-    *loss = (float)(acc / (double)n);
-}
-
-HOT static void cpu_snis(be_backend *be, size_t n, size_t k1, size_t k2, size_t a, const float *q_pol,
-                     const float *q_gauss, const float *pol_a, const float *pol_logp, const float *gauss_a,
-                     const float *z_t, const float *t, const float *log_alpha, float *log_w, float *w, float *ess_pol,
-                     float *ess_gauss, float *v_hat)
-{
-    float alpha = expf(log_alpha[0]);
-    (void)be;
-    for (size_t i = 0; i < n; i++)
-        be_snis_row(k1, k2, a, q_pol + i * k1, q_gauss + i * k2, pol_a + i * k1 * a, pol_logp + i * k1,
-                      gauss_a + i * k2 * a, z_t + i * a, t[i], alpha, log_w + i * (k1 + k2), w + i * (k1 + k2),
-                      ess_pol + i, ess_gauss + i, v_hat + i * a);
-}
-
-HOT static void cpu_meanflow_loss(be_backend *be, size_t n, size_t w, const float *pred, const float *dot,
-                              const float *vel, const float *h, float *tgt, float *grad, float *loss)
-{
-    double acc = 0.0;
-    float gs = 2.0f / (float)(n * w);
-    (void)be;
-    for (size_t i = 0; i < n; i++) {
-        float hc = be_clampf(h[i], 0.0f, 1.0f);
-        for (size_t c = 0; c < w; c++) {
-            size_t e = i * w + c;
-            float tg = vel[e] - hc * dot[e];
-            float diff = pred[e] - tg;
-            tgt[e] = tg;
-            grad[e] = gs * diff;
-            acc += (double)diff * diff;
-        }
-    }
-    *loss = (float)(acc / (double)(n * w));
-}
-
-static void cpu_row_dot(be_backend *be, size_t n, size_t a, const float *e, const float *jv, float scale, float *acc,
-                        int accumulate)
-{
-    (void)be;
-    for (size_t i = 0; i < n; i++) {
-        float s = 0.0f;
-        for (size_t c = 0; c < a; c++) s += e[i * a + c] * jv[i * a + c];
-        acc[i] = (accumulate ? acc[i] : 0.0f) + scale * s;
-    }
-}
-
-static void cpu_mean(be_backend *be, size_t n, const float *x, float *out)
-{
-    double s = 0.0;
-    (void)be;
-    for (size_t i = 0; i < n; i++) s += x[i];
-    *out = (float)(s / (double)n);
-}
-
-static void cpu_temperature_grad(be_backend *be, const float *mean_logp, const float *log_alpha,
-                                 float target_entropy, float *loss, float *grad)
-{
-    float alpha = expf(log_alpha[0]);
-    float l = alpha * (-mean_logp[0] - target_entropy);
-    (void)be;
-    *loss = l;
-    *grad = l; /* d/d log_alpha of exp(log_alpha) * c is the same expression */
-}
-
-static void cpu_select_best(be_backend *be, size_t n, size_t k, size_t a, const float *q, const float *cand,
-                            size_t ldc, float *out)
-{
-    (void)be;
-    for (size_t i = 0; i < n; i++) {
-        size_t best = 0;
-        for (size_t j = 1; j < k; j++)
-            if (q[i * k + j] > q[i * k + best]) best = j;
-        memcpy(out + i * a, cand + (i * k + best) * ldc, a * sizeof(float));
-    }
-}
-
 /* ------------------------------------------------------------------ optimizers */
 
 HOT static void adam_range(size_t lo, size_t hi, float *p, const float *g, float *m, float *v, float lr, float b1,
@@ -591,22 +362,6 @@ static const be_ops cpu_ops = {
     .ln_gelu_jvp = cpu_ln_gelu_jvp,
     .rng_uniform = cpu_rng_uniform,
     .rng_normal = cpu_rng_normal,
-    .sampler_init = cpu_sampler_init,
-    .sampler_step = cpu_sampler_step,
-    .clip_actions = cpu_clip_actions,
-    .flow_times = cpu_flow_times,
-    .noisy_point = cpu_noisy_point,
-    .gaussian_proposal = cpu_gaussian_proposal,
-    .expected_q = cpu_expected_q,
-    .combine_q = cpu_combine_q,
-    .c51_target = cpu_c51_target,
-    .softmax_xent = cpu_softmax_xent,
-    .snis = cpu_snis,
-    .meanflow_loss = cpu_meanflow_loss,
-    .row_dot = cpu_row_dot,
-    .mean = cpu_mean,
-    .temperature_grad = cpu_temperature_grad,
-    .select_best = cpu_select_best,
     .adam = cpu_adam,
     .polyak = cpu_polyak,
     .all_finite = cpu_all_finite,
@@ -621,6 +376,7 @@ be_backend *be_cpu_create(const mfpo_allocator *allocator, int threads, char *re
     }
     memset(be, 0, sizeof *be);
     be->base.ops = &cpu_ops;
+    be->base.host_memory = 1;
     be->allocator = allocator;
     if (threads <= 0) threads = openblas_get_num_procs();
     if (threads <= 0) threads = 1;
