@@ -1,6 +1,6 @@
 /*
  * The CUDA backend module (libmfpo-cuda.so): lifetime, memory, cuBLAS gemm, recording (CUDA
- * graphs) and the one exported entry point, mfpo_cuda_backend_create_v1 (lib/backend/select.c
+ * graphs) and the one exported symbol, the descriptor mfpo_backend_module (lib/backend/select.c
  * finds it with dlsym). The layer and MFPO kernels are in kernels_nn.cu and kernels_mfpo.cu.
  *
  * All work of a backend runs in order on one non-blocking stream. Uploads from pageable host
@@ -27,7 +27,6 @@ extern "C" {
 #include "../include/mfpo/status.h"
 }
 
-#define EXPORT extern "C" __attribute__((visibility("default")))
 
 /* ------------------------------------------------------------------ errors */
 
@@ -450,38 +449,41 @@ static size_t workspace_bytes(void)
     return (size_t)mb << 20;
 }
 
-EXPORT be_backend *mfpo_cuda_backend_create_v1(int device, int threads, char *reason, size_t reason_size)
+/* Whether `device` can run this module (driver, ordinal, architecture). On success the device is
+ * current and *prev the device that was; on failure the reason is written and nothing changes. */
+static int check_device(int device, char *reason, size_t reason_size, int *prev)
 {
-    int count = 0, prev = -1;
+    int count = 0;
+    *prev = -1;
     cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess) {
         say(reason, reason_size, "no usable CUDA driver or device: cudaGetDeviceCount failed: %s (%s)",
             cudaGetErrorString(e), cudaGetErrorName(e));
         cudaGetLastError();
-        return NULL;
+        return -1;
     }
     if (count <= 0) {
         say(reason, reason_size, "no usable CUDA driver or device: the driver reports no CUDA device");
-        return NULL;
+        return -1;
     }
     if (device < 0 || device >= count) {
         say(reason, reason_size, "CUDA device ordinal %d is out of range: %d device%s present (ordinals 0..%d)",
             device, count, count == 1 ? "" : "s", count - 1);
-        return NULL;
+        return -1;
     }
     cudaDeviceProp prop;
     e = cudaGetDeviceProperties(&prop, device);
     if (e != cudaSuccess) {
         say(reason, reason_size, "cannot query CUDA device %d: %s", device, cudaGetErrorString(e));
         cudaGetLastError();
-        return NULL;
+        return -1;
     }
-    cudaGetDevice(&prev);
+    cudaGetDevice(prev);
     e = cudaSetDevice(device);
     if (e != cudaSuccess) {
         say(reason, reason_size, "cannot use CUDA device %d (%s): %s", device, prop.name, cudaGetErrorString(e));
         cudaGetLastError();
-        return NULL;
+        return -1;
     }
     cudaFuncAttributes fa;
     e = cudaFuncGetAttributes(&fa, k_probe);
@@ -491,10 +493,35 @@ EXPORT be_backend *mfpo_cuda_backend_create_v1(int device, int threads, char *re
             "and newer): %s",
             device, prop.name, prop.major, prop.minor, cudaGetErrorString(e));
         cudaGetLastError();
+        if (*prev >= 0) cudaSetDevice(*prev);
+        return -1;
+    }
+
+    return 0;
+}
+
+/* be_module.probe: the checks alone, leaving the calling thread's device as it was */
+static int cu_probe(int device, char *reason, size_t reason_size)
+{
+    int prev = -1;
+    if (check_device(device, reason, reason_size, &prev) != 0) return -1;
+    if (prev >= 0) cudaSetDevice(prev);
+    return 0;
+}
+
+/* be_module.create */
+static be_backend *cu_create(int device, int threads, char *reason, size_t reason_size)
+{
+    int prev = -1;
+    if (check_device(device, reason, reason_size, &prev) != 0) return NULL;
+    cudaError_t e;
+    cudaDeviceProp prop;
+    if ((e = cudaGetDeviceProperties(&prop, device)) != cudaSuccess) {
+        say(reason, reason_size, "cannot query CUDA device %d: %s", device, cudaGetErrorString(e));
+        cudaGetLastError();
         if (prev >= 0) cudaSetDevice(prev);
         return NULL;
     }
-
     cuda_backend *b = (cuda_backend *)calloc(1, sizeof *b);
     const char *fail = NULL;
     char detail[256] = "";
@@ -555,3 +582,8 @@ EXPORT be_backend *mfpo_cuda_backend_create_v1(int device, int threads, char *re
     if (prev >= 0 && prev != device) cudaSetDevice(prev);
     return &b->base;
 }
+
+/* The module's one export (lib/backend/backend.h: be_module; lib/backend/select.c checks it). */
+extern "C" __attribute__((visibility("default"))) const be_module mfpo_backend_module = {
+    BE_MODULE_ABI_VERSION, (uint32_t)sizeof(be_ops), "cuda", cu_probe, cu_create,
+};

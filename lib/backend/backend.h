@@ -126,10 +126,24 @@ be_backend *be_cpu_create(const struct mfpo_allocator *allocator, int threads, c
                                       size_t reason_size);
 
 /*
- * The CUDA module exports this one function under this name; lib/backend/select.c finds it
- * with dlsym. It returns NULL with a reason when no driver or device is usable.
+ * A backend module (a shared object named libmfpo-<name>.so, found by lib/backend/select.c in the
+ * install's module directory or the directories of MFPO_MODULE_PATH) exports one descriptor of
+ * this type under the name BE_MODULE_SYMBOL. The loader refuses a module whose abi_version or
+ * ops_size differ from its own: this struct, be_backend and be_ops are the contract, and any
+ * change of them bumps BE_MODULE_ABI_VERSION.
  */
-#define MFPO_CUDA_ENTRY_NAME "mfpo_cuda_backend_create_v1"
-typedef be_backend *(*be_cuda_entry_fn)(int device, int threads, char *reason, size_t reason_size);
+#define BE_MODULE_SYMBOL "mfpo_backend_module"
+#define BE_MODULE_ABI_VERSION 2u /* 1: the unversioned entry point mfpo_cuda_backend_create_v1 */
+
+typedef struct be_module {
+    uint32_t abi_version; /* BE_MODULE_ABI_VERSION of the headers the module was built with */
+    uint32_t ops_size;    /* sizeof(be_ops) of those headers */
+    const char *name;     /* e.g. "cuda" */
+    /* 0 when device `device` can run this backend, else nonzero with the reason (no device, too
+     * old, ...); creates nothing and prints nothing */
+    int (*probe)(int device, char *reason, size_t reason_size);
+    /* The backend on device `device`, or NULL with the reason */
+    be_backend *(*create)(int device, int threads, char *reason, size_t reason_size);
+} be_module;
 
 #endif

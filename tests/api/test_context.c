@@ -2,18 +2,18 @@
  * Context creation and destruction, option validation with the exact error texts, the
  * MFPO_BACKEND override, the CUDA fallback and mfpo_backend_probe().
  *
- * The suite runs with MFPO_CUDA_MODULE pointing at a file that does not exist (set here and in
+ * The suite runs with MFPO_MODULE_PATH naming a directory that does not exist (set here and in
  * tests/api/meson.build), so that "CUDA" deterministically means "module missing" on every machine.
  */
 #include "test_support.h"
 
-#define MISSING_MODULE "/nonexistent/mfpo-api-test/libmfpo-cuda.so"
+#define MISSING_MODULE "/nonexistent/mfpo-api-test"
 
 static int group_setup(void **state)
 {
     (void)state;
     unsetenv("MFPO_BACKEND");
-    setenv("MFPO_CUDA_MODULE", MISSING_MODULE, 1);
+    setenv("MFPO_MODULE_PATH", MISSING_MODULE, 1);
     return 0;
 }
 

@@ -814,7 +814,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    setenv("MFPO_CUDA_MODULE", "/nonexistent/mfpo-fuzz/libmfpo-cuda.so", 1);
+    setenv("MFPO_MODULE_PATH", "/nonexistent/mfpo-fuzz", 1);
     unsetenv("MFPO_BACKEND");
     setenv("OPENBLAS_NUM_THREADS", "1", 0);
     const char *dir = getenv("TMPDIR");
