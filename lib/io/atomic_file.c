@@ -42,6 +42,17 @@ mfpo_status io_atomic_begin(io_atomic_file *f, mfpo_context *ctx, const char *wh
     f->who = who;
     f->path = path;
     f->fd = -1;
+    /* An existing target must be a regular file, as the loaders require: renaming over a symbolic
+     * link, FIFO, device or directory would replace it (or fail late). */
+    struct stat st;
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return core_fail(ctx, MFPO_ERR_IO, "%s: '%s' exists and is not a regular file (%s); nothing was written", who,
+                         path,
+                         S_ISLNK(st.st_mode)    ? "a symbolic link"
+                         : S_ISFIFO(st.st_mode) ? "a FIFO"
+                         : S_ISDIR(st.st_mode)  ? "a directory"
+                         : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                                      : "a socket or other special file");
     size_t len = strlen(path), cap = len + 64;
     f->tmp_path = core_alloc(&ctx->allocator, cap, 16);
     if (!f->tmp_path)

@@ -531,7 +531,7 @@ static void io_errors(void **state)
     assert_contains(mfpo_last_error(f->ctx), strerror(ENOENT));
     assert_status(mfpo_replay_save(f->r, path), MFPO_ERR_IO, f->ctx);
 
-    /* the destination is a non-empty directory: the rename fails, the temporary file goes away */
+    /* the destination is a non-empty directory: refused before any temporary file is made */
     snprintf(path, sizeof path, "%s/occupied", f->dir);
     assert_int_equal(mkdir(path, 0700), 0);
     char inner[800];
@@ -539,7 +539,7 @@ static void io_errors(void **state)
     assert_int_equal(ckf_write(inner, "x", 1), 0);
     size_t files = count_files(f->dir);
     assert_status(mfpo_agent_save(f->ag, path), MFPO_ERR_IO, f->ctx);
-    assert_contains(mfpo_last_error(f->ctx), "cannot rename");
+    assert_contains(mfpo_last_error(f->ctx), "exists and is not a regular file (a directory)");
     assert_int_equal(count_files(f->dir), files);
     unlink(inner);
     rmdir(path);
