@@ -10,6 +10,7 @@ mfpo_status mfpo_agent_create(mfpo_context *ctx, const mfpo_agent_config *config
 {
     static const char who[] = "mfpo_agent_create";
     if (!ctx) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'ctx' is NULL", who);
+    core_clear_error(ctx);
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, out);
     *out = NULL;
     mfpo_agent_config cfg;
@@ -43,6 +44,7 @@ mfpo_context *mfpo_agent_context(const mfpo_agent *ag)
 mfpo_status mfpo_agent_get_config(const mfpo_agent *ag, mfpo_agent_config *config)
 {
     if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_agent_get_config: argument 'agent' is NULL");
+    core_clear_error(ag->ctx);
     MFPO_CHECK_NOT_NULL_WHO(ag->ctx, "mfpo_agent_get_config", config);
     if (config->struct_size < offsetof(mfpo_agent_config, adam_eps) + sizeof(float) ||
         config->struct_size > (1u << 20))
@@ -98,6 +100,7 @@ mfpo_status mfpo_agent_act(mfpo_agent *ag, const float *obs, size_t n, float *ac
 {
     static const char who[] = "mfpo_agent_act";
     if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
+    core_clear_error(ag->ctx);
     MFPO_CHECK_NOT_NULL_WHO(ag->ctx, who, obs);
     MFPO_CHECK_NOT_NULL_WHO(ag->ctx, who, actions);
     mfpo_status s = check_obs(ag->ctx, who, obs, n, (size_t)1 << 24, "2^24", ag->cfg.obs_dim);
@@ -108,6 +111,7 @@ mfpo_status mfpo_agent_select_action(mfpo_agent *ag, const float *obs, size_t n,
 {
     static const char who[] = "mfpo_agent_select_action";
     if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
+    core_clear_error(ag->ctx);
     MFPO_CHECK_NOT_NULL_WHO(ag->ctx, who, obs);
     MFPO_CHECK_NOT_NULL_WHO(ag->ctx, who, actions);
     mfpo_status s = check_obs(ag->ctx, who, obs, n, (size_t)1 << 20, "2^20", ag->cfg.obs_dim);
@@ -118,6 +122,7 @@ mfpo_status mfpo_update(mfpo_agent *ag, mfpo_replay *replay, mfpo_update_stats *
 {
     static const char who[] = "mfpo_update";
     if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
+    core_clear_error(ag->ctx);
     mfpo_context *ctx = ag->ctx;
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, replay);
     if (stats && (stats->struct_size < offsetof(mfpo_update_stats, actor_updated) + sizeof(int) ||

@@ -1,4 +1,9 @@
-/* Argument checks shared by the exported functions: each names the function and the argument. */
+/*
+ * Argument checks shared by the exported functions: each names the function and the argument.
+ * Every exported function that returns an mfpo_status clears its context's error text
+ * (core_clear_error) as soon as it has the context, so that mfpo_last_error holds "" after a
+ * success and the failure's message after a failure (include/mfpo/context.h).
+ */
 #ifndef MFPO_API_CHECKS_H
 #define MFPO_API_CHECKS_H
 

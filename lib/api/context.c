@@ -110,6 +110,7 @@ const char *mfpo_context_device_name(const mfpo_context *ctx)
 mfpo_status mfpo_context_set_seed(mfpo_context *ctx, uint64_t seed)
 {
     if (!ctx) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_context_set_seed: argument 'ctx' is NULL");
+    core_clear_error(ctx);
     ctx->seed = seed;
     ctx->stream = 0;
     return MFPO_OK;

@@ -41,6 +41,7 @@ mfpo_status mfpo_policy_create(mfpo_context *ctx, const mfpo_agent_config *confi
 {
     static const char who[] = "mfpo_policy_create";
     if (!ctx) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'ctx' is NULL", who);
+    core_clear_error(ctx);
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, out);
     *out = NULL;
     mfpo_policy *p = core_alloc(&ctx->allocator, sizeof *p, 64);
@@ -92,12 +93,14 @@ size_t mfpo_policy_param_count(const mfpo_policy *p)
 mfpo_status mfpo_policy_get_params(const mfpo_policy *p, float *params, size_t count)
 {
     if (!p) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_policy_get_params: argument 'policy' is NULL");
+    core_clear_error(p->ctx);
     return get_params(p->ctx, "mfpo_policy_get_params", p->params, p->layout.n_params, params, count);
 }
 
 mfpo_status mfpo_policy_set_params(mfpo_policy *p, const float *params, size_t count)
 {
     if (!p) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_policy_set_params: argument 'policy' is NULL");
+    core_clear_error(p->ctx);
     return set_params(p->ctx, "mfpo_policy_set_params", p->params, p->layout.n_params, params, count);
 }
 
@@ -131,6 +134,7 @@ static mfpo_status sample_common(mfpo_policy *p, const mfpo_divergence *d, const
 mfpo_status mfpo_policy_sample(mfpo_policy *p, const float *obs, size_t n, float *actions)
 {
     if (!p) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_policy_sample: argument 'policy' is NULL");
+    core_clear_error(p->ctx);
     return sample_common(p, NULL, obs, NULL, n, actions, NULL, "mfpo_policy_sample");
 }
 
@@ -153,6 +157,7 @@ mfpo_status mfpo_policy_sample_logp(mfpo_policy *p, const mfpo_divergence *d, co
 {
     static const char who[] = "mfpo_policy_sample_logp";
     if (!p) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'policy' is NULL", who);
+    core_clear_error(p->ctx);
     if (!d) return core_fail(p->ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'divergence' is NULL", who);
     MFPO_CHECK_NOT_NULL_WHO(p->ctx, who, logp);
     mfpo_status s = check_pair(p, d, who);
@@ -164,6 +169,7 @@ mfpo_status mfpo_policy_transport(mfpo_policy *p, const mfpo_divergence *d, cons
 {
     static const char who[] = "mfpo_policy_transport";
     if (!p) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'policy' is NULL", who);
+    core_clear_error(p->ctx);
     MFPO_CHECK_NOT_NULL_WHO(p->ctx, who, noise);
     if (d) {
         MFPO_CHECK_NOT_NULL_WHO(p->ctx, who, logp);
@@ -179,6 +185,7 @@ mfpo_status mfpo_divergence_create(mfpo_context *ctx, const mfpo_agent_config *c
 {
     static const char who[] = "mfpo_divergence_create";
     if (!ctx) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'ctx' is NULL", who);
+    core_clear_error(ctx);
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, out);
     *out = NULL;
     mfpo_divergence *d = core_alloc(&ctx->allocator, sizeof *d, 64);
@@ -224,12 +231,14 @@ size_t mfpo_divergence_param_count(const mfpo_divergence *d)
 mfpo_status mfpo_divergence_get_params(const mfpo_divergence *d, float *params, size_t count)
 {
     if (!d) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_divergence_get_params: argument 'divergence' is NULL");
+    core_clear_error(d->ctx);
     return get_params(d->ctx, "mfpo_divergence_get_params", d->params, d->layout.n_params, params, count);
 }
 
 mfpo_status mfpo_divergence_set_params(mfpo_divergence *d, const float *params, size_t count)
 {
     if (!d) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_divergence_set_params: argument 'divergence' is NULL");
+    core_clear_error(d->ctx);
     return set_params(d->ctx, "mfpo_divergence_set_params", d->params, d->layout.n_params, params, count);
 }
 
@@ -239,6 +248,7 @@ mfpo_status mfpo_critic_create(mfpo_context *ctx, const mfpo_agent_config *confi
 {
     static const char who[] = "mfpo_critic_create";
     if (!ctx) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'ctx' is NULL", who);
+    core_clear_error(ctx);
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, out);
     *out = NULL;
     mfpo_critic *c = core_alloc(&ctx->allocator, sizeof *c, 64);
@@ -297,6 +307,7 @@ mfpo_status mfpo_critic_q(mfpo_critic *c, const float *obs, const float *actions
 {
     static const char who[] = "mfpo_critic_q";
     if (!c) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'critic' is NULL", who);
+    core_clear_error(c->ctx);
     mfpo_context *ctx = c->ctx;
     size_t S = c->cfg.obs_dim, A = c->cfg.act_dim;
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, obs);

@@ -15,6 +15,7 @@ mfpo_status mfpo_replay_create(mfpo_context *ctx, size_t obs_dim, size_t act_dim
     static const char who[] = "mfpo_replay_create";
     if (out) *out = NULL;
     if (!ctx) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'ctx' is NULL", who);
+    core_clear_error(ctx);
     if (!out) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument '%s' is NULL", who, "out");
     if (obs_dim == 0) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: obs_dim = 0 (expected >= 1)", who);
     if (act_dim == 0) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: act_dim = 0 (expected >= 1)", who);
@@ -99,6 +100,7 @@ mfpo_status mfpo_replay_add(mfpo_replay *r, const float *obs, const float *actio
     static const char fn[] = "mfpo_replay_add";
     mfpo_status st;
     if (!r) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", fn);
+    core_clear_error(r->ctx);
     mfpo_context *ctx = r->ctx;
     if (!obs) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'obs' is NULL", fn);
     if (!action) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'action' is NULL", fn);
@@ -119,6 +121,7 @@ mfpo_status mfpo_replay_add_batch(mfpo_replay *r, size_t n, const float *obs, co
     static const char fn[] = "mfpo_replay_add_batch";
     mfpo_status st;
     if (!r) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", fn);
+    core_clear_error(r->ctx);
     mfpo_context *ctx = r->ctx;
     if (!obs) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'obs' is NULL", fn);
     if (!actions) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'actions' is NULL", fn);
@@ -144,6 +147,7 @@ mfpo_status mfpo_replay_sample(mfpo_replay *r, size_t n, float *obs, float *acti
 {
     static const char fn[] = "mfpo_replay_sample";
     if (!r) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", fn);
+    core_clear_error(r->ctx);
     mfpo_status st = check_rows(r, fn, n);
     if (st != MFPO_OK) return st;
     if (r->size == 0)

@@ -109,6 +109,7 @@ mfpo_status mfpo_train(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env,
 {
     static const char who[] = "mfpo_train";
     if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
+    core_clear_error(ag->ctx);
     mfpo_context *ctx = ag->ctx;
     if (!replay) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", who);
     mfpo_train_options opt;
@@ -135,6 +136,7 @@ mfpo_status mfpo_evaluate(mfpo_agent *ag, const mfpo_env *env, size_t episodes, 
 {
     static const char who[] = "mfpo_evaluate";
     if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
+    core_clear_error(ag->ctx);
     mfpo_context *ctx = ag->ctx;
     mfpo_status s = check_env_for_agent(ag, who, "env", env);
     if (s != MFPO_OK) return s;

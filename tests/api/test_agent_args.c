@@ -224,6 +224,20 @@ static void test_handles_and_sizes(void **state)
     c.struct_size = sizeof c;
     assert_int_equal(mfpo_agent_get_config(g_agent, &c), MFPO_OK);
     assert_int_equal(c.hidden_width, 16);
+    assert_string_equal(mfpo_last_error(g_ctx), ""); /* the success cleared the refusal's text */
+
+    /* the rule of mfpo_last_error: a failure leaves its message, the next successful call "" */
+    float obs[S] = {0.1f, 0.2f, 0.3f}, act[A];
+    EXPECT_ERR(g_ctx, mfpo_agent_act(g_agent, obs, 0, act), MFPO_ERR_INVALID_ARGUMENT, "mfpo_agent_act: n = 0");
+    assert_int_equal(mfpo_agent_act(g_agent, obs, 1, act), MFPO_OK);
+    assert_string_equal(mfpo_last_error(g_ctx), "");
+    EXPECT_ERR(g_ctx, mfpo_policy_sample(mfpo_agent_policy(g_agent), obs, 0, act), MFPO_ERR_INVALID_ARGUMENT, "n = 0");
+    assert_int_equal(mfpo_replay_create(g_ctx, S, A, 4, &r), MFPO_OK);
+    assert_string_equal(mfpo_last_error(g_ctx), "");
+    EXPECT_ERR(g_ctx, mfpo_replay_add(r, obs, act, NAN, obs, 0), MFPO_ERR_NON_FINITE, "reward = nan");
+    assert_int_equal(mfpo_replay_add(r, obs, act, 1.0f, obs, 0), MFPO_OK);
+    assert_string_equal(mfpo_last_error(g_ctx), "");
+    mfpo_replay_destroy(r);
 }
 
 int main(void)
