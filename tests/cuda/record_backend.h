@@ -4,7 +4,7 @@
  * graph_end the compute ops are stored with their arguments instead of run, a transfer, allocation
  * or synchronization breaks the recording (graph_end then fails), and graph_launch runs the stored
  * ops again with the same arguments. Used by tests/cuda/test_record.c to check, on any machine,
- * that mfpo_update() records and replays updates exactly (lib/api/agent.c, run_update).
+ * that mfpo_update() records and replays updates exactly (lib/algo/driver.c, run_update).
  */
 #ifndef MFPO_TESTS_RECORD_BACKEND_H
 #define MFPO_TESTS_RECORD_BACKEND_H

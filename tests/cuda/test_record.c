@@ -1,5 +1,5 @@
 /*
- * The recording protocol of mfpo_update() (lib/api/agent.c, run_update) on any machine: a CPU
+ * The recording protocol of mfpo_update() (lib/algo/driver.c, run_update) on any machine: a CPU
  * context whose backend is wrapped by the recording test backend (record_backend.h, which behaves
  * like CUDA stream capture) must give bit-identical statistics and state to a plain CPU context,
  * update after update, while
