@@ -1,5 +1,5 @@
 /*
- * The CUDA implementation of lib/algo's MFPO row kernels (lib/algo/kernels.h; spec §3–§4), offered
+ * The CUDA implementation of lib/algo's MFPO row kernels (lib/algo/kernels.h; docs/algorithm.md §3–§4), offered
  * by the module's `extension` op: one thread per row or per element, each calling the shared row
  * function of lib/algo/kernels_mfpo.h, so that the
  * formulas and their evaluation order are those of the CPU backend. Losses and means are reduced

@@ -66,13 +66,13 @@ MFPO_API uint64_t mfpo_agent_update_count(const mfpo_agent *agent);
 MFPO_API mfpo_status mfpo_agent_act(mfpo_agent *agent, const float *obs, size_t n, float *actions);
 
 /**
- * Evaluation-time action selection (spec §3): for each observation draws `eval_candidates`
+ * Evaluation-time action selection (docs/algorithm.md §3): for each observation draws `eval_candidates`
  * plain samples, scores them with the target critics and returns the best.
  */
 MFPO_API mfpo_status mfpo_agent_select_action(mfpo_agent *agent, const float *obs, size_t n, float *actions);
 
 /**
- * One full MFPO update (spec §4 a–d) on a batch of `batch_size` transitions drawn uniformly from
+ * One full MFPO update (docs/algorithm.md §4 a–d) on a batch of `batch_size` transitions drawn uniformly from
  * @p replay. @p stats may be NULL. The first call sizes every workspace; later calls allocate
  * nothing. If any loss or gradient is non-finite, returns #MFPO_ERR_NON_FINITE and every
  * parameter, optimizer moment and counter is exactly as before the call.

@@ -17,11 +17,11 @@
 
 MFPO_BEGIN_DECLS
 
-/** Opaque MeanFlow average-velocity network u(s, z, t, h) with its sampler (spec §2–§3). */
+/** Opaque MeanFlow average-velocity network u(s, z, t, h) with its sampler (docs/algorithm.md §2–§3). */
 typedef struct mfpo_policy mfpo_policy;
-/** Opaque average-divergence network d(s, z, t, h) (spec §2). */
+/** Opaque average-divergence network d(s, z, t, h) (docs/algorithm.md §2). */
 typedef struct mfpo_divergence mfpo_divergence;
-/** Opaque pair of distributional critics with their target copies (spec §2). */
+/** Opaque pair of distributional critics with their target copies (docs/algorithm.md §2). */
 typedef struct mfpo_critic mfpo_critic;
 
 /** Creates a policy with freshly initialized weights (Xavier-uniform, context stream). */
@@ -38,21 +38,21 @@ MFPO_API mfpo_status mfpo_policy_get_params(const mfpo_policy *policy, float *pa
 MFPO_API mfpo_status mfpo_policy_set_params(mfpo_policy *policy, const float *params, size_t count);
 
 /**
- * Plain T-step sampling (spec §3 without the likelihood): for each of the @p n observations
+ * Plain T-step sampling (docs/algorithm.md §3 without the likelihood): for each of the @p n observations
  * (n x S, host memory) writes one action in [-1, 1]^A to @p actions (n x A).
  * Workspaces grow on the first call with a larger @p n; later calls allocate nothing.
  */
 MFPO_API mfpo_status mfpo_policy_sample(mfpo_policy *policy, const float *obs, size_t n, float *actions);
 
 /**
- * Sampling with log-likelihood (spec §3): actions (n x A) and log p(a | s) (n) from the
+ * Sampling with log-likelihood (docs/algorithm.md §3): actions (n x A) and log p(a | s) (n) from the
  * divergence net's running estimate. @p divergence must have the policy's dimensions.
  */
 MFPO_API mfpo_status mfpo_policy_sample_logp(mfpo_policy *policy, const mfpo_divergence *divergence,
                                              const float *obs, size_t n, float *actions, float *logp);
 
 /**
- * The sampler of spec §3 as a deterministic map from caller-given noise: for each of the @p n
+ * The sampler of docs/algorithm.md §3 as a deterministic map from caller-given noise: for each of the @p n
  * observations, runs the T steps from @p noise (n x A, standard-normal draws) and writes the
  * action (n x A) and, when @p divergence is non-NULL, log p(a | s) to @p logp (n). Useful to
  * differentiate the sampler numerically or to reproduce a draw exactly.

@@ -64,7 +64,7 @@ mfpo_status algo_agent_create(mfpo_context *ctx, const char *who, const mfpo_age
         algo_agent_destroy(ag);
         return core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for the agent's state and workspaces", who);
     }
-    /* spec §2 initialization; the targets start as copies of the online critics */
+    /* docs/algorithm.md §2 initialization; the targets start as copies of the online critics */
     mfpo_status s = algo_init_net_params(ctx, &ag->ul, cfg->fourier_init_std, ag->state + ag->off.u);
     if (s == MFPO_OK) s = algo_init_net_params(ctx, &ag->dl, cfg->fourier_init_std, ag->state + ag->off.d);
     for (int k = 0; k < 2 && s == MFPO_OK; k++) {

@@ -24,7 +24,7 @@ mfpo_status algo_agent_act(mfpo_agent *ag, const char *who, const float *obs, si
 mfpo_status algo_agent_select(mfpo_agent *ag, const char *who, const float *obs, size_t n, float *actions);
 
 /*
- * One update (spec §4) on a batch drawn from `replay` (same context and dimensions as the agent,
+ * One update (docs/algorithm.md §4) on a batch drawn from `replay` (same context and dimensions as the agent,
  * not empty). A non-finite loss, gradient or parameter restores the agent and the context's
  * stream as before the call and returns MFPO_ERR_NON_FINITE. On success fills *stats (the
  * current version, whole; may be NULL).

@@ -25,7 +25,7 @@ mfpo_status algo_config_import(mfpo_context *ctx, const char *who, const mfpo_ag
 void algo_flow_layout(nn_layout *l, const mfpo_agent_config *cfg, size_t out);
 void algo_critic_layout(nn_layout *l, const mfpo_agent_config *cfg);
 
-/* ------------------------------------------------------------------ sampler (spec §3) */
+/* ------------------------------------------------------------------ sampler (docs/algorithm.md §3) */
 
 /* Workspace of the T-step sampler for up to `cap` rows. Row i's state is obs[i / group]: the
  * networks' state columns are computed once per state (nn_forward_grouped). */
@@ -90,7 +90,7 @@ struct mfpo_critic {
 void algo_policy_release_workspace(struct mfpo_policy *p);
 void algo_critic_release_workspace(struct mfpo_critic *c);
 
-/* Initializes backend memory dst with a fresh network of layout l (spec §2 init, context stream). */
+/* Initializes backend memory dst with a fresh network of layout l (docs/algorithm.md §2 init, context stream). */
 mfpo_status algo_init_net_params(mfpo_context *ctx, const nn_layout *l, float fourier_std, float *dst);
 
 /* Outputs that leave the library must be finite: extreme (if finite) inputs can overflow a

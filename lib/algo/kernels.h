@@ -1,5 +1,5 @@
 /*
- * The MFPO row kernels (spec §3–§4) as a table owned by the algorithm. Every buffer argument is
+ * The MFPO row kernels (docs/algorithm.md §3–§4) as a table owned by the algorithm. Every buffer argument is
  * backend memory of `be`. Three implementations:
  *
  *   - a backend's own fast version, offered through its `extension` op under
@@ -23,7 +23,7 @@
  * struct's; the suffix changes with any change of it. */
 #define ALGO_KERNELS_EXTENSION "mfpo_kernels_v1"
 
-/* Which of the two candidate distributions c51_target keeps per row (spec §4a). */
+/* Which of the two candidate distributions c51_target keeps per row (docs/algorithm.md §4a). */
 enum { ALGO_TWIN_MIN_MEAN = 1, ALGO_TWIN_AVERAGE = 0 };
 
 typedef struct algo_kernels {
@@ -42,7 +42,7 @@ typedef struct algo_kernels {
     /* z_t = (1 - t) a + t eps; a rows read with stride lda. */
     void (*noisy_point)(be_backend *be, size_t n, size_t a, const float *act, size_t lda, const float *t,
                         const float *eps, float *z_t);
-    /* K Gaussian-proposal actions per row from uniforms (truncated normal, spec §4b). */
+    /* K Gaussian-proposal actions per row from uniforms (truncated normal, docs/algorithm.md §4b). */
     void (*gaussian_proposal)(be_backend *be, size_t n, size_t k, size_t a, const float *z_t, const float *t,
                               const float *uniforms, float *noise, float *out, size_t ldo);
     /* q[i] = sum_k softmax(logits_i)_k c_k over atoms linspace(v_min, v_max, atoms). */

@@ -1,5 +1,5 @@
 /*
- * Per-row kernels of the MFPO update (spec §3–§4), shared by the host implementation
+ * Per-row kernels of the MFPO update (docs/algorithm.md §3–§4), shared by the host implementation
  * (lib/algo/kernels_host.c) and the CUDA module (cuda/kernels_mfpo.cu).
  * Each function computes one row (one state) and touches nothing outside that row's slices, so a
  * backend may run rows in any order or in parallel.

@@ -14,7 +14,7 @@
 
 #define OPS (be->ops)
 
-/* Initializes n_params floats of backend memory with spec §2's scheme from the context stream. */
+/* Initializes n_params floats of backend memory with docs/algorithm.md §2's scheme from the context stream. */
 mfpo_status algo_init_net_params(mfpo_context *ctx, const nn_layout *l, float fourier_std, float *dst)
 {
     float *host = core_alloc(&ctx->allocator, l->n_params * sizeof(float), 64);

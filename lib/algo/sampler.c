@@ -1,4 +1,4 @@
-/* The T-step MeanFlow sampler with its log-likelihood (spec §3). */
+/* The T-step MeanFlow sampler with its log-likelihood (docs/algorithm.md §3). */
 #include <string.h>
 
 #include "internal.h"

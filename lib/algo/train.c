@@ -1,5 +1,5 @@
 /*
- * The training loop of spec §5 (include/mfpo/train.h; lib/api/train.c checks the arguments and
+ * The training loop of docs/algorithm.md §5 (include/mfpo/train.h; lib/api/train.c checks the arguments and
  * calls algo_train / algo_evaluate): uniform-random warm-up, a fractional
  * update-to-data ratio, periodic evaluation with action selection on a separate environment,
  * bootstrap masks from termination vs truncation, and progress reports that can cancel.

@@ -1,6 +1,6 @@
 /*
- * One MFPO update, spec §4 (a)–(d), on the backend interface. The batch is already in ws->s, a,
- * r, s2, mask (see algo_update in lib/algo/driver.c). Stages run in the spec's order, each one on the
+ * One MFPO update, docs/algorithm.md §4 (a)–(d), on the backend interface. The batch is already in ws->s, a,
+ * r, s2, mask (see algo_update in lib/algo/driver.c). Stages run in the order of docs/algorithm.md §4, each one on the
  * parameters the previous left: (b) scores with the critics (a) just stepped, (c) uses the u that
  * (b) just stepped, (d) uses the entropy estimate of (b).
  */

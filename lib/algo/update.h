@@ -1,5 +1,5 @@
 /*
- * The agent's trainable state and the workspace of one MFPO update (spec §4), allocated once at
+ * The agent's trainable state and the workspace of one MFPO update (docs/algorithm.md §4), allocated once at
  * agent creation so that mfpo_update() never allocates.
  */
 #ifndef MFPO_ALGO_UPDATE_H

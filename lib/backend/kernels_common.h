@@ -25,7 +25,7 @@
 
 #define MFPO_PI 3.14159265358979323846
 #define MFPO_LN_EPS 1e-6f
-/* Guard of every division by t or 1 - t in §4b/§4c (the spec leaves the value to us): both are
+/* Guard of every division by t or 1 - t in §4b/§4c (docs/algorithm.md leaves the value to us): both are
  * clamped to at least this value inside divisions only. */
 #define MFPO_T_EPS 1e-5f
 
@@ -60,7 +60,7 @@ MFPO_HD float be_expf(float x)
     return x == x ? p * sc.f : x;
 }
 
-/* ---------------------------------------------------------------- GELU (tanh form, spec §2)
+/* ---------------------------------------------------------------- GELU (tanh form, docs/algorithm.md §2)
  *
  * 0.5 x (1 + tanh(y)) = x sigmoid(2 y) with y = sqrt(2/pi) (x + 0.044715 x^3): the same function,
  * computed with one exp and one division. */

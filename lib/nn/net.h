@@ -1,5 +1,5 @@
 /*
- * Networks of spec §2 on the backend interface: parameter layout, initialization, forward,
+ * Networks of docs/algorithm.md §2 on the backend interface: parameter layout, initialization, forward,
  * reverse-mode backward and forward-mode JVP.
  *
  * A network's parameters are one flat float vector (so Adam, Polyak, snapshots and checkpoints
@@ -50,7 +50,7 @@ typedef struct nn_layout {
 void nn_layout_init(nn_layout *l, size_t in_main, size_t out, int timed, size_t hidden, size_t depth,
                     size_t fourier, size_t time_dim);
 
-/* Fills host memory `p` (n_params floats) with spec §2's initialization: Xavier-uniform kernels,
+/* Fills host memory `p` (n_params floats) with docs/algorithm.md §2's initialization: Xavier-uniform kernels,
  * zero biases, LayerNorm scale 1 and shift 0, Fourier frequencies N(0, fourier_std^2). Draws come
  * from Philox stream `stream` under key `seed`. */
 void nn_init_params(const nn_layout *l, float *p, float fourier_std, uint64_t seed, uint64_t stream);

@@ -1,5 +1,5 @@
 /*
- * The 2-D mixture check (spec §7) at a length CI affords: a short MFPO training on the one-step
+ * The 2-D mixture check (docs/algorithm.md §7) at a length CI affords: a short MFPO training on the one-step
  * mixture task, then
  *   (d) the library's log-likelihoods against the exact density of its own 2-step sampler
  *       (log N(eps) - log|det da/deps|), which checks the sampler-with-likelihood machinery;

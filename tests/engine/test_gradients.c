@@ -1,6 +1,6 @@
 /*
  * Layer and network derivatives of lib/nn and the backend's layer passes against central finite
- * differences of an independent double-precision implementation written here from the spec (§2)
+ * differences of an independent double-precision implementation written here from docs/algorithm.md §2
  * and net.h's documented parameter layout.
  *
  * Every derivative the library computes in float32 (backward, JVP) is compared with a central

@@ -1,7 +1,7 @@
 /*
  * Adam and Polyak averaging against hand-computed double arithmetic.
  *
- * Adam (optax-style, spec §2): m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+ * Adam (optax-style, docs/algorithm.md §2): m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
  * p -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps). The reference uses the float
  * hyper-parameters the library receives, widened to double, so only the library's float32
  * rounding separates the two.
