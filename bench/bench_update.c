@@ -40,13 +40,13 @@
 #define MAX_LIST 8
 
 typedef struct stamps {
-    mfpo_backend *be;
+    be_backend *be;
     double t[5];
     int seen;
 } stamps;
 
 /* Stage hook: 0 = batch loaded (start of §4), 1..4 = after (a)..(d). */
-static void stage_hook(void *user, int stage, const struct mfpo_update_ws *ws)
+static void stage_hook(void *user, int stage, const struct algo_update_ws *ws)
 {
     stamps *st = user;
     (void)ws;

@@ -92,7 +92,7 @@ if [ "${MFPO_GPU_SKIP_BUILD:-0}" != 1 ]; then
 fi
 
 module="$build/cuda/libmfpo-cuda.so"
-export MFPO_CUDA_MODULE="$module" MFPO_TEST_CUDA_MODULE="$module"
+export MFPO_MODULE_PATH="$build/cuda" MFPO_TEST_CUDA_MODULE="$module"
 export CMOCKA_MESSAGE_OUTPUT=stdout
 unset MFPO_BACKEND
 

@@ -1,6 +1,6 @@
 /*
  * The CUDA backend module (libmfpo-cuda.so): lifetime, memory, cuBLAS gemm, recording (CUDA
- * graphs) and the one exported entry point, mfpo_cuda_backend_create_v1 (lib/backend/select.c
+ * graphs) and the one exported symbol, the descriptor mfpo_backend_module (lib/backend/select.c
  * finds it with dlsym). The layer and MFPO kernels are in kernels_nn.cu and kernels_mfpo.cu.
  *
  * All work of a backend runs in order on one non-blocking stream. Uploads from pageable host
@@ -23,11 +23,23 @@
 
 #include "cuda_internal.cuh"
 
-#define EXPORT extern "C" __attribute__((visibility("default")))
+extern "C" {
+#include "../include/mfpo/status.h"
+}
+
 
 /* ------------------------------------------------------------------ errors */
 
-void mfpo_cuda_note(cuda_backend *be, cudaError_t err, const char *what)
+/* The first failure, on the backend's error channel (lib/backend/backend.h: error_status/message). */
+static void report_failure(cuda_backend *be)
+{
+    if (be->base.error_status) return;
+    be->base.error_status = MFPO_ERR_BACKEND_UNAVAILABLE;
+    snprintf(be->base.error_message, sizeof be->base.error_message,
+             "libmfpo-cuda: %.190s; this context's results are no longer valid", be->error);
+}
+
+void cu_note(cuda_backend *be, cudaError_t err, const char *what)
 {
     if (err == cudaSuccess) return;
     if (be->capturing) {
@@ -37,9 +49,10 @@ void mfpo_cuda_note(cuda_backend *be, cudaError_t err, const char *what)
     if (be->failed) return;
     be->failed = 1;
     snprintf(be->error, sizeof be->error, "%s: %s (%s)", what, cudaGetErrorString(err), cudaGetErrorName(err));
-    /* The interface has no error returns for kernels: say it once, loudly. all_finite() reports
-     * 0 from now on, so mfpo_update() fails instead of returning garbage. */
-    fprintf(stderr, "libmfpo-cuda: %s; this context's results are no longer valid\n", be->error);
+    /* Kernels return nothing: the failure goes to the backend's error channel (never to stderr),
+     * which the library reports through mfpo_last_error; all_finite() reports 0 from now on, so
+     * mfpo_update() fails instead of returning garbage. */
+    report_failure(be);
 }
 
 static const char *blas_status_name(cublasStatus_t st)
@@ -59,7 +72,7 @@ static const char *blas_status_name(cublasStatus_t st)
     }
 }
 
-void mfpo_cuda_note_blas(cuda_backend *be, cublasStatus_t st, const char *what)
+void cu_note_blas(cuda_backend *be, cublasStatus_t st, const char *what)
 {
     if (st == CUBLAS_STATUS_SUCCESS) return;
     if (be->capturing) {
@@ -69,13 +82,13 @@ void mfpo_cuda_note_blas(cuda_backend *be, cublasStatus_t st, const char *what)
     if (be->failed) return;
     be->failed = 1;
     snprintf(be->error, sizeof be->error, "%s: %s", what, blas_status_name(st));
-    fprintf(stderr, "libmfpo-cuda: %s; this context's results are no longer valid\n", be->error);
+    report_failure(be);
 }
 
-void mfpo_cuda_use_device(cuda_backend *be)
+void cu_use_device(cuda_backend *be)
 {
     int cur = -1;
-    if (cudaGetDevice(&cur) != cudaSuccess || cur != be->device) mfpo_cuda_note(be, cudaSetDevice(be->device), "cudaSetDevice");
+    if (cudaGetDevice(&cur) != cudaSuccess || cur != be->device) cu_note(be, cudaSetDevice(be->device), "cudaSetDevice");
 }
 
 /* ------------------------------------------------------------------ cuBLAS, opened at run time */
@@ -145,13 +158,13 @@ static void release(cuda_backend *b)
     free(b);
 }
 
-static void cu_destroy(mfpo_backend *be)
+static void cu_destroy(be_backend *be)
 {
-    mfpo_cuda_use_device(CB(be));
+    cu_use_device(CB(be));
     release(CB(be));
 }
 
-static void *cu_alloc(mfpo_backend *be, size_t bytes)
+static void *cu_alloc(be_backend *be, size_t bytes)
 {
     cuda_backend *cb = CB(be);
     void *p = NULL;
@@ -159,7 +172,7 @@ static void *cu_alloc(mfpo_backend *be, size_t bytes)
         cb->capture_broken = 1;
         return NULL;
     }
-    mfpo_cuda_use_device(cb);
+    cu_use_device(cb);
     if (bytes == 0) bytes = 1;
     if (cudaMalloc(&p, bytes) != cudaSuccess) {
         cudaGetLastError(); /* out of memory is not sticky: clear it, report NULL */
@@ -173,7 +186,7 @@ static void *cu_alloc(mfpo_backend *be, size_t bytes)
     return p;
 }
 
-static void cu_free(mfpo_backend *be, void *ptr)
+static void cu_free(be_backend *be, void *ptr)
 {
     cuda_backend *cb = CB(be);
     if (!ptr) return;
@@ -181,13 +194,13 @@ static void cu_free(mfpo_backend *be, void *ptr)
         cb->capture_broken = 1;
         return;
     }
-    mfpo_cuda_use_device(cb);
+    cu_use_device(cb);
     /* cudaFree waits for the device; the stream's pending work may still use the block */
-    mfpo_cuda_note(cb, cudaStreamSynchronize(cb->stream), "free");
-    mfpo_cuda_note(cb, cudaFree(ptr), "free");
+    cu_note(cb, cudaStreamSynchronize(cb->stream), "free");
+    cu_note(cb, cudaFree(ptr), "free");
 }
 
-static void cu_upload(mfpo_backend *be, void *dst, const void *src, size_t bytes)
+static void cu_upload(be_backend *be, void *dst, const void *src, size_t bytes)
 {
     cuda_backend *cb = CB(be);
     if (!bytes) return;
@@ -195,8 +208,8 @@ static void cu_upload(mfpo_backend *be, void *dst, const void *src, size_t bytes
         cb->capture_broken = 1;
         return;
     }
-    mfpo_cuda_use_device(cb);
-    mfpo_cuda_note(cb, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, cb->stream), "upload");
+    cu_use_device(cb);
+    cu_note(cb, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, cb->stream), "upload");
     /* page-locked or managed sources are copied asynchronously: wait, so the caller may reuse them */
     cudaPointerAttributes attr;
     if (cudaPointerGetAttributes(&attr, src) != cudaSuccess) {
@@ -204,10 +217,10 @@ static void cu_upload(mfpo_backend *be, void *dst, const void *src, size_t bytes
         attr.type = cudaMemoryTypeUnregistered;
     }
     if (attr.type != cudaMemoryTypeUnregistered)
-        mfpo_cuda_note(cb, cudaStreamSynchronize(cb->stream), "upload");
+        cu_note(cb, cudaStreamSynchronize(cb->stream), "upload");
 }
 
-static void cu_download(mfpo_backend *be, void *dst, const void *src, size_t bytes)
+static void cu_download(be_backend *be, void *dst, const void *src, size_t bytes)
 {
     cuda_backend *cb = CB(be);
     if (!bytes) return;
@@ -215,47 +228,47 @@ static void cu_download(mfpo_backend *be, void *dst, const void *src, size_t byt
         cb->capture_broken = 1;
         return;
     }
-    mfpo_cuda_use_device(cb);
-    mfpo_cuda_note(cb, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, cb->stream), "download");
-    mfpo_cuda_note(cb, cudaStreamSynchronize(cb->stream), "download");
+    cu_use_device(cb);
+    cu_note(cb, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, cb->stream), "download");
+    cu_note(cb, cudaStreamSynchronize(cb->stream), "download");
 }
 
 /* memmove semantics: overlapping ranges are copied in pieces that do not overlap. */
-static void cu_copy(mfpo_backend *be, void *dst, const void *src, size_t bytes)
+static void cu_copy(be_backend *be, void *dst, const void *src, size_t bytes)
 {
     cuda_backend *cb = CB(be);
     char *d = (char *)dst;
     const char *s = (const char *)src;
     if (!bytes || dst == src) return;
-    mfpo_cuda_use_device(cb);
+    cu_use_device(cb);
     if (d + bytes <= s || s + bytes <= d) {
-        mfpo_cuda_note(cb, cudaMemcpyAsync(d, s, bytes, cudaMemcpyDeviceToDevice, cb->stream), "copy");
+        cu_note(cb, cudaMemcpyAsync(d, s, bytes, cudaMemcpyDeviceToDevice, cb->stream), "copy");
         return;
     }
     size_t step = d < s ? (size_t)(s - d) : (size_t)(d - s);
     if (d < s) {
         for (size_t off = 0; off < bytes; off += step) {
             size_t len = bytes - off < step ? bytes - off : step;
-            mfpo_cuda_note(cb, cudaMemcpyAsync(d + off, s + off, len, cudaMemcpyDeviceToDevice, cb->stream), "copy");
+            cu_note(cb, cudaMemcpyAsync(d + off, s + off, len, cudaMemcpyDeviceToDevice, cb->stream), "copy");
         }
     } else {
         for (size_t end = bytes; end > 0;) {
             size_t len = end < step ? end : step;
             end -= len;
-            mfpo_cuda_note(cb, cudaMemcpyAsync(d + end, s + end, len, cudaMemcpyDeviceToDevice, cb->stream), "copy");
+            cu_note(cb, cudaMemcpyAsync(d + end, s + end, len, cudaMemcpyDeviceToDevice, cb->stream), "copy");
         }
     }
 }
 
-static void cu_synchronize(mfpo_backend *be)
+static void cu_synchronize(be_backend *be)
 {
     cuda_backend *cb = CB(be);
     if (cb->capturing) {
         cb->capture_broken = 1;
         return;
     }
-    mfpo_cuda_use_device(cb);
-    mfpo_cuda_note(cb, cudaStreamSynchronize(cb->stream), "synchronize");
+    cu_use_device(cb);
+    cu_note(cb, cudaStreamSynchronize(cb->stream), "synchronize");
 }
 
 /* ------------------------------------------------------------------ gemm */
@@ -263,28 +276,28 @@ static void cu_synchronize(mfpo_backend *be)
 /* Row-major C = alpha op(A) op(B) + beta C is column-major C^T = alpha op(B)^T op(A)^T + beta C^T:
  * the same buffers, with the operands swapped. cuBLAS runs in its default math mode (full FP32,
  * no TF32). */
-static void cu_gemm(mfpo_backend *be, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+static void cu_gemm(be_backend *be, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                     const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
 {
     cuda_backend *cb = CB(be);
     if (m == 0 || n == 0) return;
-    mfpo_cuda_use_device(cb);
+    cu_use_device(cb);
     if (k == 0) {
         cu_gemm_k0(be, m, n, beta, c, ldc);
         return;
     }
     cublasStatus_t st = blas()->sgemm(cb->blas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N,
                                     (int)n, (int)m, (int)k, &alpha, b, (int)ldb, a, (int)lda, &beta, c, (int)ldc);
-    mfpo_cuda_note_blas(cb, st, "gemm (cublasSgemm)");
+    cu_note_blas(cb, st, "gemm (cublasSgemm)");
 }
 
 /* ------------------------------------------------------------------ recording */
 
-static int cu_graph_begin(mfpo_backend *be)
+static int cu_graph_begin(be_backend *be)
 {
     cuda_backend *cb = CB(be);
     if (cb->capturing || cb->failed) return -1;
-    mfpo_cuda_use_device(cb);
+    cu_use_device(cb);
     cudaError_t e = cudaStreamBeginCapture(cb->stream, cudaStreamCaptureModeThreadLocal);
     if (e != cudaSuccess) {
         cudaGetLastError();
@@ -295,14 +308,14 @@ static int cu_graph_begin(mfpo_backend *be)
     return 0;
 }
 
-static int cu_graph_end(mfpo_backend *be, void **graph)
+static int cu_graph_end(be_backend *be, void **graph)
 {
     cuda_backend *cb = CB(be);
     cudaGraph_t g = NULL;
     cudaGraphExec_t exec = NULL;
     *graph = NULL;
     if (!cb->capturing) return -1;
-    mfpo_cuda_use_device(cb);
+    cu_use_device(cb);
     cudaError_t e = cudaStreamEndCapture(cb->stream, &g);
     cb->capturing = 0;
     if (e != cudaSuccess || cb->capture_broken || !g) {
@@ -320,29 +333,36 @@ static int cu_graph_end(mfpo_backend *be, void **graph)
     return 0;
 }
 
-static int cu_graph_launch(mfpo_backend *be, void *graph)
+static int cu_graph_launch(be_backend *be, void *graph)
 {
     cuda_backend *cb = CB(be);
     if (!graph || cb->capturing || cb->failed) return -1;
-    mfpo_cuda_use_device(cb);
+    cu_use_device(cb);
     cudaError_t e = cudaGraphLaunch((cudaGraphExec_t)graph, cb->stream);
-    mfpo_cuda_note(cb, e, "graph_launch");
+    cu_note(cb, e, "graph_launch");
     return e == cudaSuccess ? 0 : -1;
 }
 
-static void cu_graph_destroy(mfpo_backend *be, void *graph)
+/* lib/algo's MFPO row kernels, implemented in kernels_mfpo.cu */
+static const void *cu_extension(be_backend *be, const char *name)
+{
+    (void)be;
+    return strcmp(name, "mfpo_kernels_v1") == 0 ? cu_mfpo_kernels() : NULL;
+}
+
+static void cu_graph_destroy(be_backend *be, void *graph)
 {
     if (!graph) return;
-    mfpo_cuda_use_device(CB(be));
+    cu_use_device(CB(be));
     cudaGraphExecDestroy((cudaGraphExec_t)graph);
 }
 
 /* ------------------------------------------------------------------ the table */
 
 /* Filled in code rather than with designated initializers (C++20), in the struct's field order. */
-static mfpo_backend_ops make_ops(int graphs)
+static be_ops make_ops(int graphs)
 {
-    mfpo_backend_ops o;
+    be_ops o;
     memset(&o, 0, sizeof o);
     o.destroy = cu_destroy;
     o.alloc = cu_alloc;
@@ -368,25 +388,10 @@ static mfpo_backend_ops make_ops(int graphs)
     o.ln_gelu_jvp = cu_ln_gelu_jvp;
     o.rng_uniform = cu_rng_uniform;
     o.rng_normal = cu_rng_normal;
-    o.sampler_init = cu_sampler_init;
-    o.sampler_step = cu_sampler_step;
-    o.clip_actions = cu_clip_actions;
-    o.flow_times = cu_flow_times;
-    o.noisy_point = cu_noisy_point;
-    o.gaussian_proposal = cu_gaussian_proposal;
-    o.expected_q = cu_expected_q;
-    o.combine_q = cu_combine_q;
-    o.c51_target = cu_c51_target;
-    o.softmax_xent = cu_softmax_xent;
-    o.snis = cu_snis;
-    o.meanflow_loss = cu_meanflow_loss;
-    o.row_dot = cu_row_dot;
-    o.mean = cu_mean;
-    o.temperature_grad = cu_temperature_grad;
-    o.select_best = cu_select_best;
     o.adam = cu_adam;
     o.polyak = cu_polyak;
     o.all_finite = cu_all_finite;
+    o.extension = cu_extension;
     if (graphs) { /* MFPO_CUDA_GRAPHS=0 leaves them NULL: every update then runs op by op */
         o.graph_begin = cu_graph_begin;
         o.graph_end = cu_graph_end;
@@ -396,9 +401,9 @@ static mfpo_backend_ops make_ops(int graphs)
     return o;
 }
 
-static const mfpo_backend_ops *ops_table(int graphs)
+static const be_ops *ops_table(int graphs)
 {
-    static const mfpo_backend_ops with_graphs = make_ops(1), without_graphs = make_ops(0); /* thread-safe init */
+    static const be_ops with_graphs = make_ops(1), without_graphs = make_ops(0); /* thread-safe init */
     return graphs ? &with_graphs : &without_graphs;
 }
 
@@ -444,38 +449,41 @@ static size_t workspace_bytes(void)
     return (size_t)mb << 20;
 }
 
-EXPORT mfpo_backend *mfpo_cuda_backend_create_v1(int device, int threads, char *reason, size_t reason_size)
+/* Whether `device` can run this module (driver, ordinal, architecture). On success the device is
+ * current and *prev the device that was; on failure the reason is written and nothing changes. */
+static int check_device(int device, char *reason, size_t reason_size, int *prev)
 {
-    int count = 0, prev = -1;
+    int count = 0;
+    *prev = -1;
     cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess) {
         say(reason, reason_size, "no usable CUDA driver or device: cudaGetDeviceCount failed: %s (%s)",
             cudaGetErrorString(e), cudaGetErrorName(e));
         cudaGetLastError();
-        return NULL;
+        return -1;
     }
     if (count <= 0) {
         say(reason, reason_size, "no usable CUDA driver or device: the driver reports no CUDA device");
-        return NULL;
+        return -1;
     }
     if (device < 0 || device >= count) {
         say(reason, reason_size, "CUDA device ordinal %d is out of range: %d device%s present (ordinals 0..%d)",
             device, count, count == 1 ? "" : "s", count - 1);
-        return NULL;
+        return -1;
     }
     cudaDeviceProp prop;
     e = cudaGetDeviceProperties(&prop, device);
     if (e != cudaSuccess) {
         say(reason, reason_size, "cannot query CUDA device %d: %s", device, cudaGetErrorString(e));
         cudaGetLastError();
-        return NULL;
+        return -1;
     }
-    cudaGetDevice(&prev);
+    cudaGetDevice(prev);
     e = cudaSetDevice(device);
     if (e != cudaSuccess) {
         say(reason, reason_size, "cannot use CUDA device %d (%s): %s", device, prop.name, cudaGetErrorString(e));
         cudaGetLastError();
-        return NULL;
+        return -1;
     }
     cudaFuncAttributes fa;
     e = cudaFuncGetAttributes(&fa, k_probe);
@@ -485,10 +493,35 @@ EXPORT mfpo_backend *mfpo_cuda_backend_create_v1(int device, int threads, char *
             "and newer): %s",
             device, prop.name, prop.major, prop.minor, cudaGetErrorString(e));
         cudaGetLastError();
+        if (*prev >= 0) cudaSetDevice(*prev);
+        return -1;
+    }
+
+    return 0;
+}
+
+/* be_module.probe: the checks alone, leaving the calling thread's device as it was */
+static int cu_probe(int device, char *reason, size_t reason_size)
+{
+    int prev = -1;
+    if (check_device(device, reason, reason_size, &prev) != 0) return -1;
+    if (prev >= 0) cudaSetDevice(prev);
+    return 0;
+}
+
+/* be_module.create */
+static be_backend *cu_create(int device, int threads, char *reason, size_t reason_size)
+{
+    int prev = -1;
+    if (check_device(device, reason, reason_size, &prev) != 0) return NULL;
+    cudaError_t e;
+    cudaDeviceProp prop;
+    if ((e = cudaGetDeviceProperties(&prop, device)) != cudaSuccess) {
+        say(reason, reason_size, "cannot query CUDA device %d: %s", device, cudaGetErrorString(e));
+        cudaGetLastError();
         if (prev >= 0) cudaSetDevice(prev);
         return NULL;
     }
-
     cuda_backend *b = (cuda_backend *)calloc(1, sizeof *b);
     const char *fail = NULL;
     char detail[256] = "";
@@ -549,3 +582,8 @@ EXPORT mfpo_backend *mfpo_cuda_backend_create_v1(int device, int threads, char *
     if (prev >= 0 && prev != device) cudaSetDevice(prev);
     return &b->base;
 }
+
+/* The module's one export (lib/backend/backend.h: be_module; lib/backend/select.c checks it). */
+extern "C" __attribute__((visibility("default"))) const be_module mfpo_backend_module = {
+    BE_MODULE_ABI_VERSION, (uint32_t)sizeof(be_ops), "cuda", cu_probe, cu_create,
+};

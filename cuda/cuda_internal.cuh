@@ -2,7 +2,8 @@
  * Internals of the CUDA backend module (libmfpo-cuda.so): the backend struct, error recording,
  * launch helpers and the device-side building blocks shared by the kernel files.
  *
- * Every kernel computes the formulas of lib/backend/kernels_common.h and kernels_mfpo.h by calling
+ * Every kernel computes the formulas of lib/backend/kernels_common.h (and, in kernels_mfpo.cu,
+ * lib/algo/kernels_mfpo.h) by calling
  * those MFPO_HD functions (compiled here as __host__ __device__), so that the CPU and CUDA
  * backends agree. Where a row is split across threads (the LayerNorm rows), the split repeats
  * the CPU's fixed 16-lane summation order exactly (see hw_total below). Reductions across rows
@@ -22,11 +23,11 @@
 extern "C" {
 #include "../lib/backend/backend.h"
 }
-#include "../lib/backend/kernels_mfpo.h"
+#include "../lib/backend/kernels_common.h"
 
 /* Per-backend state. Everything runs on one stream, in issue order. */
 typedef struct cuda_backend {
-    mfpo_backend base;
+    be_backend base;
     int device;
     cudaStream_t stream;
     cublasHandle_t blas;
@@ -53,17 +54,17 @@ typedef struct cuda_backend {
 
 /* Records a CUDA error of `what` (no-op for cudaSuccess). During a recording it only marks the
  * recording as broken (graph_end then fails and the caller runs the ops directly). */
-void mfpo_cuda_note(cuda_backend *be, cudaError_t err, const char *what);
+void cu_note(cuda_backend *be, cudaError_t err, const char *what);
 /* The same for cuBLAS status codes. */
-void mfpo_cuda_note_blas(cuda_backend *be, cublasStatus_t st, const char *what);
+void cu_note_blas(cuda_backend *be, cublasStatus_t st, const char *what);
 /* Makes be->device current on the calling thread (a context may move between threads). */
-void mfpo_cuda_use_device(cuda_backend *be);
+void cu_use_device(cuda_backend *be);
 
 /* Checks the launch just made. */
-#define MFPO_CUDA_LAUNCHED(be, what) mfpo_cuda_note((be), cudaGetLastError(), (what))
+#define MFPO_CUDA_LAUNCHED(be, what) cu_note((be), cudaGetLastError(), (what))
 
 /* Grid of 1-D grid-stride kernels: enough blocks to fill the GPU, at most 65535. */
-static inline unsigned mfpo_cuda_grid(size_t n, unsigned block)
+static inline unsigned cu_grid(size_t n, unsigned block)
 {
     size_t g = (n + block - 1) / block;
     if (g < 1) g = 1;
@@ -79,7 +80,7 @@ static inline unsigned mfpo_cuda_grid(size_t n, unsigned block)
  * for j below the last multiple of 16, the rest to a sequential tail) and totals them as
  * ((tail + p[0]) + p[1]) + ... + p[15]. Here a half warp (16 threads) handles one row: thread k
  * forms p[k] in the same order, thread 0 the tail, and the total is formed in the same order from
- * shuffles, so the result is bit-identical to mfpo_sum / mfpo_sum_sq_dev / mfpo_dot. All 32 lanes
+ * shuffles, so the result is bit-identical to be_sum / be_sum_sq_dev / be_dot. All 32 lanes
  * of a warp must call these together (a warp holds two rows). */
 __device__ __forceinline__ float hw_total(float p, float tail)
 {
@@ -156,7 +157,7 @@ __device__ __forceinline__ void block_reduce_store(double v, double *partials, u
 }
 
 /* Grid of a reduction over n items with BS threads per block. */
-static inline unsigned mfpo_cuda_reduce_grid(size_t n, unsigned block)
+static inline unsigned cu_reduce_grid(size_t n, unsigned block)
 {
     size_t g = (n + block - 1) / block;
     if (g < 1) g = 1;
@@ -190,66 +191,39 @@ __device__ __forceinline__ float cr_sinf(float x)
 
 extern "C++" {
 /* kernels_nn.cu */
-void cu_add_rows(mfpo_backend *be, size_t n, size_t cols, float *y, size_t ldy, const float *x, size_t m);
-void cu_fold_rows(mfpo_backend *be, size_t n, size_t cols, const float *g, size_t ldg, float *out, size_t m,
+void cu_add_rows(be_backend *be, size_t n, size_t cols, float *y, size_t ldy, const float *x, size_t m);
+void cu_fold_rows(be_backend *be, size_t n, size_t cols, const float *g, size_t ldg, float *out, size_t m,
                   int accumulate);
-void cu_copy_rows(mfpo_backend *be, size_t n, size_t cols, float *dst, size_t ldd, const float *src, size_t lds,
+void cu_copy_rows(be_backend *be, size_t n, size_t cols, float *dst, size_t ldd, const float *src, size_t lds,
                   size_t repeat);
-void cu_scale(mfpo_backend *be, float *x, float s, size_t n);
-void cu_fill(mfpo_backend *be, float *x, float value, size_t n);
-void cu_gemm_k0(mfpo_backend *be, size_t m, size_t n, float beta, float *c, size_t ldc);
-void cu_fourier_fwd(mfpo_backend *be, size_t n, size_t f, const float *x, const float *w, float *out);
-void cu_fourier_jvp(mfpo_backend *be, size_t n, size_t f, const float *x, const float *w, float xdot,
+void cu_scale(be_backend *be, float *x, float s, size_t n);
+void cu_fill(be_backend *be, float *x, float value, size_t n);
+void cu_gemm_k0(be_backend *be, size_t m, size_t n, float beta, float *c, size_t ldc);
+void cu_fourier_fwd(be_backend *be, size_t n, size_t f, const float *x, const float *w, float *out);
+void cu_fourier_jvp(be_backend *be, size_t n, size_t f, const float *x, const float *w, float xdot,
                     float *out_dot);
-void cu_fourier_bwd(mfpo_backend *be, size_t n, size_t f, const float *x, const float *w, const float *g,
+void cu_fourier_bwd(be_backend *be, size_t n, size_t f, const float *x, const float *w, const float *g,
                     float *gw, float *gx);
-void cu_bias_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *bias, float *act);
-void cu_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *pre, float *g_pre);
-void cu_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *pre, float *t_act);
-void cu_ln_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m,
+void cu_bias_gelu_fwd(be_backend *be, size_t n, size_t h, float *pre, const float *bias, float *act);
+void cu_gelu_bwd(be_backend *be, size_t n, size_t h, const float *g_act, const float *pre, float *g_pre);
+void cu_gelu_jvp(be_backend *be, size_t n, size_t h, const float *t_pre, const float *pre, float *t_act);
+void cu_ln_gelu_fwd(be_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m,
                     const float *scale, const float *shift, float *xhat, float *rstd, float *y, float *act);
-void cu_ln_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *xhat, const float *rstd,
+void cu_ln_gelu_bwd(be_backend *be, size_t n, size_t h, const float *g_act, const float *xhat, const float *rstd,
                     const float *y, const float *scale, float *g_pre, float *g_scale, float *g_shift);
-void cu_ln_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat, const float *rstd,
+void cu_ln_gelu_jvp(be_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat, const float *rstd,
                     const float *y, const float *scale, float *t_act);
-void cu_adam(mfpo_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1, float b2,
+void cu_adam(be_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1, float b2,
              float eps, const uint64_t *step);
-void cu_polyak(mfpo_backend *be, size_t n, float *target, const float *online, float tau);
-int cu_all_finite(mfpo_backend *be, const float *x, size_t n);
+void cu_polyak(be_backend *be, size_t n, float *target, const float *online, float tau);
+int cu_all_finite(be_backend *be, const float *x, size_t n);
 
-/* kernels_mfpo.cu */
-void cu_rng_uniform(mfpo_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset);
-void cu_rng_normal(mfpo_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset);
-void cu_sampler_init(mfpo_backend *be, size_t n, size_t a, const float *eps, float *z, size_t ldz, float *logp);
-void cu_sampler_step(mfpo_backend *be, size_t n, size_t a, float h, const float *u, float *z, size_t ldz,
-                     const float *d, float *logp);
-void cu_clip_actions(mfpo_backend *be, size_t n, size_t a, const float *z, size_t ldz, float *out, size_t ldo);
-void cu_flow_times(mfpo_backend *be, size_t n, const float *normals, float mean, float std, size_t flow_rows,
-                   float *t, float *r, float *h);
-void cu_noisy_point(mfpo_backend *be, size_t n, size_t a, const float *act, size_t lda, const float *t,
-                    const float *eps, float *z_t);
-void cu_gaussian_proposal(mfpo_backend *be, size_t n, size_t k, size_t a, const float *z_t, const float *t,
-                          const float *uniforms, float *noise, float *out, size_t ldo);
-void cu_expected_q(mfpo_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits,
-                   float *q);
-void cu_combine_q(mfpo_backend *be, size_t n, const float *q1, const float *q2, int clipped, float *out);
-void cu_c51_target(mfpo_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits1,
-                   const float *logits2, const float *reward, const float *mask, const float *next_logp,
-                   const float *log_alpha, float gamma, int clipped, float *target);
-void cu_softmax_xent(mfpo_backend *be, size_t n, size_t atoms, const float *logits, const float *target,
-                     float *grad, float *loss);
-void cu_snis(mfpo_backend *be, size_t n, size_t k1, size_t k2, size_t a, const float *q_pol, const float *q_gauss,
-             const float *pol_a, const float *pol_logp, const float *gauss_a, const float *z_t, const float *t,
-             const float *log_alpha, float *log_w, float *w, float *ess_pol, float *ess_gauss, float *v_hat);
-void cu_meanflow_loss(mfpo_backend *be, size_t n, size_t w, const float *pred, const float *dot, const float *vel,
-                      const float *h, float *tgt, float *grad, float *loss);
-void cu_row_dot(mfpo_backend *be, size_t n, size_t a, const float *e, const float *jv, float scale, float *acc,
-                int accumulate);
-void cu_mean(mfpo_backend *be, size_t n, const float *x, float *out);
-void cu_temperature_grad(mfpo_backend *be, const float *mean_logp, const float *log_alpha, float target_entropy,
-                         float *loss, float *grad);
-void cu_select_best(mfpo_backend *be, size_t n, size_t k, size_t a, const float *q, const float *cand, size_t ldc,
-                    float *out);
+/* kernels_rng.cu */
+void cu_rng_uniform(be_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset);
+void cu_rng_normal(be_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset);
+/* kernels_mfpo.cu: lib/algo's MFPO row kernels (an algo_kernels table, opaque here), returned by
+ * the module's extension op under "mfpo_kernels_v1" */
+const void *cu_mfpo_kernels(void);
 }
 
 #endif

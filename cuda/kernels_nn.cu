@@ -20,11 +20,11 @@ __global__ void k_add_rows(size_t n, size_t cols, float *y, size_t ldy, const fl
     }
 }
 
-void cu_add_rows(mfpo_backend *be, size_t n, size_t cols, float *y, size_t ldy, const float *x, size_t m)
+void cu_add_rows(be_backend *be, size_t n, size_t cols, float *y, size_t ldy, const float *x, size_t m)
 {
-    mfpo_cuda_use_device(CB(be));
+    cu_use_device(CB(be));
     if (!n || !cols) return;
-    k_add_rows<<<mfpo_cuda_grid(n * cols, BLOCK), BLOCK, 0, CB(be)->stream>>>(n, cols, y, ldy, x, m);
+    k_add_rows<<<cu_grid(n * cols, BLOCK), BLOCK, 0, CB(be)->stream>>>(n, cols, y, ldy, x, m);
     MFPO_CUDA_LAUNCHED(CB(be), "add_rows");
 }
 
@@ -49,12 +49,12 @@ __global__ void k_fold_rows(size_t n, size_t cols, const float *g, size_t ldg, f
     }
 }
 
-void cu_fold_rows(mfpo_backend *be, size_t n, size_t cols, const float *g, size_t ldg, float *out, size_t m,
+void cu_fold_rows(be_backend *be, size_t n, size_t cols, const float *g, size_t ldg, float *out, size_t m,
                   int accumulate)
 {
-    mfpo_cuda_use_device(CB(be));
+    cu_use_device(CB(be));
     if (!m || !cols) return;
-    k_fold_rows<<<mfpo_cuda_grid(m * cols, 64), 64, 0, CB(be)->stream>>>(n, cols, g, ldg, out, m, accumulate);
+    k_fold_rows<<<cu_grid(m * cols, 64), 64, 0, CB(be)->stream>>>(n, cols, g, ldg, out, m, accumulate);
     MFPO_CUDA_LAUNCHED(CB(be), "fold_rows");
 }
 
@@ -68,12 +68,12 @@ __global__ void k_copy_rows(size_t n, size_t cols, float *dst, size_t ldd, const
     }
 }
 
-void cu_copy_rows(mfpo_backend *be, size_t n, size_t cols, float *dst, size_t ldd, const float *src, size_t lds,
+void cu_copy_rows(be_backend *be, size_t n, size_t cols, float *dst, size_t ldd, const float *src, size_t lds,
                   size_t repeat)
 {
-    mfpo_cuda_use_device(CB(be));
+    cu_use_device(CB(be));
     if (!n || !cols) return;
-    k_copy_rows<<<mfpo_cuda_grid(n * cols, BLOCK), BLOCK, 0, CB(be)->stream>>>(n, cols, dst, ldd, src, lds, repeat);
+    k_copy_rows<<<cu_grid(n * cols, BLOCK), BLOCK, 0, CB(be)->stream>>>(n, cols, dst, ldd, src, lds, repeat);
     MFPO_CUDA_LAUNCHED(CB(be), "copy_rows");
 }
 
@@ -82,11 +82,11 @@ __global__ void k_scale(float *x, float s, size_t n)
     GRID_STRIDE(i, n) x[i] *= s;
 }
 
-void cu_scale(mfpo_backend *be, float *x, float s, size_t n)
+void cu_scale(be_backend *be, float *x, float s, size_t n)
 {
-    mfpo_cuda_use_device(CB(be));
+    cu_use_device(CB(be));
     if (!n) return;
-    k_scale<<<mfpo_cuda_grid(n, BLOCK), BLOCK, 0, CB(be)->stream>>>(x, s, n);
+    k_scale<<<cu_grid(n, BLOCK), BLOCK, 0, CB(be)->stream>>>(x, s, n);
     MFPO_CUDA_LAUNCHED(CB(be), "scale");
 }
 
@@ -95,11 +95,11 @@ __global__ void k_fill(float *x, float value, size_t n)
     GRID_STRIDE(i, n) x[i] = value;
 }
 
-void cu_fill(mfpo_backend *be, float *x, float value, size_t n)
+void cu_fill(be_backend *be, float *x, float value, size_t n)
 {
-    mfpo_cuda_use_device(CB(be));
+    cu_use_device(CB(be));
     if (!n) return;
-    k_fill<<<mfpo_cuda_grid(n, BLOCK), BLOCK, 0, CB(be)->stream>>>(x, value, n);
+    k_fill<<<cu_grid(n, BLOCK), BLOCK, 0, CB(be)->stream>>>(x, value, n);
     MFPO_CUDA_LAUNCHED(CB(be), "fill");
 }
 
@@ -113,10 +113,10 @@ __global__ void k_gemm_k0(size_t m, size_t n, float beta, float *c, size_t ldc)
     }
 }
 
-void cu_gemm_k0(mfpo_backend *be, size_t m, size_t n, float beta, float *c, size_t ldc)
+void cu_gemm_k0(be_backend *be, size_t m, size_t n, float beta, float *c, size_t ldc)
 {
-    mfpo_cuda_use_device(CB(be));
-    k_gemm_k0<<<mfpo_cuda_grid(m * n, BLOCK), BLOCK, 0, CB(be)->stream>>>(m, n, beta, c, ldc);
+    cu_use_device(CB(be));
+    k_gemm_k0<<<cu_grid(m * n, BLOCK), BLOCK, 0, CB(be)->stream>>>(m, n, beta, c, ldc);
     MFPO_CUDA_LAUNCHED(CB(be), "gemm (k = 0)");
 }
 
@@ -135,11 +135,11 @@ __global__ void k_fourier_fwd(size_t n, size_t f, const float *x, const float *w
     }
 }
 
-void cu_fourier_fwd(mfpo_backend *be, size_t n, size_t f, const float *x, const float *w, float *out)
+void cu_fourier_fwd(be_backend *be, size_t n, size_t f, const float *x, const float *w, float *out)
 {
-    mfpo_cuda_use_device(CB(be));
+    cu_use_device(CB(be));
     if (!n || !f) return;
-    k_fourier_fwd<<<mfpo_cuda_grid(n * f, BLOCK), BLOCK, 0, CB(be)->stream>>>(n, f, x, w, out);
+    k_fourier_fwd<<<cu_grid(n * f, BLOCK), BLOCK, 0, CB(be)->stream>>>(n, f, x, w, out);
     MFPO_CUDA_LAUNCHED(CB(be), "fourier_fwd");
 }
 
@@ -155,12 +155,12 @@ __global__ void k_fourier_jvp(size_t n, size_t f, const float *x, const float *w
     }
 }
 
-void cu_fourier_jvp(mfpo_backend *be, size_t n, size_t f, const float *x, const float *w, float xdot,
+void cu_fourier_jvp(be_backend *be, size_t n, size_t f, const float *x, const float *w, float xdot,
                     float *out_dot)
 {
-    mfpo_cuda_use_device(CB(be));
+    cu_use_device(CB(be));
     if (!n || !f) return;
-    k_fourier_jvp<<<mfpo_cuda_grid(n * f, BLOCK), BLOCK, 0, CB(be)->stream>>>(n, f, x, w, xdot, out_dot);
+    k_fourier_jvp<<<cu_grid(n * f, BLOCK), BLOCK, 0, CB(be)->stream>>>(n, f, x, w, xdot, out_dot);
     MFPO_CUDA_LAUNCHED(CB(be), "fourier_jvp");
 }
 
@@ -204,15 +204,15 @@ __global__ void k_fourier_bwd_x(size_t n, size_t f, const float *x, const float 
     }
 }
 
-void cu_fourier_bwd(mfpo_backend *be, size_t n, size_t f, const float *x, const float *w, const float *g,
+void cu_fourier_bwd(be_backend *be, size_t n, size_t f, const float *x, const float *w, const float *g,
                     float *gw, float *gx)
 {
-    mfpo_cuda_use_device(CB(be));
+    cu_use_device(CB(be));
     if (!f) return;
     k_fourier_bwd_w<<<(unsigned)((f + 3) / 4), 128, 0, CB(be)->stream>>>(n, f, x, w, g, gw);
     MFPO_CUDA_LAUNCHED(CB(be), "fourier_bwd");
     if (gx && n) {
-        k_fourier_bwd_x<<<mfpo_cuda_grid(n, 64), 64, 0, CB(be)->stream>>>(n, f, x, w, g, gx);
+        k_fourier_bwd_x<<<cu_grid(n, 64), 64, 0, CB(be)->stream>>>(n, f, x, w, g, gx);
         MFPO_CUDA_LAUNCHED(CB(be), "fourier_bwd");
     }
 }
@@ -225,37 +225,37 @@ __global__ void k_bias_gelu_fwd(size_t n, size_t h, float *pre, const float *bia
     {
         float v = pre[e] + bias[e % h];
         pre[e] = v;
-        act[e] = mfpo_gelu(v);
+        act[e] = be_gelu(v);
     }
 }
 
-void cu_bias_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *bias, float *act)
+void cu_bias_gelu_fwd(be_backend *be, size_t n, size_t h, float *pre, const float *bias, float *act)
 {
-    mfpo_cuda_use_device(CB(be));
+    cu_use_device(CB(be));
     if (!n || !h) return;
-    k_bias_gelu_fwd<<<mfpo_cuda_grid(n * h, BLOCK), BLOCK, 0, CB(be)->stream>>>(n, h, pre, bias, act);
+    k_bias_gelu_fwd<<<cu_grid(n * h, BLOCK), BLOCK, 0, CB(be)->stream>>>(n, h, pre, bias, act);
     MFPO_CUDA_LAUNCHED(CB(be), "bias_gelu_fwd");
 }
 
 /* out = a * gelu'(pre); out may alias a. */
 __global__ void k_gelu_grad_mul(size_t n, const float *a, const float *pre, float *out)
 {
-    GRID_STRIDE(i, n) out[i] = a[i] * mfpo_gelu_grad(pre[i]);
+    GRID_STRIDE(i, n) out[i] = a[i] * be_gelu_grad(pre[i]);
 }
 
-void cu_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *pre, float *g_pre)
+void cu_gelu_bwd(be_backend *be, size_t n, size_t h, const float *g_act, const float *pre, float *g_pre)
 {
-    mfpo_cuda_use_device(CB(be));
+    cu_use_device(CB(be));
     if (!n || !h) return;
-    k_gelu_grad_mul<<<mfpo_cuda_grid(n * h, BLOCK), BLOCK, 0, CB(be)->stream>>>(n * h, g_act, pre, g_pre);
+    k_gelu_grad_mul<<<cu_grid(n * h, BLOCK), BLOCK, 0, CB(be)->stream>>>(n * h, g_act, pre, g_pre);
     MFPO_CUDA_LAUNCHED(CB(be), "gelu_bwd");
 }
 
-void cu_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *pre, float *t_act)
+void cu_gelu_jvp(be_backend *be, size_t n, size_t h, const float *t_pre, const float *pre, float *t_act)
 {
-    mfpo_cuda_use_device(CB(be));
+    cu_use_device(CB(be));
     if (!n || !h) return;
-    k_gelu_grad_mul<<<mfpo_cuda_grid(n * h, BLOCK), BLOCK, 0, CB(be)->stream>>>(n * h, t_pre, pre, t_act);
+    k_gelu_grad_mul<<<cu_grid(n * h, BLOCK), BLOCK, 0, CB(be)->stream>>>(n * h, t_pre, pre, t_act);
     MFPO_CUDA_LAUNCHED(CB(be), "gelu_jvp");
 }
 
@@ -300,17 +300,17 @@ __global__ void k_ln_gelu_fwd(size_t n, size_t h, float *pre, const float *add, 
             float yv = scale[j] * xv + shift[j];
             xh[j] = xv;
             yy[j] = yv;
-            a[j] = mfpo_gelu(yv);
+            a[j] = be_gelu(yv);
         }
     } else {
-        for (j = lane; j < h; j += 16) a[j] = mfpo_gelu(scale[j] * ((p[j] - mean) * rstd) + shift[j]);
+        for (j = lane; j < h; j += 16) a[j] = be_gelu(scale[j] * ((p[j] - mean) * rstd) + shift[j]);
     }
 }
 
-void cu_ln_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m,
+void cu_ln_gelu_fwd(be_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m,
                     const float *scale, const float *shift, float *xhat, float *rstd, float *y, float *act)
 {
-    mfpo_cuda_use_device(CB(be));
+    cu_use_device(CB(be));
     if (!n || !h) return;
     k_ln_gelu_fwd<<<ln_grid(n), LN_BLOCK, 0, CB(be)->stream>>>(n, h, pre, add, m ? m : 1, scale, shift, xhat, rstd,
                                                                 y, act);
@@ -332,7 +332,7 @@ __global__ void k_ln_gelu_bwd_cols(size_t n, size_t h, const float *g_act, const
         size_t i = base + lane;
         float ts = 0.0f, tb = 0.0f;
         if (i < n) {
-            float gy = g_act[i * h + j] * mfpo_gelu_grad(y[i * h + j]);
+            float gy = g_act[i * h + j] * be_gelu_grad(y[i * h + j]);
             ts = gy * xhat[i * h + j];
             tb = gy;
         }
@@ -348,7 +348,7 @@ __global__ void k_ln_gelu_bwd_cols(size_t n, size_t h, const float *g_act, const
     }
 }
 
-/* LayerNorm Jacobian of mfpo_ln_apply_jacobian on a half-warp row: out = rstd (t - mean(t) - xhat
+/* LayerNorm Jacobian of be_ln_apply_jacobian on a half-warp row: out = rstd (t - mean(t) - xhat
  * mean(xhat t)); out may alias t. */
 __device__ __forceinline__ void hw_ln_jacobian(size_t hh, size_t h, const float *t, const float *xh, float rstd,
                                                float *out, unsigned lane, int valid)
@@ -370,17 +370,17 @@ __global__ void k_ln_gelu_bwd_rows(size_t n, size_t h, const float *g_act, const
     const float *ga = g_act + off, *xh = xhat + off, *yy = y + off;
     float *gp = g_pre + off;
     for (size_t j = lane; j < hh; j += 16) {
-        float gy = ga[j] * mfpo_gelu_grad(yy[j]);
+        float gy = ga[j] * be_gelu_grad(yy[j]);
         gp[j] = gy * scale[j];
     }
     __syncwarp();
     hw_ln_jacobian(hh, h, gp, xh, valid ? rstd[i] : 0.0f, gp, lane, valid);
 }
 
-void cu_ln_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *xhat, const float *rstd,
+void cu_ln_gelu_bwd(be_backend *be, size_t n, size_t h, const float *g_act, const float *xhat, const float *rstd,
                     const float *y, const float *scale, float *g_pre, float *g_scale, float *g_shift)
 {
-    mfpo_cuda_use_device(CB(be));
+    cu_use_device(CB(be));
     if (!n || !h) return;
     k_ln_gelu_bwd_cols<<<(unsigned)((h + 3) / 4), 128, 0, CB(be)->stream>>>(n, h, g_act, xhat, y, g_scale, g_shift);
     MFPO_CUDA_LAUNCHED(CB(be), "ln_gelu_bwd");
@@ -400,13 +400,13 @@ __global__ void k_ln_gelu_jvp(size_t n, size_t h, const float *t_pre, const floa
     hw_ln_jacobian(hh, h, tp, xh, valid ? rstd[i] : 0.0f, ta, lane, valid);
     if (!valid) return;
     /* each lane rereads only the elements it wrote itself */
-    for (size_t j = lane; j < h; j += 16) ta[j] = mfpo_gelu_grad(yy[j]) * scale[j] * ta[j];
+    for (size_t j = lane; j < h; j += 16) ta[j] = be_gelu_grad(yy[j]) * scale[j] * ta[j];
 }
 
-void cu_ln_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat, const float *rstd,
+void cu_ln_gelu_jvp(be_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat, const float *rstd,
                     const float *y, const float *scale, float *t_act)
 {
-    mfpo_cuda_use_device(CB(be));
+    cu_use_device(CB(be));
     if (!n || !h) return;
     k_ln_gelu_jvp<<<ln_grid(n), LN_BLOCK, 0, CB(be)->stream>>>(n, h, t_pre, xhat, rstd, y, scale, t_act);
     MFPO_CUDA_LAUNCHED(CB(be), "ln_gelu_jvp");
@@ -438,12 +438,12 @@ __global__ void k_adam(size_t n, float *p, const float *g, float *m, float *v, f
     }
 }
 
-void cu_adam(mfpo_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1, float b2,
+void cu_adam(be_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1, float b2,
              float eps, const uint64_t *step)
 {
-    mfpo_cuda_use_device(CB(be));
+    cu_use_device(CB(be));
     if (!n) return;
-    k_adam<<<mfpo_cuda_grid(n, BLOCK), BLOCK, 0, CB(be)->stream>>>(n, p, g, m, v, lr, b1, b2, eps, step);
+    k_adam<<<cu_grid(n, BLOCK), BLOCK, 0, CB(be)->stream>>>(n, p, g, m, v, lr, b1, b2, eps, step);
     MFPO_CUDA_LAUNCHED(CB(be), "adam");
 }
 
@@ -452,11 +452,11 @@ __global__ void k_polyak(size_t n, float *target, const float *online, float tau
     GRID_STRIDE(i, n) target[i] = tau * online[i] + (1.0f - tau) * target[i];
 }
 
-void cu_polyak(mfpo_backend *be, size_t n, float *target, const float *online, float tau)
+void cu_polyak(be_backend *be, size_t n, float *target, const float *online, float tau)
 {
-    mfpo_cuda_use_device(CB(be));
+    cu_use_device(CB(be));
     if (!n) return;
-    k_polyak<<<mfpo_cuda_grid(n, BLOCK), BLOCK, 0, CB(be)->stream>>>(n, target, online, tau);
+    k_polyak<<<cu_grid(n, BLOCK), BLOCK, 0, CB(be)->stream>>>(n, target, online, tau);
     MFPO_CUDA_LAUNCHED(CB(be), "polyak");
 }
 
@@ -469,20 +469,20 @@ __global__ void k_any_nonfinite(const float *x, size_t n, int *flag)
     if (__any_sync(MFPO_FULL_MASK, bad) && (threadIdx.x & 31) == 0) *flag = 1; /* only ever 1: order-free */
 }
 
-int cu_all_finite(mfpo_backend *be, const float *x, size_t n)
+int cu_all_finite(be_backend *be, const float *x, size_t n)
 {
-    mfpo_cuda_use_device(CB(be));
+    cu_use_device(CB(be));
     cuda_backend *cb = CB(be);
     if (cb->failed) return 0;
     cudaError_t e = cudaMemsetAsync(cb->d_flag, 0, sizeof(int), cb->stream);
-    mfpo_cuda_note(cb, e, "all_finite");
+    cu_note(cb, e, "all_finite");
     if (n) {
-        k_any_nonfinite<<<mfpo_cuda_grid(n, BLOCK), BLOCK, 0, cb->stream>>>(x, n, cb->d_flag);
+        k_any_nonfinite<<<cu_grid(n, BLOCK), BLOCK, 0, cb->stream>>>(x, n, cb->d_flag);
         MFPO_CUDA_LAUNCHED(cb, "all_finite");
     }
     e = cudaMemcpyAsync(cb->h_flag, cb->d_flag, sizeof(int), cudaMemcpyDeviceToHost, cb->stream);
-    mfpo_cuda_note(cb, e, "all_finite");
+    cu_note(cb, e, "all_finite");
     e = cudaStreamSynchronize(cb->stream);
-    mfpo_cuda_note(cb, e, "all_finite");
+    cu_note(cb, e, "all_finite");
     return !cb->failed && *cb->h_flag == 0;
 }

@@ -39,7 +39,17 @@ MFPO_API mfpo_status mfpo_agent_create(mfpo_context *ctx, const mfpo_agent_confi
 /** Destroys an agent and the parts it handed out. NULL is ignored. */
 MFPO_API void mfpo_agent_destroy(mfpo_agent *agent);
 
-/** Copies the agent's configuration to @p config (whose struct_size must be set). */
+/** Sets @p stats->struct_size to sizeof(mfpo_update_stats) and every other member to 0. NULL is ignored. */
+MFPO_API void mfpo_update_stats_init(mfpo_update_stats *stats);
+
+/** @return the context the agent was created from; NULL for NULL. */
+MFPO_API mfpo_context *mfpo_agent_context(const mfpo_agent *agent);
+
+/**
+ * Copies the agent's configuration to @p config, whose struct_size must be set (by
+ * mfpo_agent_config_init()): at most struct_size bytes are written. A struct_size below the
+ * first version's or above 1 MiB is refused with #MFPO_ERR_INVALID_ARGUMENT (docs/abi.md).
+ */
 MFPO_API mfpo_status mfpo_agent_get_config(const mfpo_agent *agent, mfpo_agent_config *config);
 /** @return the agent's policy (owned by the agent). */
 MFPO_API mfpo_policy *mfpo_agent_policy(mfpo_agent *agent);
@@ -56,21 +66,19 @@ MFPO_API uint64_t mfpo_agent_update_count(const mfpo_agent *agent);
 MFPO_API mfpo_status mfpo_agent_act(mfpo_agent *agent, const float *obs, size_t n, float *actions);
 
 /**
- * Evaluation-time action selection (spec §3): for each observation draws `eval_candidates`
+ * Evaluation-time action selection (docs/algorithm.md §3): for each observation draws `eval_candidates`
  * plain samples, scores them with the target critics and returns the best.
  */
 MFPO_API mfpo_status mfpo_agent_select_action(mfpo_agent *agent, const float *obs, size_t n, float *actions);
 
 /**
- * One full MFPO update (spec §4 a–d) on a batch of `batch_size` transitions drawn uniformly from
+ * One full MFPO update (docs/algorithm.md §4 a–d) on a batch of `batch_size` transitions drawn uniformly from
  * @p replay. @p stats may be NULL. The first call sizes every workspace; later calls allocate
  * nothing. If any loss or gradient is non-finite, returns #MFPO_ERR_NON_FINITE and every
  * parameter, optimizer moment and counter is exactly as before the call.
  */
 MFPO_API mfpo_status mfpo_update(mfpo_agent *agent, mfpo_replay *replay, mfpo_update_stats *stats);
 
-/** @return the context @p agent was created from; NULL for NULL. */
-MFPO_API mfpo_context *mfpo_agent_context(const mfpo_agent *agent);
 /** @return the agent's observation size S; 0 for NULL. */
 MFPO_API size_t mfpo_agent_obs_dim(const mfpo_agent *agent);
 /** @return the agent's action size A; 0 for NULL. */

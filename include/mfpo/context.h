@@ -62,13 +62,22 @@ MFPO_API void mfpo_context_options_init(mfpo_context_options *options);
  */
 MFPO_API mfpo_status mfpo_context_create(const mfpo_context_options *options, mfpo_context **out);
 
-/** Destroys a context. Every handle created from it must already be destroyed. NULL is ignored. */
+/**
+ * Destroys a context; NULL is ignored. Handles created from it (agents, replay buffers, stand-alone
+ * networks) may outlive this call: the context then stays alive for them, usable through them
+ * alone, and is freed with the last of them (as sqlite3_close_v2() defers a close). The caller's
+ * @p ctx pointer is invalid after the call either way; pass it to nothing else.
+ */
 MFPO_API void mfpo_context_destroy(mfpo_context *ctx);
 
 /**
- * @return the text of the last error raised through @p ctx (which argument, which value, what was
- * expected), or "" when there was none. With @p ctx NULL: the last failed mfpo_context_create() on
- * this thread. The pointer stays valid until the next call that fails on the same context.
+ * @return the message of the last call made on @p ctx (directly or through one of its handles):
+ * which function, which argument, which value, what was expected. The rule: every call that
+ * returns an mfpo_status and reaches a context starts by clearing its text, so after #MFPO_OK it
+ * is "" and after a failure it is that failure's message, until the next such call. With @p ctx
+ * NULL: the thread's slot, for failures that have no context to go to (mfpo_context_create(), a
+ * NULL handle, mfpo_env_scale_action(), mfpo_backend_probe() writes its own buffer instead);
+ * mfpo_context_create() clears it when it starts. The pointer stays valid as long as the context.
  */
 MFPO_API const char *mfpo_last_error(const mfpo_context *ctx);
 

@@ -17,11 +17,11 @@
 
 MFPO_BEGIN_DECLS
 
-/** Opaque MeanFlow average-velocity network u(s, z, t, h) with its sampler (spec §2–§3). */
+/** Opaque MeanFlow average-velocity network u(s, z, t, h) with its sampler (docs/algorithm.md §2–§3). */
 typedef struct mfpo_policy mfpo_policy;
-/** Opaque average-divergence network d(s, z, t, h) (spec §2). */
+/** Opaque average-divergence network d(s, z, t, h) (docs/algorithm.md §2). */
 typedef struct mfpo_divergence mfpo_divergence;
-/** Opaque pair of distributional critics with their target copies (spec §2). */
+/** Opaque pair of distributional critics with their target copies (docs/algorithm.md §2). */
 typedef struct mfpo_critic mfpo_critic;
 
 /** Creates a policy with freshly initialized weights (Xavier-uniform, context stream). */
@@ -30,27 +30,29 @@ MFPO_API mfpo_status mfpo_policy_create(mfpo_context *ctx, const mfpo_agent_conf
 MFPO_API void mfpo_policy_destroy(mfpo_policy *policy);
 /** Number of float parameters of u. */
 MFPO_API size_t mfpo_policy_param_count(const mfpo_policy *policy);
+/** @return the context the policy was created from (an agent's part: the agent's); NULL for NULL. */
+MFPO_API mfpo_context *mfpo_policy_context(const mfpo_policy *policy);
 /** Copies the parameters of u out to host memory (@p count must equal the parameter count). */
 MFPO_API mfpo_status mfpo_policy_get_params(const mfpo_policy *policy, float *params, size_t count);
 /** Replaces the parameters of u (all finite, @p count equal to the parameter count). */
 MFPO_API mfpo_status mfpo_policy_set_params(mfpo_policy *policy, const float *params, size_t count);
 
 /**
- * Plain T-step sampling (spec §3 without the likelihood): for each of the @p n observations
+ * Plain T-step sampling (docs/algorithm.md §3 without the likelihood): for each of the @p n observations
  * (n x S, host memory) writes one action in [-1, 1]^A to @p actions (n x A).
  * Workspaces grow on the first call with a larger @p n; later calls allocate nothing.
  */
 MFPO_API mfpo_status mfpo_policy_sample(mfpo_policy *policy, const float *obs, size_t n, float *actions);
 
 /**
- * Sampling with log-likelihood (spec §3): actions (n x A) and log p(a | s) (n) from the
+ * Sampling with log-likelihood (docs/algorithm.md §3): actions (n x A) and log p(a | s) (n) from the
  * divergence net's running estimate. @p divergence must have the policy's dimensions.
  */
 MFPO_API mfpo_status mfpo_policy_sample_logp(mfpo_policy *policy, const mfpo_divergence *divergence,
                                              const float *obs, size_t n, float *actions, float *logp);
 
 /**
- * The sampler of spec §3 as a deterministic map from caller-given noise: for each of the @p n
+ * The sampler of docs/algorithm.md §3 as a deterministic map from caller-given noise: for each of the @p n
  * observations, runs the T steps from @p noise (n x A, standard-normal draws) and writes the
  * action (n x A) and, when @p divergence is non-NULL, log p(a | s) to @p logp (n). Useful to
  * differentiate the sampler numerically or to reproduce a draw exactly.
@@ -64,6 +66,8 @@ MFPO_API mfpo_status mfpo_divergence_create(mfpo_context *ctx, const mfpo_agent_
 MFPO_API void mfpo_divergence_destroy(mfpo_divergence *divergence);
 /** Number of float parameters of d. */
 MFPO_API size_t mfpo_divergence_param_count(const mfpo_divergence *divergence);
+/** @return the context the divergence net was created from (an agent's part: the agent's); NULL for NULL. */
+MFPO_API mfpo_context *mfpo_divergence_context(const mfpo_divergence *divergence);
 /** Copies the parameters of d out to host memory. */
 MFPO_API mfpo_status mfpo_divergence_get_params(const mfpo_divergence *divergence, float *params, size_t count);
 /** Replaces the parameters of d. */
@@ -75,6 +79,8 @@ MFPO_API mfpo_status mfpo_critic_create(mfpo_context *ctx, const mfpo_agent_conf
 MFPO_API void mfpo_critic_destroy(mfpo_critic *critic);
 /** Number of float parameters of one critic network. */
 MFPO_API size_t mfpo_critic_param_count(const mfpo_critic *critic);
+/** @return the context the critics were created from (an agent's part: the agent's); NULL for NULL. */
+MFPO_API mfpo_context *mfpo_critic_context(const mfpo_critic *critic);
 /**
  * Q values of @p n (observation, action) pairs: the min of the two critics' means when clipped
  * double-Q is on, else their average. @p use_targets selects the target copies.

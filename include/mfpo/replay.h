@@ -41,6 +41,8 @@ MFPO_API mfpo_status mfpo_replay_add_batch(mfpo_replay *replay, size_t n, const 
 
 /** Number of transitions stored (<= capacity); 0 for NULL. */
 MFPO_API size_t mfpo_replay_size(const mfpo_replay *replay);
+/** @return the context the buffer was created from; NULL for NULL. */
+MFPO_API mfpo_context *mfpo_replay_context(const mfpo_replay *replay);
 /** Capacity given at creation; 0 for NULL. */
 MFPO_API size_t mfpo_replay_capacity(const mfpo_replay *replay);
 /** Bytes of host memory the buffer holds, ring and bookkeeping; 0 for NULL. */
@@ -54,8 +56,6 @@ MFPO_API size_t mfpo_replay_memory_bytes(const mfpo_replay *replay);
 MFPO_API mfpo_status mfpo_replay_sample(mfpo_replay *replay, size_t n, float *obs, float *actions,
                                         float *rewards, float *next_obs, float *masks);
 
-/** @return the context @p replay was created from; NULL for NULL. */
-MFPO_API mfpo_context *mfpo_replay_context(const mfpo_replay *replay);
 /** @return the buffer's observation size; 0 for NULL. */
 MFPO_API size_t mfpo_replay_obs_dim(const mfpo_replay *replay);
 /** @return the buffer's action size; 0 for NULL. */

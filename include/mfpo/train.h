@@ -1,6 +1,6 @@
 /**
  * @file train.h
- * @brief The training driver (spec §5): warm-up, one update per step, periodic evaluation.
+ * @brief The training driver (docs/algorithm.md §5): warm-up, one update per step, periodic evaluation.
  */
 #ifndef MFPO_TRAIN_H
 #define MFPO_TRAIN_H
@@ -53,7 +53,7 @@ typedef struct mfpo_train_options {
 MFPO_API void mfpo_train_options_init(mfpo_train_options *options);
 
 /**
- * Runs the training loop of spec §5 on @p env, storing transitions in @p replay and updating
+ * Runs the training loop of docs/algorithm.md §5 on @p env, storing transitions in @p replay and updating
  * @p agent. Calls can be repeated to continue training (the step counter restarts per call;
  * warm-up is skipped when the buffer already holds warmup_steps transitions); the episode seeds
  * and the evaluation schedule restart too, unless the calls go through mfpo_train_continue().

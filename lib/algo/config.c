@@ -64,19 +64,19 @@ double config_field_get(const config_field *f, const mfpo_agent_config *c)
     return (double)v;
 }
 
-mfpo_status mfpo_config_import(mfpo_context *ctx, const char *who, const mfpo_agent_config *in,
+mfpo_status algo_config_import(mfpo_context *ctx, const char *who, const mfpo_agent_config *in,
                                mfpo_agent_config *out)
 {
-    if (!in) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'config' is NULL", who);
+    if (!in) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'config' is NULL", who);
     if (in->struct_size < offsetof(mfpo_agent_config, adam_eps) + sizeof(float) || in->struct_size > (1u << 20))
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
                          "%s: config->struct_size = %zu is not a size this library knows (expected %zu; call "
                          "mfpo_agent_config_init first)",
                          who, in->struct_size, sizeof *out);
     mfpo_agent_config_init(out, in->obs_dim, in->act_dim);
     memcpy(out, in, in->struct_size < sizeof *out ? in->struct_size : sizeof *out);
     out->struct_size = sizeof *out;
-    return mfpo_config_check(ctx, who, out);
+    return algo_config_check(ctx, who, out);
 }
 
 /* Checks one field against its row; on failure records "who: config->name = value <why>". */
@@ -87,14 +87,14 @@ static mfpo_status check_field(mfpo_context *ctx, const char *who, const config_
         size_t v;
         memcpy(&v, p, sizeof v);
         if (v >= (size_t)f->lo && v <= (size_t)f->hi) return MFPO_OK;
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: config->%s = %zu is outside %s", who, f->name, v,
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: config->%s = %zu is outside %s", who, f->name, v,
                          f->bounds);
     }
     if (f->type == CONFIG_TYPE_FLAG) {
         int v;
         memcpy(&v, p, sizeof v);
         if (v == 0 || v == 1) return MFPO_OK;
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: config->%s = %d is not 0 or 1", who, f->name, v);
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: config->%s = %d is not 0 or 1", who, f->name, v);
     }
     float v;
     memcpy(&v, p, sizeof v);
@@ -102,21 +102,21 @@ static mfpo_status check_field(mfpo_context *ctx, const char *who, const config_
     switch (f->check) {
     case CONFIG_CHECK_RANGE:
         if (isfinite(v) && x >= f->lo && x <= f->hi) return MFPO_OK;
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: config->%s = %g is outside %s", who, f->name, x,
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: config->%s = %g is outside %s", who, f->name, x,
                          f->bounds);
     case CONFIG_CHECK_FINITE:
         if (isfinite(v)) return MFPO_OK;
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: config->%s = %g is not finite", who, f->name, x);
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: config->%s = %g is not finite", who, f->name, x);
     case CONFIG_CHECK_POSITIVE:
         if (isfinite(v) && x > f->lo && x < f->hi) return MFPO_OK;
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: config->%s = %g must be finite and %s", who, f->name, x,
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: config->%s = %g must be finite and %s", who, f->name, x,
                          f->bounds);
     case CONFIG_CHECK_PAIR_LOW: {
         const config_field *g = f + 1; /* the PAIR_HIGH row */
         float w;
         memcpy(&w, (const unsigned char *)c + g->offset, sizeof w);
         if (isfinite(v) && isfinite(w) && v < w) return MFPO_OK;
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
                          "%s: config->%s = %g and config->%s = %g must be finite with %s < %s", who, f->name, x,
                          g->name, (double)w, f->name, g->name);
     }
@@ -126,7 +126,7 @@ static mfpo_status check_field(mfpo_context *ctx, const char *who, const config_
     return MFPO_OK;
 }
 
-mfpo_status mfpo_config_check(mfpo_context *ctx, const char *who, const mfpo_agent_config *c)
+mfpo_status algo_config_check(mfpo_context *ctx, const char *who, const mfpo_agent_config *c)
 {
     for (size_t i = 0; i < config_field_count; i++) {
         mfpo_status s = check_field(ctx, who, &config_fields[i], c);
@@ -134,19 +134,19 @@ mfpo_status mfpo_config_check(mfpo_context *ctx, const char *who, const mfpo_age
     }
     /* the largest row count of any workspace must not overflow size_t arithmetic */
     if (c->batch_size * (c->policy_samples + c->gaussian_samples) > ((size_t)1 << 26))
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
                          "%s: config->batch_size * (policy_samples + gaussian_samples) = %zu exceeds 2^26 rows", who,
                          c->batch_size * (c->policy_samples + c->gaussian_samples));
     return MFPO_OK;
 }
 
-void mfpo_flow_layout(nn_layout *l, const mfpo_agent_config *c, size_t out)
+void algo_flow_layout(nn_layout *l, const mfpo_agent_config *c, size_t out)
 {
     nn_layout_init(l, c->act_dim + c->obs_dim, out, 1, c->hidden_width, c->hidden_depth, c->fourier_features,
                    c->time_embed_dim);
 }
 
-void mfpo_critic_layout(nn_layout *l, const mfpo_agent_config *c)
+void algo_critic_layout(nn_layout *l, const mfpo_agent_config *c)
 {
     nn_layout_init(l, c->obs_dim + c->act_dim, c->atoms, 0, c->hidden_width, c->hidden_depth, 0, 0);
 }

@@ -1,7 +1,7 @@
 /*
  * The one table of the agent configuration's fields (include/mfpo/config.h). Everything that
  * lists the fields is generated from it: the defaults (mfpo_agent_config_init), the checks
- * (mfpo_config_check), the checkpoint encoding of the configuration (config_codec.c), and the
+ * (algo_config_check), the checkpoint encoding of the configuration (config_codec.c), and the
  * table of docs/algorithm.md §2.5 (tools/config_table). A new field is one row here, appended in
  * the order of the struct (tests/algo/test_config_table.c checks that the rows cover the struct
  * field by field).

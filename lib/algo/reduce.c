@@ -31,7 +31,7 @@ void algo_reduce_grads(struct mfpo_agent *ag, int part)
 {
     algo_reduce *r = &ag->reduce;
     if (!r->fn || r->failed_part >= 0) return; /* single process, or this update already failed */
-    mfpo_backend *be = ag->ctx->be;
+    be_backend *be = ag->ctx->be;
     const algo_grad_layout *g = &ag->ws.grad_layout;
     float *buf = ag->ws.grad + g->part[part];
     size_t n = g->part[part + 1] - g->part[part];

@@ -1,9 +1,9 @@
-/* The T-step MeanFlow sampler with its log-likelihood (spec §3). */
+/* The T-step MeanFlow sampler with its log-likelihood (docs/algorithm.md §3). */
 #include <string.h>
 
 #include "internal.h"
 
-int mfpo_sampler_init(mfpo_sampler *s, mfpo_backend *be, const nn_layout *u, const nn_layout *d, size_t cap,
+int algo_sampler_init(algo_sampler *s, be_backend *be, const nn_layout *u, const nn_layout *d, size_t cap,
                       const mfpo_agent_config *cfg)
 {
     size_t A = cfg->act_dim, T = cfg->sampling_steps;
@@ -25,11 +25,11 @@ int mfpo_sampler_init(mfpo_sampler *s, mfpo_backend *be, const nn_layout *u, con
     be->ops->upload(be, s->times, host_times, 2 * T * sizeof(float));
     return 0;
 fail:
-    mfpo_sampler_free(s, be);
+    algo_sampler_free(s, be);
     return -1;
 }
 
-void mfpo_sampler_free(mfpo_sampler *s, mfpo_backend *be)
+void algo_sampler_free(algo_sampler *s, be_backend *be)
 {
     nn_cache_free(&s->u_cache, be);
     nn_cache_free(&s->d_cache, be);
@@ -39,29 +39,29 @@ void mfpo_sampler_free(mfpo_sampler *s, mfpo_backend *be)
     memset(s, 0, sizeof *s);
 }
 
-void mfpo_sampler_set_obs(mfpo_sampler *s, const float *obs, size_t lds, size_t repeat)
+void algo_sampler_set_obs(algo_sampler *s, const float *obs, size_t lds, size_t repeat)
 {
     s->obs = obs;
     s->lds = lds;
     s->group = repeat;
 }
 
-void mfpo_sampler_run(mfpo_sampler *s, mfpo_backend *be, const nn_layout *ul, const float *u_params,
+void algo_sampler_run(algo_sampler *s, be_backend *be, const nn_layout *ul, const float *u_params,
                       const nn_layout *dl, const float *d_params, size_t n, const uint64_t *key, uint64_t offset,
                       float *actions, size_t ldo, float *logp)
 {
     size_t A = s->act_dim;
     int with_logp = d_params != NULL && logp != NULL;
     if (key) be->ops->rng_normal(be, s->eps, n * A, key, offset);
-    be->ops->sampler_init(be, n, A, s->eps, s->z, A, with_logp ? logp : NULL);
+    algo_kernels_of(be)->sampler_init(be, n, A, s->eps, s->z, A, with_logp ? logp : NULL);
     for (size_t k = 0; k < s->steps; k++) {
         const float *t = s->times + 2 * k, *h = s->times + 2 * k + 1;
         /* u and d are both evaluated at z before it moves; input columns [z | s] */
         nn_forward_grouped(be, ul, u_params, &s->u_cache, n, s->z, A, 0, A, s->obs, s->lds, s->group, t, h, 1);
         if (with_logp)
             nn_forward_grouped(be, dl, d_params, &s->d_cache, n, s->z, A, 0, A, s->obs, s->lds, s->group, t, h, 1);
-        be->ops->sampler_step(be, n, A, 1.0f / (float)s->steps, s->u_cache.out, s->z, A,
+        algo_kernels_of(be)->sampler_step(be, n, A, 1.0f / (float)s->steps, s->u_cache.out, s->z, A,
                               with_logp ? s->d_cache.out : NULL, with_logp ? logp : NULL);
     }
-    be->ops->clip_actions(be, n, A, s->z, A, actions, ldo);
+    algo_kernels_of(be)->clip_actions(be, n, A, s->z, A, actions, ldo);
 }

@@ -1,5 +1,6 @@
 /*
- * The training driver of spec §5 (include/mfpo/train.h): uniform-random warm-up, a fractional
+ * The training loop of docs/algorithm.md §5 (include/mfpo/train.h; lib/api/train.c checks the arguments and
+ * calls algo_train / algo_evaluate): uniform-random warm-up, a fractional
  * update-to-data ratio, periodic evaluation with action selection on a separate environment,
  * bootstrap masks from termination vs truncation, and progress reports that can cancel.
  *
@@ -14,53 +15,15 @@
 
 #include <mfpo/train.h>
 
-#include "../api/replay_internal.h"
 #include "../backend/kernels_common.h"
 #include "../core/alloc.h"
+#include "agent.h"
+#include "replay.h"
 #include "train.h"
-#include "update.h"
-
-#define ENV_MAX_DIM ((size_t)1 << 20)
 
 /* ------------------------------------------------------------------ environments */
 
-mfpo_status mfpo_env_validate(mfpo_context *ctx, const char *who, const char *name, const mfpo_env *env,
-                              int need_callbacks)
-{
-    if (!env) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument '%s' is NULL", who, name);
-    if (env->struct_size < sizeof(mfpo_env) || env->struct_size > (1u << 20))
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
-                         "%s: %s->struct_size = %zu is not a size this library knows (expected %zu; call "
-                         "mfpo_env_init first)",
-                         who, name, env->struct_size, sizeof(mfpo_env));
-    if (env->obs_dim < 1 || env->obs_dim > ENV_MAX_DIM)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->obs_dim = %zu is outside [1, %zu]", who, name,
-                         env->obs_dim, ENV_MAX_DIM);
-    if (env->act_dim < 1 || env->act_dim > ENV_MAX_DIM)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->act_dim = %zu is outside [1, %zu]", who, name,
-                         env->act_dim, ENV_MAX_DIM);
-    for (size_t i = 0; i < env->act_dim; i++) {
-        float lo = env->action_low ? env->action_low[i] : -1.0f;
-        float hi = env->action_high ? env->action_high[i] : 1.0f;
-        if (!isfinite(lo))
-            return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->action_low[%zu] = %g is not finite", who,
-                             name, i, (double)lo);
-        if (!isfinite(hi))
-            return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->action_high[%zu] = %g is not finite", who,
-                             name, i, (double)hi);
-        if (!(lo < hi))
-            return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
-                             "%s: %s->action_low[%zu] = %g is not below %s->action_high[%zu] = %g", who, name, i,
-                             (double)lo, name, i, (double)hi);
-    }
-    if (need_callbacks && !env->reset)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->reset is NULL", who, name);
-    if (need_callbacks && !env->step)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->step is NULL", who, name);
-    return MFPO_OK;
-}
-
-void mfpo_env_map_action(const mfpo_env *env, const float *in, float *out)
+void algo_env_map_action(const mfpo_env *env, const float *in, float *out)
 {
     for (size_t i = 0; i < env->act_dim; i++) {
         double lo = env->action_low ? env->action_low[i] : -1.0;
@@ -68,18 +31,6 @@ void mfpo_env_map_action(const mfpo_env *env, const float *in, float *out)
         double f = 0.5 * ((double)in[i] + 1.0);
         out[i] = (float)(lo + f * (hi - lo));
     }
-}
-
-/* The environment must match the agent's dimensions. */
-static mfpo_status check_env_for_agent(mfpo_agent *ag, const char *who, const char *name, const mfpo_env *env)
-{
-    mfpo_status s = mfpo_env_validate(ag->ctx, who, name, env, 1);
-    if (s != MFPO_OK) return s;
-    if (env->obs_dim != ag->cfg.obs_dim || env->act_dim != ag->cfg.act_dim)
-        return mfpo_fail(ag->ctx, MFPO_ERR_INVALID_ARGUMENT,
-                         "%s: %s has obs_dim %zu, act_dim %zu but the agent has obs_dim %zu, act_dim %zu", who, name,
-                         env->obs_dim, env->act_dim, ag->cfg.obs_dim, ag->cfg.act_dim);
-    return MFPO_OK;
 }
 
 /* Index of the first non-finite value of x[0..n), or n. */
@@ -96,11 +47,11 @@ static mfpo_status reset_env(mfpo_context *ctx, const char *who, const char *nam
 {
     mfpo_status cs = env->reset(env->user, seed, obs);
     if (cs != MFPO_OK)
-        return mfpo_fail(ctx, MFPO_ERR_ENV, "%s: %s->reset returned status %d (%s) with seed %" PRIu64 " %s %" PRIu64,
+        return core_fail(ctx, MFPO_ERR_ENV, "%s: %s->reset returned status %d (%s) with seed %" PRIu64 " %s %" PRIu64,
                          who, name, (int)cs, mfpo_status_string(cs), seed, what, at);
     size_t k = first_non_finite(obs, env->obs_dim);
     if (k < env->obs_dim)
-        return mfpo_fail(ctx, MFPO_ERR_ENV,
+        return core_fail(ctx, MFPO_ERR_ENV,
                          "%s: %s->reset returned a non-finite observation with seed %" PRIu64 " %s %" PRIu64
                          ": obs[%zu] = %g",
                          who, name, seed, what, at, k, (double)obs[k]);
@@ -113,20 +64,20 @@ static mfpo_status step_env(mfpo_context *ctx, const char *who, const char *name
                             const float *action, float *scaled, float *next_obs, float *reward, int *terminated,
                             int *truncated, const char *what, uint64_t at)
 {
-    mfpo_env_map_action(env, action, scaled);
+    algo_env_map_action(env, action, scaled);
     *reward = NAN;
     *terminated = 0;
     *truncated = 0;
     mfpo_status cs = env->step(env->user, scaled, next_obs, reward, terminated, truncated);
     if (cs != MFPO_OK)
-        return mfpo_fail(ctx, MFPO_ERR_ENV, "%s: %s->step returned status %d (%s) %s %" PRIu64, who, name, (int)cs,
+        return core_fail(ctx, MFPO_ERR_ENV, "%s: %s->step returned status %d (%s) %s %" PRIu64, who, name, (int)cs,
                          mfpo_status_string(cs), what, at);
     size_t k = first_non_finite(next_obs, env->obs_dim);
     if (k < env->obs_dim)
-        return mfpo_fail(ctx, MFPO_ERR_ENV, "%s: %s->step returned a non-finite observation %s %" PRIu64 ": obs[%zu] = %g",
+        return core_fail(ctx, MFPO_ERR_ENV, "%s: %s->step returned a non-finite observation %s %" PRIu64 ": obs[%zu] = %g",
                          who, name, what, at, k, (double)next_obs[k]);
     if (!isfinite(*reward))
-        return mfpo_fail(ctx, MFPO_ERR_ENV, "%s: %s->step returned a non-finite reward %s %" PRIu64 ": reward = %g",
+        return core_fail(ctx, MFPO_ERR_ENV, "%s: %s->step returned a non-finite reward %s %" PRIu64 ": reward = %g",
                          who, name, what, at, (double)*reward);
     return MFPO_OK;
 }
@@ -147,7 +98,7 @@ static mfpo_status run_evaluation(mfpo_agent *ag, const char *who, const char *n
         if (s != MFPO_OK) return s;
         double ret = 0.0;
         for (uint64_t t = 1;; t++) {
-            s = mfpo_agent_select_action(ag, obs, 1, act);
+            s = algo_agent_select(ag, who, obs, 1, act);
             if (s != MFPO_OK) return s;
             float reward;
             int term, trunc;
@@ -166,44 +117,18 @@ static mfpo_status run_evaluation(mfpo_agent *ag, const char *who, const char *n
     return MFPO_OK;
 }
 
-mfpo_status mfpo_evaluate(mfpo_agent *ag, const mfpo_env *env, size_t episodes, uint64_t episode_limit,
-                          uint64_t seed, double *mean_return)
+mfpo_status algo_evaluate(mfpo_agent *ag, const char *who, const mfpo_env *env, size_t episodes,
+                          uint64_t episode_limit, uint64_t seed, double *mean_return)
 {
-    static const char who[] = "mfpo_evaluate";
-    if (!ag) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
     mfpo_context *ctx = ag->ctx;
-    mfpo_status s = check_env_for_agent(ag, who, "env", env);
-    if (s != MFPO_OK) return s;
-    if (episodes < 1) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: episodes = 0 must be >= 1", who);
-    if (!mean_return) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'mean_return' is NULL", who);
-    float *buf = mfpo_host_alloc(&ctx->allocator, (2 * env->obs_dim + 2 * env->act_dim) * sizeof(float), 64);
-    if (!buf) return mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory", who);
-    double mean = 0.0;
-    s = run_evaluation(ag, who, "env", env, episodes, episode_limit, seed, buf, &mean);
-    mfpo_host_free(&ctx->allocator, buf);
-    if (s == MFPO_OK) *mean_return = mean;
+    float *buf = core_alloc(&ctx->allocator, (2 * env->obs_dim + 2 * env->act_dim) * sizeof(float), 64);
+    if (!buf) return core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory", who);
+    mfpo_status s = run_evaluation(ag, who, "env", env, episodes, episode_limit, seed, buf, mean_return);
+    core_free(&ctx->allocator, buf);
     return s;
 }
 
 /* ------------------------------------------------------------------ training */
-
-void mfpo_train_options_init(mfpo_train_options *o)
-{
-    if (!o) return;
-    memset(o, 0, sizeof *o);
-    o->struct_size = sizeof *o;
-    o->total_steps = 1000000;
-    o->warmup_steps = 10000;
-    o->updates_per_step = 1.0;
-    o->eval_every = 10000;
-    o->eval_episodes = 10;
-    o->episode_limit = 1000;
-    o->seed = 0;
-    o->eval_env = NULL;
-    o->progress = NULL;
-    o->progress_user = NULL;
-    o->progress_every = 1000;
-}
 
 /* splitmix64: the episode seeds of training and of evaluation are two hashes of options->seed. */
 static uint64_t mix64(uint64_t x)
@@ -214,13 +139,6 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-void mfpo_train_state_init(mfpo_train_state *state)
-{
-    if (!state) return;
-    memset(state, 0, sizeof *state);
-    state->struct_size = sizeof *state;
-}
-
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -228,66 +146,23 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static mfpo_status import_options(mfpo_context *ctx, const char *who, const mfpo_train_options *in,
-                                  mfpo_train_options *o)
+mfpo_status algo_train(mfpo_agent *ag, const char *who, mfpo_replay *replay, const mfpo_env *env,
+                       const mfpo_train_options *options, mfpo_train_state *run)
 {
-    mfpo_train_options_init(o);
-    if (!in) return MFPO_OK;
-    if (in->struct_size < offsetof(mfpo_train_options, progress_every) + sizeof(uint64_t) ||
-        in->struct_size > (1u << 20))
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
-                         "%s: options->struct_size = %zu is not a size this library knows (expected %zu; call "
-                         "mfpo_train_options_init first)",
-                         who, in->struct_size, sizeof *o);
-    memcpy(o, in, in->struct_size < sizeof *o ? in->struct_size : sizeof *o);
-    o->struct_size = sizeof *o;
-    if (!(o->updates_per_step > 0.0) || !(o->updates_per_step <= 1e6))
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: options->updates_per_step = %g is outside (0, 1e6]",
-                         who, o->updates_per_step);
-    if (o->eval_env && o->eval_every > 0 && o->eval_episodes < 1)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
-                         "%s: options->eval_episodes = 0 must be >= 1 when options->eval_env is set and "
-                         "options->eval_every = %" PRIu64,
-                         who, o->eval_every);
-    return MFPO_OK;
-}
-
-/* mfpo_train() and mfpo_train_continue(): `run` is NULL for a call that is a run of its own. */
-static mfpo_status train(const char *who, mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env,
-                         const mfpo_train_options *options, mfpo_train_state *run)
-{
-    if (!ag) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
     mfpo_context *ctx = ag->ctx;
-    if (!replay) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", who);
-    mfpo_train_options opt;
-    mfpo_status s = import_options(ctx, who, options, &opt);
-    if (s != MFPO_OK) return s;
-    s = check_env_for_agent(ag, who, "env", env);
-    if (s != MFPO_OK) return s;
+    const mfpo_train_options opt = *options;
     const mfpo_env *eval_env = opt.eval_every > 0 ? opt.eval_env : NULL;
-    if (eval_env) {
-        s = check_env_for_agent(ag, who, "options->eval_env", eval_env);
-        if (s != MFPO_OK) return s;
-    }
-    mfpo_replay_view rv;
-    mfpo_replay_raw(replay, &rv);
-    if (rv.ctx != ctx)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: 'replay' belongs to another context than 'agent'", who);
-    if (rv.obs_dim != ag->cfg.obs_dim || rv.act_dim != ag->cfg.act_dim)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
-                         "%s: replay has obs_dim %zu, act_dim %zu but the agent has obs_dim %zu, act_dim %zu", who,
-                         rv.obs_dim, rv.act_dim, ag->cfg.obs_dim, ag->cfg.act_dim);
-
+    mfpo_status s;
     const size_t S = env->obs_dim, A = env->act_dim;
     /* training: obs, next, action, scaled action; evaluation: the same again */
-    float *buf = mfpo_host_alloc(&ctx->allocator, 2 * (2 * S + 2 * A) * sizeof(float), 64);
-    if (!buf) return mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for the step buffers", who);
+    float *buf = core_alloc(&ctx->allocator, 2 * (2 * S + 2 * A) * sizeof(float), 64);
+    if (!buf) return core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for the step buffers", who);
     float *obs = buf, *next = obs + S, *act = next + S, *scaled = act + A, *eval_buf = scaled + A;
 
     const double t0 = now_seconds();
-    const uint64_t size0 = rv.size;
+    const uint64_t size0 = replay->size;
     const uint64_t warm = opt.warmup_steps > size0 ? opt.warmup_steps - size0 : 0;
-    const uint64_t warm_stream = warm ? mfpo_next_stream(ctx) : 0;
+    const uint64_t warm_stream = warm ? core_next_stream(ctx) : 0;
     const uint64_t train_seed = mix64(2 * opt.seed), eval_seed = mix64(2 * opt.seed + 1);
     /* Continuing a run (mfpo_train_continue): the run's earlier calls took step0 steps, started ep0
      * training episodes and ran ev0 evaluations; this call's seeds and schedule carry on from there.
@@ -319,8 +194,8 @@ static mfpo_status train(const char *who, mfpo_agent *ag, mfpo_replay *replay, c
         /* act: uniform in (-1, 1) during warm-up, else one plain policy sample */
         if (step <= warm) {
             for (size_t j = 0; j < A; j++)
-                act[j] = 2.0f * mfpo_uniform_at(ctx->seed, warm_stream, (step - 1) * A + j) - 1.0f;
-        } else if ((s = mfpo_agent_act(ag, obs, 1, act)) != MFPO_OK) {
+                act[j] = 2.0f * be_uniform_at(ctx->seed, warm_stream, (step - 1) * A + j) - 1.0f;
+        } else if ((s = algo_agent_act(ag, who, obs, 1, act)) != MFPO_OK) {
             break;
         }
         float reward;
@@ -328,8 +203,7 @@ static mfpo_status train(const char *who, mfpo_agent *ag, mfpo_replay *replay, c
         s = step_env(ctx, who, "env", env, act, scaled, next, &reward, &term, &trunc, "at step", step);
         if (s != MFPO_OK) break;
         /* the mask is 0 only on a true termination; a time limit cuts the episode with mask 1 */
-        s = mfpo_replay_add(replay, obs, act, reward, next, term ? 1 : 0);
-        if (s != MFPO_OK) break;
+        algo_replay_add(replay, obs, act, reward, next, term ? 1 : 0);
         steps_done = step;
         episode_return += reward;
         episode_steps++;
@@ -339,7 +213,7 @@ static mfpo_status train(const char *who, mfpo_agent *ag, mfpo_replay *replay, c
              * (0.25: one update every 4th step; 1.5: 1, 2, 1, 2, ...); the 1e-9 absorbs rounding */
             uint64_t due = (uint64_t)floor((double)(step - warm) * opt.updates_per_step + 1e-9);
             while (updates_done < due) {
-                s = mfpo_update(ag, replay, &p.stats);
+                s = algo_update(ag, who, replay, &p.stats);
                 if (s != MFPO_OK) break;
                 updates_done++;
             }
@@ -376,36 +250,17 @@ static mfpo_status train(const char *who, mfpo_agent *ag, mfpo_replay *replay, c
             p.elapsed_seconds = now_seconds() - t0;
             p.steps_per_second = p.elapsed_seconds > 0.0 ? (double)step / p.elapsed_seconds : 0.0;
             if (opt.progress(opt.progress_user, &p) != 0) {
-                s = mfpo_fail(ctx, MFPO_ERR_CANCELLED, "%s: cancelled by the progress callback after step %" PRIu64,
+                s = core_fail(ctx, MFPO_ERR_CANCELLED, "%s: cancelled by the progress callback after step %" PRIu64,
                               who, step);
                 break;
             }
         }
     }
-    mfpo_host_free(&ctx->allocator, buf);
+    core_free(&ctx->allocator, buf);
     if (run) { /* what this call did, success or not: the next call carries on from here */
         run->steps = step0 + steps_done;
         run->episodes = ep0 + episodes_started;
         run->evaluations = ev0 + evaluations;
     }
     return s;
-}
-
-mfpo_status mfpo_train(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env, const mfpo_train_options *options)
-{
-    return train("mfpo_train", ag, replay, env, options, NULL);
-}
-
-mfpo_status mfpo_train_continue(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *env,
-                                const mfpo_train_options *options, mfpo_train_state *state)
-{
-    static const char who[] = "mfpo_train_continue";
-    if (!ag) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
-    if (!state) return mfpo_fail(ag->ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'state' is NULL", who);
-    if (state->struct_size < sizeof(mfpo_train_state) || state->struct_size > (1u << 20))
-        return mfpo_fail(ag->ctx, MFPO_ERR_INVALID_ARGUMENT,
-                         "%s: state->struct_size = %zu is not a size this library knows (expected %zu; call "
-                         "mfpo_train_state_init first)",
-                         who, state->struct_size, sizeof(mfpo_train_state));
-    return train(who, ag, replay, env, options, state);
 }

@@ -11,13 +11,14 @@
 
 #include <mfpo/train_vec.h>
 
-#include "../api/replay_internal.h"
 #include "../backend/kernels_common.h"
 #include "../core/alloc.h"
+#include "agent.h"
+#include "internal.h"
+#include "replay.h"
 #include "train.h"
 #include "update.h"
 
-#define MAX_INSTANCES ((size_t)1 << 16)
 
 /* splitmix64 (the same finaliser as lib/algo/train.c uses for its episode seeds) */
 static uint64_t vmix(uint64_t x)
@@ -35,70 +36,6 @@ static double vnow(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-void mfpo_vec_options_init(mfpo_vec_options *o)
-{
-    if (!o) return;
-    memset(o, 0, sizeof *o);
-    o->struct_size = sizeof *o;
-}
-
-/* ------------------------------------------------------------------ checks */
-
-static mfpo_status check_envs(mfpo_agent *ag, const char *who, const char *what, const mfpo_env *envs, size_t n)
-{
-    char name[48];
-    for (size_t i = 0; i < n; i++) {
-        snprintf(name, sizeof name, "%s[%zu]", what, i);
-        mfpo_status s = mfpo_env_validate(ag->ctx, who, name, &envs[i], 1);
-        if (s != MFPO_OK) return s;
-        if (envs[i].obs_dim != ag->cfg.obs_dim || envs[i].act_dim != ag->cfg.act_dim)
-            return mfpo_fail(ag->ctx, MFPO_ERR_INVALID_ARGUMENT,
-                             "%s: %s has obs_dim %zu, act_dim %zu but the agent has obs_dim %zu, act_dim %zu", who,
-                             name, envs[i].obs_dim, envs[i].act_dim, ag->cfg.obs_dim, ag->cfg.act_dim);
-    }
-    return MFPO_OK;
-}
-
-/* Copies the caller's options (of their struct_size) over the defaults; `t` gets the train options. */
-static mfpo_status import_vec_options(mfpo_context *ctx, const char *who, const mfpo_vec_options *in,
-                                      mfpo_vec_options *o, mfpo_train_options *t)
-{
-    mfpo_vec_options_init(o);
-    mfpo_train_options_init(t);
-    if (in) {
-        if (in->struct_size < offsetof(mfpo_vec_options, eval_seed) + sizeof(uint64_t) ||
-            in->struct_size > (1u << 20))
-            return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
-                             "%s: options->struct_size = %zu is not a size this library knows (expected %zu; call "
-                             "mfpo_vec_options_init first)",
-                             who, in->struct_size, sizeof *o);
-        memcpy(o, in, in->struct_size < sizeof *o ? in->struct_size : sizeof *o);
-        o->struct_size = sizeof *o;
-    }
-    if (o->train) {
-        const mfpo_train_options *c = o->train;
-        if (c->struct_size < offsetof(mfpo_train_options, progress_every) + sizeof(uint64_t) ||
-            c->struct_size > (1u << 20))
-            return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
-                             "%s: options->train->struct_size = %zu is not a size this library knows (expected %zu; "
-                             "call mfpo_train_options_init first)",
-                             who, c->struct_size, sizeof *t);
-        memcpy(t, c, c->struct_size < sizeof *t ? c->struct_size : sizeof *t);
-        t->struct_size = sizeof *t;
-    }
-    o->train = t;
-    if (!(t->updates_per_step > 0.0) || !(t->updates_per_step <= 1e6))
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
-                         "%s: options->train->updates_per_step = %g is outside (0, 1e6]", who, t->updates_per_step);
-    if (o->eval_envs && (o->n_eval_envs < 1 || o->n_eval_envs > MAX_INSTANCES))
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: options->n_eval_envs = %zu is outside [1, %zu]", who,
-                         o->n_eval_envs, MAX_INSTANCES);
-    if (o->eval_envs && t->eval_every > 0 && t->eval_episodes < 1)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
-                         "%s: options->train->eval_episodes = 0 must be >= 1 when options->eval_envs is set", who);
-    return MFPO_OK;
-}
-
 /* ------------------------------------------------------------------ one instance */
 
 static mfpo_status vreset(mfpo_context *ctx, const char *who, size_t i, const mfpo_env *env, uint64_t seed,
@@ -106,11 +43,11 @@ static mfpo_status vreset(mfpo_context *ctx, const char *who, size_t i, const mf
 {
     mfpo_status cs = env->reset(env->user, seed, obs);
     if (cs != MFPO_OK)
-        return mfpo_fail(ctx, MFPO_ERR_ENV, "%s: %s[%zu]->reset returned status %d (%s) with seed %" PRIu64, who, what,
+        return core_fail(ctx, MFPO_ERR_ENV, "%s: %s[%zu]->reset returned status %d (%s) with seed %" PRIu64, who, what,
                          i, (int)cs, mfpo_status_string(cs), seed);
     for (size_t k = 0; k < env->obs_dim; k++)
         if (!isfinite(obs[k]))
-            return mfpo_fail(ctx, MFPO_ERR_ENV,
+            return core_fail(ctx, MFPO_ERR_ENV,
                              "%s: %s[%zu]->reset returned a non-finite observation with seed %" PRIu64
                              ": obs[%zu] = %g",
                              who, what, i, seed, k, (double)obs[k]);
@@ -121,22 +58,22 @@ static mfpo_status vstep(mfpo_context *ctx, const char *who, size_t i, const mfp
                          float *scaled, float *next, float *reward, int *term, int *trunc, const char *what,
                          uint64_t at)
 {
-    mfpo_env_map_action(env, action, scaled);
+    algo_env_map_action(env, action, scaled);
     *reward = NAN;
     *term = 0;
     *trunc = 0;
     mfpo_status cs = env->step(env->user, scaled, next, reward, term, trunc);
     if (cs != MFPO_OK)
-        return mfpo_fail(ctx, MFPO_ERR_ENV, "%s: %s[%zu]->step returned status %d (%s) at its step %" PRIu64, who,
+        return core_fail(ctx, MFPO_ERR_ENV, "%s: %s[%zu]->step returned status %d (%s) at its step %" PRIu64, who,
                          what, i, (int)cs, mfpo_status_string(cs), at);
     for (size_t k = 0; k < env->obs_dim; k++)
         if (!isfinite(next[k]))
-            return mfpo_fail(ctx, MFPO_ERR_ENV,
+            return core_fail(ctx, MFPO_ERR_ENV,
                              "%s: %s[%zu]->step returned a non-finite observation at its step %" PRIu64
                              ": obs[%zu] = %g",
                              who, what, i, at, k, (double)next[k]);
     if (!isfinite(*reward))
-        return mfpo_fail(ctx, MFPO_ERR_ENV,
+        return core_fail(ctx, MFPO_ERR_ENV,
                          "%s: %s[%zu]->step returned a non-finite reward at its step %" PRIu64 ": reward = %g", who,
                          what, i, at, (double)*reward);
     return MFPO_OK;
@@ -201,7 +138,7 @@ static mfpo_status vec_evaluate(mfpo_agent *ag, const char *who, const mfpo_env 
             for (size_t i = 0; i < w; i++)
                 if (b->active[i]) memcpy(b->next + live++ * S, b->obs + i * S, S * sizeof(float));
             if (live == 0) break;
-            mfpo_status s = mfpo_agent_select_action(ag, b->next, live, b->act);
+            mfpo_status s = algo_agent_select(ag, who, b->next, live, b->act);
             if (s != MFPO_OK) return s;
             size_t k = 0;
             for (size_t i = 0; i < w; i++) {
@@ -223,44 +160,28 @@ static mfpo_status vec_evaluate(mfpo_agent *ag, const char *who, const mfpo_env 
 
 /* ------------------------------------------------------------------ training */
 
-mfpo_status mfpo_train_vec(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *envs, size_t n,
+mfpo_status algo_train_vec(mfpo_agent *ag, const char *who, mfpo_replay *replay, const mfpo_env *envs, size_t n,
                            const mfpo_vec_options *options)
 {
-    static const char who[] = "mfpo_train_vec";
-    if (!ag) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
     mfpo_context *ctx = ag->ctx;
-    if (!replay) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", who);
-    if (!envs) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'envs' is NULL", who);
-    if (n < 1 || n > MAX_INSTANCES)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: n = %zu is outside [1, %zu]", who, n, MAX_INSTANCES);
-    mfpo_vec_options o;
-    mfpo_train_options topt;
-    mfpo_status s = import_vec_options(ctx, who, options, &o, &topt);
-    if (s != MFPO_OK) return s;
-    const mfpo_train_options *t = &topt;
-    if ((s = check_envs(ag, who, "envs", envs, n)) != MFPO_OK) return s;
+    const mfpo_vec_options o = *options;
+    const mfpo_train_options *t = o.train;
     const mfpo_env *eval_envs = t->eval_every > 0 ? o.eval_envs : NULL;
-    if (eval_envs && (s = check_envs(ag, who, "options->eval_envs", eval_envs, o.n_eval_envs)) != MFPO_OK) return s;
-    mfpo_replay_view rv;
-    mfpo_replay_raw(replay, &rv);
-    if (rv.ctx != ctx)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: 'replay' belongs to another context than 'agent'", who);
-    if (rv.obs_dim != ag->cfg.obs_dim || rv.act_dim != ag->cfg.act_dim)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
-                         "%s: replay has obs_dim %zu, act_dim %zu but the agent has obs_dim %zu, act_dim %zu", who,
-                         rv.obs_dim, rv.act_dim, ag->cfg.obs_dim, ag->cfg.act_dim);
+    algo_replay_view rv;
+    algo_replay_raw(replay, &rv);
+    mfpo_status s = MFPO_OK;
 
     const size_t S = ag->cfg.obs_dim, A = ag->cfg.act_dim;
     const size_t m = eval_envs ? o.n_eval_envs : 0;
     /* training and evaluation buffers, one allocation */
-    char *mem = mfpo_host_alloc(&ctx->allocator, vec_buf_bytes(n, S, A) + vec_buf_bytes(m, S, A), 64);
-    if (!mem) return mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for %zu instances", who, n);
+    char *mem = core_alloc(&ctx->allocator, vec_buf_bytes(n, S, A) + vec_buf_bytes(m, S, A), 64);
+    if (!mem) return core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for %zu instances", who, n);
     vec_buf b, eb;
     vec_buf_carve(&b, mem, n, S, A);
     vec_buf_carve(&eb, mem + vec_buf_bytes(n, S, A), m, S, A);
 
     /* per-instance streams: two keys from the context's seed and a stream reserved for this call */
-    const uint64_t call = mfpo_next_stream(ctx);
+    const uint64_t call = core_next_stream(ctx);
     const uint64_t key_warm = vmix(ctx->seed ^ vmix(2 * call)), key_noise = vmix(ctx->seed ^ vmix(2 * call + 1));
     for (size_t i = 0; i < n; i++) {
         b.seeds[i] = o.instance_seeds ? o.instance_seeds[i] : (uint64_t)i;
@@ -293,13 +214,13 @@ mfpo_status mfpo_train_vec(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *
         if (v <= warm_vsteps) {
             for (size_t i = 0; i < n; i++)
                 for (size_t j = 0; j < A; j++)
-                    b.act[i * A + j] = 2.0f * mfpo_uniform_at(key_warm, b.seeds[i], step_of_instance * A + j) - 1.0f;
+                    b.act[i * A + j] = 2.0f * be_uniform_at(key_warm, b.seeds[i], step_of_instance * A + j) - 1.0f;
         } else {
             /* one batched policy call: row i transports instance i's own noise */
             for (size_t i = 0; i < n; i++)
                 for (size_t j = 0; j < A; j++)
-                    b.noise[i * A + j] = mfpo_normal_at(key_noise, b.seeds[i], step_of_instance * A + j);
-            s = mfpo_policy_transport(mfpo_agent_policy(ag), NULL, b.obs, b.noise, n, b.act, NULL);
+                    b.noise[i * A + j] = be_normal_at(key_noise, b.seeds[i], step_of_instance * A + j);
+            s = algo_policy_sample(&ag->policy, NULL, b.obs, b.noise, n, b.act, NULL, who);
             if (s != MFPO_OK) break;
         }
         for (size_t i = 0; i < n && s == MFPO_OK; i++) {
@@ -308,9 +229,9 @@ mfpo_status mfpo_train_vec(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *
             b.term_f[i] = 0.0f;
         }
         if (s != MFPO_OK) break;
-        /* the mask is 0 only on a true termination (mfpo_replay_add_batch takes int flags) */
-        s = mfpo_replay_add_batch(replay, n, b.obs, b.act, b.reward, b.next, b.term);
-        if (s != MFPO_OK) break;
+        /* the mask is 0 only on a true termination (the ring takes int flags); the observations and
+         * rewards were checked finite by vreset/vstep, the actions come from the policy or [-1, 1) */
+        algo_replay_add_batch(replay, n, b.obs, b.act, b.reward, b.next, b.term);
         int report = 0;
         p.evaluated = 0;
         for (size_t i = 0; i < n; i++) {
@@ -330,7 +251,7 @@ mfpo_status mfpo_train_vec(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *
             uint64_t past = (v - warm_vsteps) * n; /* environment steps after the warm-up */
             uint64_t due = (uint64_t)floor((double)past * t->updates_per_step + 1e-9);
             while (updates_done < due && s == MFPO_OK) {
-                s = mfpo_update(ag, replay, &p.stats);
+                s = algo_update(ag, who, replay, &p.stats);
                 if (s == MFPO_OK) updates_done++;
             }
             if (s != MFPO_OK) break;
@@ -353,10 +274,10 @@ mfpo_status mfpo_train_vec(mfpo_agent *ag, mfpo_replay *replay, const mfpo_env *
             p.elapsed_seconds = vnow() - t0;
             p.steps_per_second = p.elapsed_seconds > 0.0 ? (double)done / p.elapsed_seconds : 0.0;
             if (t->progress(t->progress_user, &p) != 0)
-                s = mfpo_fail(ctx, MFPO_ERR_CANCELLED,
+                s = core_fail(ctx, MFPO_ERR_CANCELLED,
                               "%s: cancelled by the progress callback after %" PRIu64 " environment steps", who, done);
         }
     }
-    mfpo_host_free(&ctx->allocator, mem);
+    core_free(&ctx->allocator, mem);
     return s;
 }

@@ -1,6 +1,6 @@
 /*
- * One MFPO update, spec §4 (a)–(d), on the backend interface. The batch is already in ws->s, a,
- * r, s2, mask (see mfpo_update in lib/api/agent.c). Stages run in the spec's order, each one on the
+ * One MFPO update, docs/algorithm.md §4 (a)–(d), on the backend interface. The batch is already in ws->s, a,
+ * r, s2, mask (see algo_update in lib/algo/driver.c). Stages run in the order of docs/algorithm.md §4, each one on the
  * parameters the previous left: (b) scores with the critics (a) just stepped, (c) uses the u that
  * (b) just stepped, (d) uses the entropy estimate of (b).
  */
@@ -11,8 +11,9 @@
 #include "../core/alloc.h"
 
 #define OPS (be->ops)
+#define KRN (algo_kernels_of(be)) /* lib/algo/kernels.h */
 
-void mfpo_state_layout_init(mfpo_state_layout *s, size_t n_u, size_t n_d, size_t n_q)
+void algo_state_layout_init(algo_state_layout *s, size_t n_u, size_t n_d, size_t n_q)
 {
     size_t at = 0;
 #define PLACE(field, n) (s->field = at, at += ((n) + 15) & ~(size_t)15)
@@ -51,7 +52,7 @@ static float *carve(carver *cv, size_t n)
     return p;
 }
 
-static void ws_carve(mfpo_update_ws *w, carver *cv)
+static void ws_carve(algo_update_ws *w, carver *cv)
 {
     size_t B = w->B, S = w->S, A = w->A, K1 = w->K1, K2 = w->K2, P = w->P, N = w->N, K = K1 + K2;
     w->s = carve(cv, B * S);
@@ -106,9 +107,9 @@ static void ws_carve(mfpo_update_ws *w, carver *cv)
     w->scalars = carve(cv, SC_COUNT);
 }
 
-int mfpo_update_ws_init(mfpo_update_ws *w, mfpo_agent *ag)
+int algo_update_ws_init(algo_update_ws *w, mfpo_agent *ag)
 {
-    mfpo_backend *be = ag->ctx->be;
+    be_backend *be = ag->ctx->be;
     const mfpo_agent_config *c = &ag->cfg;
     carver cv = {NULL, 0};
     memset(w, 0, sizeof *w);
@@ -121,7 +122,7 @@ int mfpo_update_ws_init(mfpo_update_ws *w, mfpo_agent *ag)
     w->N = c->atoms;
     ws_carve(w, &cv);
     w->block = OPS->alloc(be, cv.used * sizeof(float));
-    w->host_batch = mfpo_host_alloc(&ag->ctx->allocator, w->B * (2 * w->S + w->A + 2) * sizeof(float), 64);
+    w->host_batch = core_alloc(&ag->ctx->allocator, w->B * (2 * w->S + w->A + 2) * sizeof(float), 64);
     /* all gradients in one buffer (lib/algo/reduce.h): a data-parallel update reduces it in parts */
     algo_grad_layout_init(&w->grad_layout, ag->ql.n_params, ag->ul.n_params, ag->dl.n_params);
     w->grad = OPS->alloc(be, w->grad_layout.total * sizeof(float));
@@ -141,11 +142,11 @@ int mfpo_update_ws_init(mfpo_update_ws *w, mfpo_agent *ag)
     }
     if (nn_cache_init(&w->u_train, be, &ag->ul, w->B, w->B, 1) != 0) return -1;
     if (nn_cache_init(&w->d_train, be, &ag->dl, w->B, w->B, 1) != 0) return -1;
-    if (mfpo_sampler_init(&w->sampler, be, &ag->ul, &ag->dl, w->B * w->K1, c) != 0) return -1;
+    if (algo_sampler_init(&w->sampler, be, &ag->ul, &ag->dl, w->B * w->K1, c) != 0) return -1;
     return 0;
 }
 
-void mfpo_update_ws_free(mfpo_update_ws *w, mfpo_backend *be)
+void algo_update_ws_free(algo_update_ws *w, be_backend *be)
 {
     if (w->block) OPS->free(be, w->block);
     if (w->grad) OPS->free(be, w->grad); /* g_q, g_u, g_d, g_alpha point into it */
@@ -156,13 +157,13 @@ void mfpo_update_ws_free(mfpo_update_ws *w, mfpo_backend *be)
     }
     nn_cache_free(&w->u_train, be);
     nn_cache_free(&w->d_train, be);
-    mfpo_sampler_free(&w->sampler, be);
+    algo_sampler_free(&w->sampler, be);
     memset(w, 0, sizeof *w);
 }
 
 /* ------------------------------------------------------------------ shared pieces */
 
-void mfpo_critic_score(mfpo_backend *be, const mfpo_agent_config *cfg, const nn_layout *l, float *const params[2],
+void algo_critic_score(be_backend *be, const mfpo_agent_config *cfg, const nn_layout *l, float *const params[2],
                        nn_cache cache[2], size_t n, const float *act, size_t lda, const float *obs, size_t lds,
                        size_t group, float *q1, float *q2, float *q)
 {
@@ -171,9 +172,9 @@ void mfpo_critic_score(mfpo_backend *be, const mfpo_agent_config *cfg, const nn_
     for (int k = 0; k < 2; k++) {
         /* input columns [s | a]: a per row, s once per group */
         nn_forward_grouped(be, l, params[k], &cache[k], n, act, lda, S, A, obs, lds, group, NULL, NULL, 1);
-        OPS->expected_q(be, n, cfg->atoms, cfg->v_min, cfg->v_max, cache[k].out, qk[k]);
+        KRN->expected_q(be, n, cfg->atoms, cfg->v_min, cfg->v_max, cache[k].out, qk[k]);
     }
-    OPS->combine_q(be, n, q1, q2, cfg->clipped_double_q, q);
+    KRN->combine_q(be, n, q1, q2, cfg->clipped_double_q, q);
 }
 
 static float *st(mfpo_agent *ag, size_t off)
@@ -191,8 +192,8 @@ static size_t flow_rows(const mfpo_agent_config *c)
 
 static void critic_stage(mfpo_agent *ag)
 {
-    mfpo_backend *be = ag->ctx->be;
-    mfpo_update_ws *w = &ag->ws;
+    be_backend *be = ag->ctx->be;
+    algo_update_ws *w = &ag->ws;
     const mfpo_agent_config *c = &ag->cfg;
     size_t B = w->B, S = w->S, A = w->A, N = w->N, ld = S + A;
     float *online[2] = {st(ag, ag->off.q[0]), st(ag, ag->off.q[1])};
@@ -201,14 +202,14 @@ static void critic_stage(mfpo_agent *ag)
     /* (a', logp') at s' with the current u and d */
     OPS->rng_normal(be, w->crit_eps, B * A, w->key, RNG_CRIT_EPS);
     OPS->copy(be, w->sampler.eps, w->crit_eps, B * A * sizeof(float));
-    mfpo_sampler_set_obs(&w->sampler, w->s2, S, 1);
-    mfpo_sampler_run(&w->sampler, be, &ag->ul, st(ag, ag->off.u), &ag->dl, st(ag, ag->off.d), B, NULL, 0, w->next_a,
+    algo_sampler_set_obs(&w->sampler, w->s2, S, 1);
+    algo_sampler_run(&w->sampler, be, &ag->ul, st(ag, ag->off.u), &ag->dl, st(ag, ag->off.d), B, NULL, 0, w->next_a,
                      A, w->next_logp);
 
     /* target critics at (s', a') -> projected target distribution */
     for (int k = 0; k < 2; k++)
         nn_forward_grouped(be, &ag->ql, target[k], &w->q_infer[k], B, w->next_a, A, S, A, w->s2, S, 1, NULL, NULL, 1);
-    OPS->c51_target(be, B, N, c->v_min, c->v_max, w->q_infer[0].out, w->q_infer[1].out, w->r, w->mask, w->next_logp,
+    KRN->c51_target(be, B, N, c->v_min, c->v_max, w->q_infer[0].out, w->q_infer[1].out, w->r, w->mask, w->next_logp,
                     st(ag, ag->off.log_alpha), c->gamma, c->clipped_double_q, w->target_dist);
 
     /* online critics at (s, a): cross-entropy, one Adam step each */
@@ -216,8 +217,8 @@ static void critic_stage(mfpo_agent *ag)
     OPS->copy_rows(be, B, A, w->xq + S, ld, w->a, A, 1);
     for (int k = 0; k < 2; k++) {
         nn_forward(be, &ag->ql, online[k], &w->q_train[k], B, w->xq, ld, NULL, NULL, 1);
-        OPS->expected_q(be, B, N, c->v_min, c->v_max, w->q_train[k].out, w->q_online[k]);
-        OPS->softmax_xent(be, B, N, w->q_train[k].out, w->target_dist, w->g_logits[k], w->scalars + SC_LOSS_Q1 + k);
+        KRN->expected_q(be, B, N, c->v_min, c->v_max, w->q_train[k].out, w->q_online[k]);
+        KRN->softmax_xent(be, B, N, w->q_train[k].out, w->target_dist, w->g_logits[k], w->scalars + SC_LOSS_Q1 + k);
         nn_backward(be, &ag->ql, online[k], &w->q_train[k], w->g_logits[k], w->g_q[k], NULL, NULL, NULL);
     }
     /* data parallel: both critics' gradients summed over the ranks before either step (reduce.c);
@@ -226,8 +227,8 @@ static void critic_stage(mfpo_agent *ag)
     for (int k = 0; k < 2; k++)
         OPS->adam(be, ag->ql.n_params, online[k], w->g_q[k], st(ag, ag->off.m_q[k]), st(ag, ag->off.v_q[k]),
                   c->lr_critic, c->adam_beta1, c->adam_beta2, c->adam_eps, w->steps);
-    OPS->combine_q(be, B, w->q_online[0], w->q_online[1], c->clipped_double_q, w->q_batch);
-    OPS->mean(be, B, w->q_batch, w->scalars + SC_MEAN_Q);
+    KRN->combine_q(be, B, w->q_online[0], w->q_online[1], c->clipped_double_q, w->q_batch);
+    KRN->mean(be, B, w->q_batch, w->scalars + SC_MEAN_Q);
     for (int k = 0; k < 2; k++) OPS->polyak(be, ag->ql.n_params, target[k], online[k], c->tau);
 }
 
@@ -235,8 +236,8 @@ static void critic_stage(mfpo_agent *ag)
 
 static void actor_stage(mfpo_agent *ag)
 {
-    mfpo_backend *be = ag->ctx->be;
-    mfpo_update_ws *w = &ag->ws;
+    be_backend *be = ag->ctx->be;
+    algo_update_ws *w = &ag->ws;
     const mfpo_agent_config *c = &ag->cfg;
     size_t B = w->B, S = w->S, A = w->A, K1 = w->K1, K2 = w->K2;
     float *online[2] = {st(ag, ag->off.q[0]), st(ag, ag->off.q[1])};
@@ -244,37 +245,37 @@ static void actor_stage(mfpo_agent *ag)
 
     /* (t, r) per row */
     OPS->rng_normal(be, w->tr_normal, 2 * B, w->key, RNG_TIMES);
-    OPS->flow_times(be, B, w->tr_normal, c->time_mean, c->time_std, flow_rows(c), w->t, w->r_time, w->h);
+    KRN->flow_times(be, B, w->tr_normal, c->time_mean, c->time_std, flow_rows(c), w->t, w->r_time, w->h);
 
     /* policy proposal: K1 samples with likelihood at each s */
-    mfpo_sampler_set_obs(&w->sampler, w->s, S, K1);
-    mfpo_sampler_run(&w->sampler, be, &ag->ul, u, &ag->dl, st(ag, ag->off.d), B * K1, w->key, RNG_POLICY, w->pol_a, A,
+    algo_sampler_set_obs(&w->sampler, w->s, S, K1);
+    algo_sampler_run(&w->sampler, be, &ag->ul, u, &ag->dl, st(ag, ag->off.d), B * K1, w->key, RNG_POLICY, w->pol_a, A,
                      w->pol_logp);
 
     /* noisy point from the first policy sample; Gaussian proposal around it */
     OPS->rng_normal(be, w->eps_noisy, B * A, w->key, RNG_NOISY);
-    OPS->noisy_point(be, B, A, w->pol_a, K1 * A, w->t, w->eps_noisy, w->z_t);
+    KRN->noisy_point(be, B, A, w->pol_a, K1 * A, w->t, w->eps_noisy, w->z_t);
     OPS->rng_uniform(be, w->uniforms, B * K2 * A, w->key, RNG_GAUSS);
-    OPS->gaussian_proposal(be, B, K2, A, w->z_t, w->t, w->uniforms, w->trunc_n, w->gauss_a, A);
+    KRN->gaussian_proposal(be, B, K2, A, w->z_t, w->t, w->uniforms, w->trunc_n, w->gauss_a, A);
 
     /* score all B (K1 + K2) candidates with the online critics (q: policy block, then Gaussian) */
-    mfpo_critic_score(be, c, &ag->ql, online, w->q_infer, B * K1, w->pol_a, A, w->s, S, K1, w->q1, w->q2, w->q);
-    mfpo_critic_score(be, c, &ag->ql, online, w->q_infer, B * K2, w->gauss_a, A, w->s, S, K2, w->q1 + B * K1,
+    algo_critic_score(be, c, &ag->ql, online, w->q_infer, B * K1, w->pol_a, A, w->s, S, K1, w->q1, w->q2, w->q);
+    algo_critic_score(be, c, &ag->ql, online, w->q_infer, B * K2, w->gauss_a, A, w->s, S, K2, w->q1 + B * K1,
                       w->q2 + B * K1, w->q + B * K1);
 
     /* self-normalized importance weights and the combined velocity target */
-    OPS->snis(be, B, K1, K2, A, w->q, w->q + B * K1, w->pol_a, w->pol_logp, w->gauss_a, w->z_t, w->t,
+    KRN->snis(be, B, K1, K2, A, w->q, w->q + B * K1, w->pol_a, w->pol_logp, w->gauss_a, w->z_t, w->t,
               st(ag, ag->off.log_alpha), w->log_w, w->w, w->ess_pol, w->ess_gauss, w->v_hat);
-    OPS->mean(be, B, w->ess_pol, w->scalars + SC_ESS_POL);
-    OPS->mean(be, B, w->ess_gauss, w->scalars + SC_ESS_GAUSS);
-    OPS->mean(be, B * K1, w->pol_logp, w->scalars + SC_MEAN_LOGP);
+    KRN->mean(be, B, w->ess_pol, w->scalars + SC_ESS_POL);
+    KRN->mean(be, B, w->ess_gauss, w->scalars + SC_ESS_GAUSS);
+    KRN->mean(be, B * K1, w->pol_logp, w->scalars + SC_MEAN_LOGP);
 
     /* MeanFlow loss: (u, du) along (v_hat, dt = 1, dr = 0), i.e. dh = 1 */
     OPS->copy_rows(be, B, A, w->xu, A + S, w->z_t, A, 1);
     OPS->copy_rows(be, B, S, w->xu + A, A + S, w->s, S, 1);
     nn_forward(be, &ag->ul, u, &w->u_train, B, w->xu, A + S, w->t, w->h, B);
     nn_jvp(be, &ag->ul, u, &w->u_train, w->v_hat, A, 1.0f, 1.0f);
-    OPS->meanflow_loss(be, B, A, w->u_train.out, w->u_train.tout, w->v_hat, w->h, w->u_tgt, w->g_u_out,
+    KRN->meanflow_loss(be, B, A, w->u_train.out, w->u_train.tout, w->v_hat, w->h, w->u_tgt, w->g_u_out,
                        w->scalars + SC_ACTOR_LOSS);
     nn_backward(be, &ag->ul, u, &w->u_train, w->g_u_out, w->g_u, NULL, NULL, NULL);
     algo_reduce_grads(ag, REDUCE_ACTOR); /* data parallel: u's gradient over the ranks */
@@ -288,16 +289,16 @@ static void temperature_gradient(mfpo_agent *ag);
 
 static void divergence_stage(mfpo_agent *ag)
 {
-    mfpo_backend *be = ag->ctx->be;
-    mfpo_update_ws *w = &ag->ws;
+    be_backend *be = ag->ctx->be;
+    algo_update_ws *w = &ag->ws;
     const mfpo_agent_config *c = &ag->cfg;
     size_t B = w->B, S = w->S, A = w->A, P = w->P, K1 = w->K1;
     float *u = st(ag, ag->off.u), *d = st(ag, ag->off.d);
 
     OPS->rng_normal(be, w->tr_normal2, 2 * B, w->key, RNG_TIMES2);
-    OPS->flow_times(be, B, w->tr_normal2, c->time_mean, c->time_std, flow_rows(c), w->t2, w->r2, w->h2);
+    KRN->flow_times(be, B, w->tr_normal2, c->time_mean, c->time_std, flow_rows(c), w->t2, w->r2, w->h2);
     OPS->rng_normal(be, w->div_eps, B * A, w->key, RNG_DIV_EPS);
-    OPS->noisy_point(be, B, A, w->pol_a, K1 * A, w->t2, w->div_eps, w->z_t2);
+    KRN->noisy_point(be, B, A, w->pol_a, K1 * A, w->t2, w->div_eps, w->z_t2);
     OPS->rng_normal(be, w->probes, P * B * A, w->key, RNG_PROBES);
 
     /* v = u(s, z_t, t, 0) and the Hutchinson estimate of div v from forward-mode JVPs */
@@ -306,13 +307,13 @@ static void divergence_stage(mfpo_agent *ag)
     OPS->copy(be, w->v, w->u_train.out, B * A * sizeof(float));
     for (size_t p = 0; p < P; p++) {
         nn_jvp(be, &ag->ul, u, &w->u_train, w->probes + p * B * A, A, 0.0f, 0.0f);
-        OPS->row_dot(be, B, A, w->probes + p * B * A, w->u_train.tout, 1.0f / (float)P, w->div_est, p > 0);
+        KRN->row_dot(be, B, A, w->probes + p * B * A, w->u_train.tout, 1.0f / (float)P, w->div_est, p > 0);
     }
 
     /* (d, dd) along (v, 1, 0); target div - clip(t - r) dd; MSE; one Adam step */
     nn_forward(be, &ag->dl, d, &w->d_train, B, w->xu, A + S, w->t2, w->h2, B);
     nn_jvp(be, &ag->dl, d, &w->d_train, w->v, A, 1.0f, 1.0f);
-    OPS->meanflow_loss(be, B, 1, w->d_train.out, w->d_train.tout, w->div_est, w->h2, w->d_tgt, w->g_d_out,
+    KRN->meanflow_loss(be, B, 1, w->d_train.out, w->d_train.tout, w->div_est, w->h2, w->d_tgt, w->g_d_out,
                        w->scalars + SC_DIV_LOSS);
     nn_backward(be, &ag->dl, d, &w->d_train, w->g_d_out, w->g_d, NULL, NULL, NULL);
     /* data parallel: d's and log alpha's gradients in one call; the temperature gradient (d) is
@@ -328,18 +329,18 @@ static void divergence_stage(mfpo_agent *ag)
 /* The gradient of (d), formed in divergence_stage() before the reduction it shares with d. */
 static void temperature_gradient(mfpo_agent *ag)
 {
-    mfpo_backend *be = ag->ctx->be;
-    mfpo_update_ws *w = &ag->ws;
+    be_backend *be = ag->ctx->be;
+    algo_update_ws *w = &ag->ws;
     const mfpo_agent_config *c = &ag->cfg;
     float target_entropy = c->target_entropy_coef * (float)c->act_dim;
-    OPS->temperature_grad(be, w->scalars + SC_MEAN_LOGP, st(ag, ag->off.log_alpha), target_entropy,
+    KRN->temperature_grad(be, w->scalars + SC_MEAN_LOGP, st(ag, ag->off.log_alpha), target_entropy,
                           w->scalars + SC_ALPHA_LOSS, w->g_alpha);
 }
 
 static void temperature_stage(mfpo_agent *ag)
 {
-    mfpo_backend *be = ag->ctx->be;
-    mfpo_update_ws *w = &ag->ws;
+    be_backend *be = ag->ctx->be;
+    algo_update_ws *w = &ag->ws;
     const mfpo_agent_config *c = &ag->cfg;
     if (c->auto_alpha)
         OPS->adam(be, 1, st(ag, ag->off.log_alpha), w->g_alpha, st(ag, ag->off.m_alpha), st(ag, ag->off.v_alpha),
@@ -351,19 +352,19 @@ static void hook(mfpo_agent *ag, int stage)
     if (ag->hook) ag->hook(ag->hook_user, stage, &ag->ws);
 }
 
-int mfpo_update_prepare(mfpo_agent *ag)
+int algo_update_prepare(mfpo_agent *ag)
 {
-    mfpo_backend *be = ag->ctx->be;
+    be_backend *be = ag->ctx->be;
     int actor = (ag->critic_steps + 1) % ag->cfg.actor_delay == 0;
     ag->critic_steps++;
     ag->actor_steps += (uint64_t)actor;
     uint64_t steps[2] = {ag->critic_steps, ag->actor_steps};
     OPS->upload(be, ag->ws.steps, steps, sizeof steps);
-    ag->ws.key = mfpo_reserve_streams(ag->ctx, RNG_STREAMS_PER_UPDATE);
+    ag->ws.key = be_reserve_streams(ag->ctx, RNG_STREAMS_PER_UPDATE);
     return actor;
 }
 
-void mfpo_update_stages(mfpo_agent *ag, int actor)
+void algo_update_stages(mfpo_agent *ag, int actor)
 {
     hook(ag, 0);
     critic_stage(ag);
@@ -378,8 +379,8 @@ void mfpo_update_stages(mfpo_agent *ag, int actor)
     }
 }
 
-mfpo_status mfpo_update_run(mfpo_agent *ag)
+mfpo_status algo_update_run(mfpo_agent *ag)
 {
-    mfpo_update_stages(ag, mfpo_update_prepare(ag));
+    algo_update_stages(ag, algo_update_prepare(ag));
     return MFPO_OK;
 }

@@ -1,5 +1,5 @@
 /*
- * The agent's trainable state and the workspace of one MFPO update (spec §4), allocated once at
+ * The agent's trainable state and the workspace of one MFPO update (docs/algorithm.md §4), allocated once at
  * agent creation so that mfpo_update() never allocates.
  */
 #ifndef MFPO_ALGO_UPDATE_H
@@ -10,13 +10,13 @@
 
 /* Offsets (floats) of every trainable quantity in the agent's one state buffer. Keeping all of it
  * in one buffer makes the non-finite guard's snapshot and the checkpoint single copies. */
-typedef struct mfpo_state_layout {
+typedef struct algo_state_layout {
     size_t u, d, q[2], qt[2], log_alpha;
     size_t m_u, v_u, m_d, v_d, m_q[2], v_q[2], m_alpha, v_alpha;
     size_t total;
-} mfpo_state_layout;
+} algo_state_layout;
 
-void mfpo_state_layout_init(mfpo_state_layout *s, size_t n_u, size_t n_d, size_t n_q);
+void algo_state_layout_init(algo_state_layout *s, size_t n_u, size_t n_d, size_t n_q);
 
 /* Indices of the scalars an update leaves in ws->scalars (one download at the end). */
 enum {
@@ -30,7 +30,7 @@ enum {
     RNG_STREAMS_PER_UPDATE
 };
 
-typedef struct mfpo_update_ws {
+typedef struct algo_update_ws {
     size_t B, S, A, K1, K2, P, N; /* batch, obs, act, proposals, probes, atoms */
     float *block;
     /* batch (§4 input) */
@@ -63,25 +63,25 @@ typedef struct mfpo_update_ws {
     algo_grad_layout grad_layout;
     uint64_t *steps;     /* backend: Adam step counts {critic, actor} of this update */
     const uint64_t *key; /* this update's random key (RNG_* offsets) */
-    mfpo_sampler sampler; /* B K1 rows with likelihood */
-} mfpo_update_ws;
+    algo_sampler sampler; /* B K1 rows with likelihood */
+} algo_update_ws;
 
 struct mfpo_agent {
     mfpo_context *ctx;
     mfpo_agent_config cfg;
     nn_layout ul, dl, ql;
-    mfpo_state_layout off;
+    algo_state_layout off;
     float *state, *backup; /* backend buffers of off.total floats */
     struct mfpo_policy policy;
     struct mfpo_divergence divergence;
     struct mfpo_critic critic;
     uint64_t updates, critic_steps, actor_steps;
-    mfpo_update_ws ws;
-    mfpo_sampler act_sampler; /* exploration and selection, grows on demand */
+    algo_update_ws ws;
+    algo_sampler act_sampler; /* exploration and selection, grows on demand */
     float *act_io, *act_q[3];
     nn_cache act_q_cache[2];
     size_t act_cap;
-    mfpo_update_hook hook;
+    algo_update_hook hook;
     void *hook_user;
     /* recorded updates (backends with graph ops): [0] critic only, [1] full; see mfpo_update() */
     void *graph[2];
@@ -90,20 +90,20 @@ struct mfpo_agent {
     algo_reduce reduce; /* data-parallel gradient all-reduce (include/mfpo/parallel.h); fn NULL: none */
 };
 
-int mfpo_update_ws_init(mfpo_update_ws *ws, mfpo_agent *ag);
-void mfpo_update_ws_free(mfpo_update_ws *ws, mfpo_backend *be);
+int algo_update_ws_init(algo_update_ws *ws, mfpo_agent *ag);
+void algo_update_ws_free(algo_update_ws *ws, be_backend *be);
 
 /* The four stages of §4 on the batch already in ws (a: critic; b: actor; c: divergence; d: alpha):
- * mfpo_update_prepare() then mfpo_update_stages(). */
-mfpo_status mfpo_update_run(mfpo_agent *ag);
+ * algo_update_prepare() then algo_update_stages(). */
+mfpo_status algo_update_run(mfpo_agent *ag);
 
 /* The host side of one update: advances the step counters, uploads the Adam steps and reserves the
  * update's random streams (uploading the key). Returns 1 when (b)-(d) run this time. */
-int mfpo_update_prepare(mfpo_agent *ag);
+int algo_update_prepare(mfpo_agent *ag);
 
 /* The backend ops of one update, and nothing else: no transfers, nothing that differs between two
  * updates of the same kind except through backend memory, so that a backend may record them once
  * (graph_begin/graph_end) and replay them. The stage hook, when set, runs between stages. */
-void mfpo_update_stages(mfpo_agent *ag, int actor);
+void algo_update_stages(mfpo_agent *ag, int actor);
 
 #endif

@@ -20,7 +20,7 @@
 #include "../core/alloc.h"
 #include "../io/container.h"
 #include "../io/le.h"
-#include "replay_internal.h"
+#include "../algo/replay.h"
 
 #define OPS (be->ops)
 
@@ -82,10 +82,10 @@ static size_t first_non_finite(const float *x, size_t n)
 
 static mfpo_status check_path(mfpo_context *ctx, const char *who, const char *path)
 {
-    if (!path) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'path' is NULL", who);
-    if (!path[0]) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'path' is empty", who);
+    if (!path) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'path' is NULL", who);
+    if (!path[0]) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'path' is empty", who);
     if (strlen(path) > 4000)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'path' is %zu bytes long (at most 4000)", who,
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'path' is %zu bytes long (at most 4000)", who,
                          strlen(path));
     return MFPO_OK;
 }
@@ -93,23 +93,23 @@ static mfpo_status check_path(mfpo_context *ctx, const char *who, const char *pa
 mfpo_status mfpo_agent_save(const mfpo_agent *ag, const char *path)
 {
     static const char who[] = "mfpo_agent_save";
-    if (!ag) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
+    if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
     mfpo_context *ctx = ag->ctx;
-    mfpo_backend *be = ctx->be;
+    be_backend *be = ctx->be;
     mfpo_status s = check_path(ctx, who, path);
     if (s != MFPO_OK) return s;
 
-    float *state = mfpo_host_alloc(&ctx->allocator, ag->off.total * sizeof(float), 64);
+    float *state = core_alloc(&ctx->allocator, ag->off.total * sizeof(float), 64);
     if (!state)
-        return mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for a host copy of the %zu-float state", who,
+        return core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for a host copy of the %zu-float state", who,
                          ag->off.total);
     OPS->download(be, state, ag->state, ag->off.total * sizeof(float));
 
     const size_t config_len = config_codec_size();
-    unsigned char *config = mfpo_host_alloc(&ctx->allocator, config_len, 64);
+    unsigned char *config = core_alloc(&ctx->allocator, config_len, 64);
     if (!config) {
-        mfpo_host_free(&ctx->allocator, state);
-        return mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for the %zu-byte configuration section", who,
+        core_free(&ctx->allocator, state);
+        return core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for the %zu-byte configuration section", who,
                          config_len);
     }
     config_codec_encode(config, &ag->cfg);
@@ -129,17 +129,17 @@ mfpo_status mfpo_agent_save(const mfpo_agent *ag, const char *path)
         {SEC_STATE, state_head, STATE_HEAD_BYTES, state, ag->off.total},
     };
     s = io_ckpt_write(ctx, who, path, KIND_AGENT, sec, 3);
-    mfpo_host_free(&ctx->allocator, config);
-    mfpo_host_free(&ctx->allocator, state);
+    core_free(&ctx->allocator, config);
+    core_free(&ctx->allocator, state);
     return s;
 }
 
 mfpo_status mfpo_replay_save(const mfpo_replay *replay, const char *path)
 {
     static const char who[] = "mfpo_replay_save";
-    if (!replay) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", who);
-    mfpo_replay_view v;
-    mfpo_replay_raw(replay, &v);
+    if (!replay) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", who);
+    algo_replay_view v;
+    algo_replay_raw(replay, &v);
     mfpo_status s = check_path(v.ctx, who, path);
     if (s != MFPO_OK) return s;
 
@@ -173,9 +173,9 @@ mfpo_status mfpo_agent_load(mfpo_agent *ag, const char *path)
 {
     static const char who[] = "mfpo_agent_load";
     static const uint32_t ids[] = {SEC_CONFIG, SEC_COUNTERS, SEC_STATE};
-    if (!ag) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
+    if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
     mfpo_context *ctx = ag->ctx;
-    mfpo_backend *be = ctx->be;
+    be_backend *be = ctx->be;
     mfpo_status s = check_path(ctx, who, path);
     if (s != MFPO_OK) return s;
 
@@ -198,9 +198,9 @@ mfpo_status mfpo_agent_load(mfpo_agent *ag, const char *path)
                         CONFIG_CODEC_MAX_BYTES);
     }
     if (c && s == MFPO_OK) {
-        config = mfpo_host_alloc(&ctx->allocator, (size_t)c->length, 64);
+        config = core_alloc(&ctx->allocator, (size_t)c->length, 64);
         if (!config)
-            s = mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for the %llu-byte configuration section",
+            s = core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for the %llu-byte configuration section",
                           who, (unsigned long long)c->length);
     }
     if (c && s == MFPO_OK) s = io_ckpt_read(&in, c, config);
@@ -229,9 +229,9 @@ mfpo_status mfpo_agent_load(mfpo_agent *ag, const char *path)
         s = io_ckpt_expect_length(&in, c, STATE_HEAD_BYTES + (uint64_t)n * sizeof(float), why);
     }
     if (c && s == MFPO_OK) {
-        state = mfpo_host_alloc(&ctx->allocator, STATE_HEAD_BYTES + n * sizeof(float), 64);
+        state = core_alloc(&ctx->allocator, STATE_HEAD_BYTES + n * sizeof(float), 64);
         if (!state)
-            s = mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for a host copy of the %zu-float state", who,
+            s = core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for a host copy of the %zu-float state", who,
                           n);
     }
     if (c && s == MFPO_OK) s = io_ckpt_read(&in, c, state);
@@ -266,8 +266,8 @@ mfpo_status mfpo_agent_load(mfpo_agent *ag, const char *path)
         ctx->seed = counters[3];
         ctx->stream = counters[4];
     }
-    if (state) mfpo_host_free(&ctx->allocator, state);
-    if (config) mfpo_host_free(&ctx->allocator, config);
+    if (state) core_free(&ctx->allocator, state);
+    if (config) core_free(&ctx->allocator, config);
     return s;
 }
 
@@ -275,9 +275,9 @@ mfpo_status mfpo_replay_load(mfpo_replay *replay, const char *path)
 {
     static const char who[] = "mfpo_replay_load";
     static const uint32_t ids[] = {SEC_REPLAY_SHAPE, SEC_OBS, SEC_ACT, SEC_REWARD, SEC_NEXT_OBS, SEC_TERMINATED};
-    if (!replay) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", who);
-    mfpo_replay_view v;
-    mfpo_replay_raw(replay, &v);
+    if (!replay) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", who);
+    algo_replay_view v;
+    algo_replay_raw(replay, &v);
     mfpo_context *ctx = v.ctx;
     mfpo_status s = check_path(ctx, who, path);
     if (s != MFPO_OK) return s;
@@ -332,8 +332,8 @@ mfpo_status mfpo_replay_load(mfpo_replay *replay, const char *path)
         total += (size_t)((want + 7) / 8 * 8);
     }
     if (s == MFPO_OK) {
-        block = mfpo_host_alloc(&ctx->allocator, total, 64);
-        if (!block) s = mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for %zu bytes of transitions", who, total);
+        block = core_alloc(&ctx->allocator, total, 64);
+        if (!block) s = core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for %zu bytes of transitions", who, total);
     }
     for (int i = 0; i < 5 && s == MFPO_OK; i++) {
         c = io_ckpt_find(&in, rings[i].id);
@@ -373,8 +373,8 @@ mfpo_status mfpo_replay_load(mfpo_replay *replay, const char *path)
     if (s == MFPO_OK) {
         for (int i = 0; i < 5; i++)
             if (size) memcpy(rings[i].ring, block + start[i] + RING_HEAD_BYTES, (size_t)size * rings[i].cols * sizeof(float));
-        s = mfpo_replay_set_position(replay, (size_t)size, (size_t)next); /* checked above: cannot fail */
+        s = algo_replay_set_position(replay, (size_t)size, (size_t)next); /* checked above: cannot fail */
     }
-    if (block) mfpo_host_free(&ctx->allocator, block);
+    if (block) core_free(&ctx->allocator, block);
     return s;
 }

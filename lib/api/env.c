@@ -23,10 +23,10 @@ mfpo_status mfpo_env_scale_action(const mfpo_env *env, const float *in, float *o
 {
     static const char who[] = "mfpo_env_scale_action";
     /* no context here: the messages go to the thread's error text, mfpo_last_error(NULL) */
-    mfpo_status s = mfpo_env_validate(NULL, who, "env", env, 0);
+    mfpo_status s = api_env_validate(NULL, who, "env", env, 0);
     if (s != MFPO_OK) return s;
     MFPO_CHECK_NOT_NULL_WHO(NULL, who, in);
     MFPO_CHECK_NOT_NULL_WHO(NULL, who, out);
-    mfpo_env_map_action(env, in, out);
+    algo_env_map_action(env, in, out);
     return MFPO_OK;
 }

@@ -1,4 +1,5 @@
-/* The network handles: mfpo_policy, mfpo_divergence, mfpo_critic (include/mfpo/nets.h). */
+/* The network handles: mfpo_policy, mfpo_divergence, mfpo_critic (include/mfpo/nets.h): argument
+ * checks and handle bookkeeping; sampling and scoring are lib/algo/nets.c. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -7,38 +8,13 @@
 #include "../core/alloc.h"
 #include "checks.h"
 
-#define OPS (be->ops)
-
 /* ------------------------------------------------------------------ parameters */
-
-/* Initializes n_params floats of backend memory with spec §2's scheme from the context stream. */
-mfpo_status mfpo_init_net_params(mfpo_context *ctx, const nn_layout *l, float fourier_std, float *dst)
-{
-    float *host = mfpo_host_alloc(&ctx->allocator, l->n_params * sizeof(float), 64);
-    if (!host) return mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "out of memory initializing %zu parameters", l->n_params);
-    nn_init_params(l, host, fourier_std, ctx->seed, mfpo_next_stream(ctx));
-    ctx->be->ops->upload(ctx->be, dst, host, l->n_params * sizeof(float));
-    mfpo_host_free(&ctx->allocator, host);
-    return MFPO_OK;
-}
-
-mfpo_status mfpo_check_outputs(mfpo_context *ctx, const char *who, const char *what, const float *x, size_t n,
-                               size_t row_width)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(x[i]))
-            return mfpo_fail(ctx, MFPO_ERR_NON_FINITE,
-                             "%s: the networks produced a non-finite %s for row %zu (are the inputs of that row "
-                             "within a range the networks can take?)",
-                             who, what, i / row_width);
-    return MFPO_OK;
-}
 
 static mfpo_status get_params(mfpo_context *ctx, const char *who, const float *src, size_t n, float *params, size_t count)
 {
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, params);
     if (count != n)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: count = %zu does not match the parameter count %zu", who,
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: count = %zu does not match the parameter count %zu", who,
                          count, n);
     ctx->be->ops->download(ctx->be, params, src, n * sizeof(float));
     return MFPO_OK;
@@ -49,11 +25,11 @@ static mfpo_status set_params(mfpo_context *ctx, const char *who, float *dst, si
 {
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, params);
     if (count != n)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: count = %zu does not match the parameter count %zu", who,
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: count = %zu does not match the parameter count %zu", who,
                          count, n);
     for (size_t i = 0; i < n; i++)
         if (!isfinite(params[i]))
-            return mfpo_fail(ctx, MFPO_ERR_NON_FINITE, "%s: params[%zu] = %g is not finite", who, i,
+            return core_fail(ctx, MFPO_ERR_NON_FINITE, "%s: params[%zu] = %g is not finite", who, i,
                              (double)params[i]);
     ctx->be->ops->upload(ctx->be, dst, params, n * sizeof(float));
     return MFPO_OK;
@@ -64,50 +40,49 @@ static mfpo_status set_params(mfpo_context *ctx, const char *who, float *dst, si
 mfpo_status mfpo_policy_create(mfpo_context *ctx, const mfpo_agent_config *config, mfpo_policy **out)
 {
     static const char who[] = "mfpo_policy_create";
-    if (!ctx) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'ctx' is NULL", who);
+    if (!ctx) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'ctx' is NULL", who);
+    core_clear_error(ctx);
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, out);
     *out = NULL;
-    mfpo_policy *p = mfpo_host_alloc(&ctx->allocator, sizeof *p, 64);
-    if (!p) return mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory", who);
+    mfpo_policy *p = core_alloc(&ctx->allocator, sizeof *p, 64);
+    if (!p) return core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory", who);
     memset(p, 0, sizeof *p);
     p->ctx = ctx;
-    mfpo_status s = mfpo_config_import(ctx, who, config, &p->cfg);
+    mfpo_status s = algo_config_import(ctx, who, config, &p->cfg);
     if (s != MFPO_OK) {
-        mfpo_host_free(&ctx->allocator, p);
+        core_free(&ctx->allocator, p);
         return s;
     }
-    mfpo_flow_layout(&p->layout, &p->cfg, p->cfg.act_dim);
+    algo_flow_layout(&p->layout, &p->cfg, p->cfg.act_dim);
     p->params = ctx->be->ops->alloc(ctx->be, p->layout.n_params * sizeof(float));
     if (!p->params) {
-        mfpo_host_free(&ctx->allocator, p);
-        return mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for %zu parameters", who, p->layout.n_params);
+        core_free(&ctx->allocator, p);
+        return core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for %zu parameters", who, p->layout.n_params);
     }
-    s = mfpo_init_net_params(ctx, &p->layout, p->cfg.fourier_init_std, p->params);
+    s = algo_init_net_params(ctx, &p->layout, p->cfg.fourier_init_std, p->params);
     if (s != MFPO_OK) {
         ctx->be->ops->free(ctx->be, p->params);
-        mfpo_host_free(&ctx->allocator, p);
+        core_free(&ctx->allocator, p);
         return s;
     }
     *out = p;
+    api_context_retain(ctx);
     return MFPO_OK;
-}
-
-void mfpo_policy_release_workspace(mfpo_policy *p)
-{
-    mfpo_backend *be = p->ctx->be;
-    mfpo_sampler_free(&p->sampler, be);
-    if (p->io) OPS->free(be, p->io);
-    p->io = NULL;
-    p->io_cap = 0;
 }
 
 void mfpo_policy_destroy(mfpo_policy *p)
 {
     if (!p || p->part_of_agent) return;
     mfpo_context *ctx = p->ctx;
-    mfpo_policy_release_workspace(p);
+    algo_policy_release_workspace(p);
     ctx->be->ops->free(ctx->be, p->params);
-    mfpo_host_free(&ctx->allocator, p);
+    core_free(&ctx->allocator, p);
+    api_context_release(ctx);
+}
+
+mfpo_context *mfpo_policy_context(const mfpo_policy *p)
+{
+    return p ? p->ctx : NULL;
 }
 
 size_t mfpo_policy_param_count(const mfpo_policy *p)
@@ -117,74 +92,49 @@ size_t mfpo_policy_param_count(const mfpo_policy *p)
 
 mfpo_status mfpo_policy_get_params(const mfpo_policy *p, float *params, size_t count)
 {
-    if (!p) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_policy_get_params: argument 'policy' is NULL");
+    if (!p) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_policy_get_params: argument 'policy' is NULL");
+    core_clear_error(p->ctx);
     return get_params(p->ctx, "mfpo_policy_get_params", p->params, p->layout.n_params, params, count);
 }
 
 mfpo_status mfpo_policy_set_params(mfpo_policy *p, const float *params, size_t count)
 {
-    if (!p) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_policy_set_params: argument 'policy' is NULL");
+    if (!p) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_policy_set_params: argument 'policy' is NULL");
+    core_clear_error(p->ctx);
     return set_params(p->ctx, "mfpo_policy_set_params", p->params, p->layout.n_params, params, count);
-}
-
-/* Grows the policy's sampling workspace to n rows (the only allocation of the sampling calls). */
-static mfpo_status policy_reserve(mfpo_policy *p, const nn_layout *dl, size_t n, const char *who)
-{
-    mfpo_backend *be = p->ctx->be;
-    size_t A = p->cfg.act_dim, S = p->cfg.obs_dim;
-    if (n <= p->io_cap && (!dl || p->sampler.d_cache.block)) return MFPO_OK;
-    mfpo_policy_release_workspace(p);
-    if (mfpo_sampler_init(&p->sampler, be, &p->layout, dl, n, &p->cfg) != 0 ||
-        !(p->io = OPS->alloc(be, n * (S + A + 1) * sizeof(float)))) {
-        mfpo_policy_release_workspace(p);
-        return mfpo_fail(p->ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for a workspace of n = %zu rows", who, n);
-    }
-    p->io_cap = n;
-    return MFPO_OK;
 }
 
 static mfpo_status check_obs(mfpo_context *ctx, const char *who, const float *obs, size_t n, size_t S)
 {
     for (size_t i = 0; i < n * S; i++)
         if (!isfinite(obs[i]))
-            return mfpo_fail(ctx, MFPO_ERR_NON_FINITE, "%s: obs[%zu] (row %zu) = %g is not finite", who, i, i / S,
+            return core_fail(ctx, MFPO_ERR_NON_FINITE, "%s: obs[%zu] (row %zu) = %g is not finite", who, i, i / S,
                              (double)obs[i]);
     return MFPO_OK;
 }
 
-/* The sampling calls: noise NULL draws it from the context stream. */
+/* The sampling calls' checks: noise NULL draws it from the context stream. */
 static mfpo_status sample_common(mfpo_policy *p, const mfpo_divergence *d, const float *obs, const float *noise,
                                  size_t n, float *actions, float *logp, const char *who)
 {
     mfpo_context *ctx = p->ctx;
-    mfpo_backend *be = ctx->be;
     size_t A = p->cfg.act_dim, S = p->cfg.obs_dim;
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, obs);
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, actions);
     if (n == 0 || n > ((size_t)1 << 24))
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: n = %zu is outside [1, 2^24]", who, n);
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: n = %zu is outside [1, 2^24]", who, n);
     mfpo_status s = check_obs(ctx, who, obs, n, S);
     for (size_t i = 0; noise && s == MFPO_OK && i < n * A; i++)
         if (!isfinite(noise[i]))
-            s = mfpo_fail(ctx, MFPO_ERR_NON_FINITE, "%s: noise[%zu] = %g is not finite", who, i, (double)noise[i]);
-    if (s == MFPO_OK) s = policy_reserve(p, d ? &d->layout : NULL, n, who);
+            s = core_fail(ctx, MFPO_ERR_NON_FINITE, "%s: noise[%zu] = %g is not finite", who, i, (double)noise[i]);
     if (s != MFPO_OK) return s;
-    float *obs_dev = p->io, *act_dev = p->io + n * S, *logp_dev = act_dev + n * A;
-    OPS->upload(be, obs_dev, obs, n * S * sizeof(float));
-    if (noise) OPS->upload(be, p->sampler.eps, noise, n * A * sizeof(float));
-    mfpo_sampler_set_obs(&p->sampler, obs_dev, S, 1);
-    mfpo_sampler_run(&p->sampler, be, &p->layout, p->params, d ? &d->layout : NULL, d ? d->params : NULL, n,
-                     noise ? NULL : mfpo_reserve_streams(ctx, 1), 0, act_dev, A, d ? logp_dev : NULL);
-    OPS->download(be, actions, act_dev, n * A * sizeof(float));
-    if (d) OPS->download(be, logp, logp_dev, n * sizeof(float));
-    s = mfpo_check_outputs(ctx, who, "action", actions, n * A, A);
-    if (s == MFPO_OK && d) s = mfpo_check_outputs(ctx, who, "log-likelihood", logp, n, 1);
-    return s;
+    return algo_policy_sample(p, d, obs, noise, n, actions, logp, who);
 }
 
 mfpo_status mfpo_policy_sample(mfpo_policy *p, const float *obs, size_t n, float *actions)
 {
-    if (!p) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_policy_sample: argument 'policy' is NULL");
+    if (!p) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_policy_sample: argument 'policy' is NULL");
+    core_clear_error(p->ctx);
     return sample_common(p, NULL, obs, NULL, n, actions, NULL, "mfpo_policy_sample");
 }
 
@@ -192,10 +142,10 @@ mfpo_status mfpo_policy_sample(mfpo_policy *p, const float *obs, size_t n, float
 static mfpo_status check_pair(const mfpo_policy *p, const mfpo_divergence *d, const char *who)
 {
     if (d->ctx != p->ctx)
-        return mfpo_fail(p->ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: 'divergence' belongs to another context", who);
+        return core_fail(p->ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: 'divergence' belongs to another context", who);
     if (d->cfg.obs_dim != p->cfg.obs_dim || d->cfg.act_dim != p->cfg.act_dim ||
         d->cfg.sampling_steps != p->cfg.sampling_steps)
-        return mfpo_fail(p->ctx, MFPO_ERR_INVALID_ARGUMENT,
+        return core_fail(p->ctx, MFPO_ERR_INVALID_ARGUMENT,
                          "%s: 'divergence' has obs_dim %zu, act_dim %zu, steps %zu but the policy has %zu, %zu, %zu",
                          who, d->cfg.obs_dim, d->cfg.act_dim, d->cfg.sampling_steps, p->cfg.obs_dim, p->cfg.act_dim,
                          p->cfg.sampling_steps);
@@ -206,8 +156,9 @@ mfpo_status mfpo_policy_sample_logp(mfpo_policy *p, const mfpo_divergence *d, co
                                     float *actions, float *logp)
 {
     static const char who[] = "mfpo_policy_sample_logp";
-    if (!p) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'policy' is NULL", who);
-    if (!d) return mfpo_fail(p->ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'divergence' is NULL", who);
+    if (!p) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'policy' is NULL", who);
+    core_clear_error(p->ctx);
+    if (!d) return core_fail(p->ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'divergence' is NULL", who);
     MFPO_CHECK_NOT_NULL_WHO(p->ctx, who, logp);
     mfpo_status s = check_pair(p, d, who);
     return s != MFPO_OK ? s : sample_common(p, d, obs, NULL, n, actions, logp, who);
@@ -217,7 +168,8 @@ mfpo_status mfpo_policy_transport(mfpo_policy *p, const mfpo_divergence *d, cons
                                   size_t n, float *actions, float *logp)
 {
     static const char who[] = "mfpo_policy_transport";
-    if (!p) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'policy' is NULL", who);
+    if (!p) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'policy' is NULL", who);
+    core_clear_error(p->ctx);
     MFPO_CHECK_NOT_NULL_WHO(p->ctx, who, noise);
     if (d) {
         MFPO_CHECK_NOT_NULL_WHO(p->ctx, who, logp);
@@ -232,26 +184,28 @@ mfpo_status mfpo_policy_transport(mfpo_policy *p, const mfpo_divergence *d, cons
 mfpo_status mfpo_divergence_create(mfpo_context *ctx, const mfpo_agent_config *config, mfpo_divergence **out)
 {
     static const char who[] = "mfpo_divergence_create";
-    if (!ctx) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'ctx' is NULL", who);
+    if (!ctx) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'ctx' is NULL", who);
+    core_clear_error(ctx);
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, out);
     *out = NULL;
-    mfpo_divergence *d = mfpo_host_alloc(&ctx->allocator, sizeof *d, 64);
-    if (!d) return mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory", who);
+    mfpo_divergence *d = core_alloc(&ctx->allocator, sizeof *d, 64);
+    if (!d) return core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory", who);
     memset(d, 0, sizeof *d);
     d->ctx = ctx;
-    mfpo_status s = mfpo_config_import(ctx, who, config, &d->cfg);
+    mfpo_status s = algo_config_import(ctx, who, config, &d->cfg);
     if (s == MFPO_OK) {
-        mfpo_flow_layout(&d->layout, &d->cfg, 1);
+        algo_flow_layout(&d->layout, &d->cfg, 1);
         d->params = ctx->be->ops->alloc(ctx->be, d->layout.n_params * sizeof(float));
-        s = d->params ? mfpo_init_net_params(ctx, &d->layout, d->cfg.fourier_init_std, d->params)
-                      : mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory", who);
+        s = d->params ? algo_init_net_params(ctx, &d->layout, d->cfg.fourier_init_std, d->params)
+                      : core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory", who);
     }
     if (s != MFPO_OK) {
         if (d->params) ctx->be->ops->free(ctx->be, d->params);
-        mfpo_host_free(&ctx->allocator, d);
+        core_free(&ctx->allocator, d);
         return s;
     }
     *out = d;
+    api_context_retain(ctx);
     return MFPO_OK;
 }
 
@@ -260,7 +214,13 @@ void mfpo_divergence_destroy(mfpo_divergence *d)
     if (!d || d->part_of_agent) return;
     mfpo_context *ctx = d->ctx;
     ctx->be->ops->free(ctx->be, d->params);
-    mfpo_host_free(&ctx->allocator, d);
+    core_free(&ctx->allocator, d);
+    api_context_release(ctx);
+}
+
+mfpo_context *mfpo_divergence_context(const mfpo_divergence *d)
+{
+    return d ? d->ctx : NULL;
 }
 
 size_t mfpo_divergence_param_count(const mfpo_divergence *d)
@@ -270,47 +230,40 @@ size_t mfpo_divergence_param_count(const mfpo_divergence *d)
 
 mfpo_status mfpo_divergence_get_params(const mfpo_divergence *d, float *params, size_t count)
 {
-    if (!d) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_divergence_get_params: argument 'divergence' is NULL");
+    if (!d) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_divergence_get_params: argument 'divergence' is NULL");
+    core_clear_error(d->ctx);
     return get_params(d->ctx, "mfpo_divergence_get_params", d->params, d->layout.n_params, params, count);
 }
 
 mfpo_status mfpo_divergence_set_params(mfpo_divergence *d, const float *params, size_t count)
 {
-    if (!d) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_divergence_set_params: argument 'divergence' is NULL");
+    if (!d) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_divergence_set_params: argument 'divergence' is NULL");
+    core_clear_error(d->ctx);
     return set_params(d->ctx, "mfpo_divergence_set_params", d->params, d->layout.n_params, params, count);
 }
 
 /* ------------------------------------------------------------------ critic */
 
-void mfpo_critic_release_workspace(mfpo_critic *c)
-{
-    mfpo_backend *be = c->ctx->be;
-    nn_cache_free(&c->cache[0], be);
-    nn_cache_free(&c->cache[1], be);
-    if (c->io) OPS->free(be, c->io);
-    c->io = NULL;
-    c->io_cap = 0;
-}
-
 mfpo_status mfpo_critic_create(mfpo_context *ctx, const mfpo_agent_config *config, mfpo_critic **out)
 {
     static const char who[] = "mfpo_critic_create";
-    if (!ctx) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'ctx' is NULL", who);
+    if (!ctx) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'ctx' is NULL", who);
+    core_clear_error(ctx);
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, out);
     *out = NULL;
-    mfpo_critic *c = mfpo_host_alloc(&ctx->allocator, sizeof *c, 64);
-    if (!c) return mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory", who);
+    mfpo_critic *c = core_alloc(&ctx->allocator, sizeof *c, 64);
+    if (!c) return core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory", who);
     memset(c, 0, sizeof *c);
     c->ctx = ctx;
-    mfpo_status s = mfpo_config_import(ctx, who, config, &c->cfg);
+    mfpo_status s = algo_config_import(ctx, who, config, &c->cfg);
     if (s == MFPO_OK) {
-        mfpo_critic_layout(&c->layout, &c->cfg);
+        algo_critic_layout(&c->layout, &c->cfg);
         size_t n = c->layout.n_params;
         for (int k = 0; k < 2 && s == MFPO_OK; k++) {
             c->online[k] = ctx->be->ops->alloc(ctx->be, n * sizeof(float));
             c->target[k] = ctx->be->ops->alloc(ctx->be, n * sizeof(float));
-            if (!c->online[k] || !c->target[k]) s = mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory", who);
-            if (s == MFPO_OK) s = mfpo_init_net_params(ctx, &c->layout, 0.0f, c->online[k]);
+            if (!c->online[k] || !c->target[k]) s = core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory", who);
+            if (s == MFPO_OK) s = algo_init_net_params(ctx, &c->layout, 0.0f, c->online[k]);
             if (s == MFPO_OK) ctx->be->ops->copy(ctx->be, c->target[k], c->online[k], n * sizeof(float));
         }
     }
@@ -319,10 +272,11 @@ mfpo_status mfpo_critic_create(mfpo_context *ctx, const mfpo_agent_config *confi
             if (c->online[k]) ctx->be->ops->free(ctx->be, c->online[k]);
             if (c->target[k]) ctx->be->ops->free(ctx->be, c->target[k]);
         }
-        mfpo_host_free(&ctx->allocator, c);
+        core_free(&ctx->allocator, c);
         return s;
     }
     *out = c;
+    api_context_retain(ctx);
     return MFPO_OK;
 }
 
@@ -330,12 +284,18 @@ void mfpo_critic_destroy(mfpo_critic *c)
 {
     if (!c || c->part_of_agent) return;
     mfpo_context *ctx = c->ctx;
-    mfpo_critic_release_workspace(c);
+    algo_critic_release_workspace(c);
     for (int k = 0; k < 2; k++) {
         ctx->be->ops->free(ctx->be, c->online[k]);
         ctx->be->ops->free(ctx->be, c->target[k]);
     }
-    mfpo_host_free(&ctx->allocator, c);
+    core_free(&ctx->allocator, c);
+    api_context_release(ctx);
+}
+
+mfpo_context *mfpo_critic_context(const mfpo_critic *c)
+{
+    return c ? c->ctx : NULL;
 }
 
 size_t mfpo_critic_param_count(const mfpo_critic *c)
@@ -346,39 +306,22 @@ size_t mfpo_critic_param_count(const mfpo_critic *c)
 mfpo_status mfpo_critic_q(mfpo_critic *c, const float *obs, const float *actions, size_t n, int use_targets, float *q)
 {
     static const char who[] = "mfpo_critic_q";
-    if (!c) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'critic' is NULL", who);
+    if (!c) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'critic' is NULL", who);
+    core_clear_error(c->ctx);
     mfpo_context *ctx = c->ctx;
-    mfpo_backend *be = ctx->be;
     size_t S = c->cfg.obs_dim, A = c->cfg.act_dim;
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, obs);
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, actions);
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, q);
     if (n == 0 || n > ((size_t)1 << 24))
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: n = %zu is outside [1, 2^24]", who, n);
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: n = %zu is outside [1, 2^24]", who, n);
     if (use_targets != 0 && use_targets != 1)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: use_targets = %d is not 0 or 1", who, use_targets);
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: use_targets = %d is not 0 or 1", who, use_targets);
     mfpo_status s = check_obs(ctx, who, obs, n, S);
     if (s != MFPO_OK) return s;
     for (size_t i = 0; i < n * A; i++)
         if (!isfinite(actions[i]))
-            return mfpo_fail(ctx, MFPO_ERR_NON_FINITE, "%s: actions[%zu] = %g is not finite", who, i,
+            return core_fail(ctx, MFPO_ERR_NON_FINITE, "%s: actions[%zu] = %g is not finite", who, i,
                              (double)actions[i]);
-    if (n > c->io_cap) {
-        mfpo_critic_release_workspace(c);
-        if (nn_cache_init(&c->cache[0], be, &c->layout, n, 1, 0) != 0 ||
-            nn_cache_init(&c->cache[1], be, &c->layout, n, 1, 0) != 0 ||
-            !(c->io = OPS->alloc(be, n * (S + A + 3) * sizeof(float)))) {
-            mfpo_critic_release_workspace(c);
-            return mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for n = %zu rows", who, n);
-        }
-        c->io_cap = n;
-    }
-    float *obs_dev = c->io, *act_dev = obs_dev + n * S;
-    float *q1 = act_dev + n * A, *q2 = q1 + n, *qq = q2 + n;
-    OPS->upload(be, obs_dev, obs, n * S * sizeof(float));
-    OPS->upload(be, act_dev, actions, n * A * sizeof(float));
-    mfpo_critic_score(be, &c->cfg, &c->layout, use_targets ? c->target : c->online, c->cache, n, act_dev, A, obs_dev,
-                      S, 1, q1, q2, qq);
-    OPS->download(be, q, qq, n * sizeof(float));
-    return mfpo_check_outputs(ctx, who, "Q value", q, n, 1);
+    return algo_critic_q(c, obs, actions, n, use_targets, q, who);
 }

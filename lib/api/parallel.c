@@ -13,9 +13,9 @@
 mfpo_status mfpo_agent_set_allreduce(mfpo_agent *ag, mfpo_collective_fn allreduce, void *user, int world_size)
 {
     static const char who[] = "mfpo_agent_set_allreduce";
-    if (!ag) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
+    if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
     if (world_size < 1)
-        return mfpo_fail(ag->ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: world_size = %d must be >= 1", who, world_size);
+        return core_fail(ag->ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: world_size = %d must be >= 1", who, world_size);
     ag->reduce.fn = allreduce;
     ag->reduce.user = allreduce ? user : NULL;
     ag->reduce.world = allreduce ? world_size : 1;
@@ -36,12 +36,12 @@ size_t mfpo_agent_state_size(const mfpo_agent *ag)
 mfpo_status mfpo_agent_get_state(const mfpo_agent *ag, float *out, size_t count)
 {
     static const char who[] = "mfpo_agent_get_state";
-    if (!ag) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
+    if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
     MFPO_CHECK_NOT_NULL_WHO(ag->ctx, who, out);
     if (count != ag->off.total)
-        return mfpo_fail(ag->ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: count = %zu but the state has %zu floats", who,
+        return core_fail(ag->ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: count = %zu but the state has %zu floats", who,
                          count, ag->off.total);
-    mfpo_backend *be = ag->ctx->be;
+    be_backend *be = ag->ctx->be;
     OPS->download(be, out, ag->state, count * sizeof(float));
     return MFPO_OK;
 }
@@ -49,20 +49,20 @@ mfpo_status mfpo_agent_get_state(const mfpo_agent *ag, float *out, size_t count)
 mfpo_status mfpo_agent_broadcast_state(mfpo_agent *ag, mfpo_collective_fn broadcast, void *user)
 {
     static const char who[] = "mfpo_agent_broadcast_state";
-    if (!ag) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
+    if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
     MFPO_CHECK_NOT_NULL_WHO(ag->ctx, who, broadcast);
-    mfpo_backend *be = ag->ctx->be;
+    be_backend *be = ag->ctx->be;
     size_t n = ag->off.total;
     OPS->copy(be, ag->backup, ag->state, n * sizeof(float));
     int rc = broadcast(user, ag->state, n);
     if (rc != 0) {
         OPS->copy(be, ag->state, ag->backup, n * sizeof(float));
-        return mfpo_fail(ag->ctx, MFPO_ERR_COMM, "%s: the broadcast hook returned %d; the agent is unchanged", who,
+        return core_fail(ag->ctx, MFPO_ERR_COMM, "%s: the broadcast hook returned %d; the agent is unchanged", who,
                          rc);
     }
     if (!OPS->all_finite(be, ag->state, n)) {
         OPS->copy(be, ag->state, ag->backup, n * sizeof(float));
-        return mfpo_fail(ag->ctx, MFPO_ERR_NON_FINITE,
+        return core_fail(ag->ctx, MFPO_ERR_NON_FINITE,
                          "%s: the broadcast delivered a non-finite state; the agent is unchanged", who);
     }
     return MFPO_OK;
@@ -71,7 +71,7 @@ mfpo_status mfpo_agent_broadcast_state(mfpo_agent *ag, mfpo_collective_fn broadc
 mfpo_status mfpo_context_get_random_position(const mfpo_context *ctx, uint64_t *seed, uint64_t *stream)
 {
     static const char who[] = "mfpo_context_get_random_position";
-    if (!ctx) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'ctx' is NULL", who);
+    if (!ctx) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'ctx' is NULL", who);
     MFPO_CHECK_NOT_NULL_WHO((mfpo_context *)ctx, who, seed);
     MFPO_CHECK_NOT_NULL_WHO((mfpo_context *)ctx, who, stream);
     *seed = ctx->seed;
@@ -82,7 +82,7 @@ mfpo_status mfpo_context_get_random_position(const mfpo_context *ctx, uint64_t *
 mfpo_status mfpo_context_set_random_position(mfpo_context *ctx, uint64_t seed, uint64_t stream)
 {
     if (!ctx)
-        return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_context_set_random_position: argument 'ctx' is NULL");
+        return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_context_set_random_position: argument 'ctx' is NULL");
     ctx->seed = seed;
     ctx->stream = stream;
     return MFPO_OK;

@@ -10,10 +10,10 @@
 mfpo_status mfpo_agent_config_preset(mfpo_agent_config *config, const char *name, size_t obs_dim, size_t act_dim)
 {
     static const char who[] = "mfpo_agent_config_preset";
-    if (!config) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'config' is NULL", who);
-    if (!name) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'name' is NULL", who);
-    if (obs_dim == 0) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: obs_dim = 0 (expected >= 1)", who);
-    if (act_dim == 0) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: act_dim = 0 (expected >= 1)", who);
+    if (!config) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'config' is NULL", who);
+    if (!name) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'name' is NULL", who);
+    if (obs_dim == 0) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: obs_dim = 0 (expected >= 1)", who);
+    if (act_dim == 0) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: act_dim = 0 (expected >= 1)", who);
     mfpo_agent_config c;
     mfpo_agent_config_init(&c, obs_dim, act_dim);
     if (!strcmp(name, "pendulum")) {
@@ -39,7 +39,7 @@ mfpo_status mfpo_agent_config_preset(mfpo_agent_config *config, const char *name
     } else if (!strcmp(name, "halfcheetah")) {
         c.clipped_double_q = 0; /* the paper turns it off on HalfCheetah only */
     } else {
-        return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: name = \"%.64s\" is not a preset (expected one of %s)",
+        return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: name = \"%.64s\" is not a preset (expected one of %s)",
                          who, name, PRESET_NAMES);
     }
     *config = c;
@@ -49,8 +49,8 @@ mfpo_status mfpo_agent_config_preset(mfpo_agent_config *config, const char *name
 mfpo_status mfpo_train_options_preset(mfpo_train_options *options, const char *name)
 {
     static const char who[] = "mfpo_train_options_preset";
-    if (!options) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'options' is NULL", who);
-    if (!name) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'name' is NULL", who);
+    if (!options) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'options' is NULL", who);
+    if (!name) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'name' is NULL", who);
     mfpo_train_options o;
     mfpo_train_options_init(&o);
     if (!strcmp(name, "pendulum")) {
@@ -62,7 +62,7 @@ mfpo_status mfpo_train_options_preset(mfpo_train_options *options, const char *n
         o.episode_limit = 200; /* Pendulum-v1's time limit */
         o.progress_every = 1000;
     } else if (strcmp(name, "mujoco") != 0 && strcmp(name, "halfcheetah") != 0) {
-        return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: name = \"%.64s\" is not a preset (expected one of %s)",
+        return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: name = \"%.64s\" is not a preset (expected one of %s)",
                          who, name, PRESET_NAMES);
     }
     *options = o;

@@ -1,119 +1,46 @@
-/* mfpo_replay: a host ring of transitions, uniform sampling from the context's Philox stream. */
+/* mfpo_replay (include/mfpo/replay.h): the argument checks; the ring is lib/algo/replay.c. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
 #include <mfpo/replay.h>
 
-#include "../backend/kernels_common.h"
+#include "../algo/replay.h"
 #include "../core/alloc.h"
 #include "../core/ctx.h"
-#include "replay_internal.h"
-
-/* Every ring starts on a cache line. */
-#define RING_ALIGN 64
-
-struct mfpo_replay {
-    mfpo_context *ctx;
-    size_t obs_dim, act_dim, capacity;
-    size_t size, next;
-    void *block;       /* the one ring allocation */
-    size_t block_bytes;
-    float *obs, *act, *reward, *next_obs, *terminated;
-    int action_check; /* mfpo_replay_set_action_check(): refuse actions outside [-1, 1] */
-};
-
-/* Bytes of a ring of rows x cols floats rounded up to RING_ALIGN; 0 with *overflow set. */
-static size_t ring_bytes(size_t rows, size_t cols, int *overflow)
-{
-    size_t n = mfpo_mul_size(rows, cols, overflow);
-    n = mfpo_mul_size(n, sizeof(float), overflow);
-    if (*overflow || n > SIZE_MAX - (RING_ALIGN - 1)) {
-        *overflow = 1;
-        return 0;
-    }
-    return (n + RING_ALIGN - 1) / RING_ALIGN * RING_ALIGN;
-}
-
-static size_t add_size(size_t a, size_t b, int *overflow)
-{
-    if (a > SIZE_MAX - b) {
-        *overflow = 1;
-        return 0;
-    }
-    return a + b;
-}
+#include "checks.h"
 
 mfpo_status mfpo_replay_create(mfpo_context *ctx, size_t obs_dim, size_t act_dim, size_t capacity, mfpo_replay **out)
 {
-    int overflow = 0;
-    size_t obs_b, act_b, col_b, total;
+    static const char who[] = "mfpo_replay_create";
     if (out) *out = NULL;
-    if (!ctx) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_replay_create: argument 'ctx' is NULL");
-    MFPO_CHECK_NOT_NULL(ctx, out);
-    if (obs_dim == 0)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "mfpo_replay_create: obs_dim = 0 (expected >= 1)");
-    if (act_dim == 0)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "mfpo_replay_create: act_dim = 0 (expected >= 1)");
-    if (capacity == 0)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "mfpo_replay_create: capacity = 0 (expected >= 1)");
-
-    obs_b = ring_bytes(capacity, obs_dim, &overflow);
-    act_b = ring_bytes(capacity, act_dim, &overflow);
-    col_b = ring_bytes(capacity, 1, &overflow);
-    total = add_size(obs_b, obs_b, &overflow);
-    total = add_size(total, act_b, &overflow);
-    total = add_size(total, col_b, &overflow);
-    total = add_size(total, col_b, &overflow);
-    if (overflow)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
-                         "mfpo_replay_create: capacity = %zu with obs_dim = %zu and act_dim = %zu needs more "
-                         "bytes than size_t can count",
-                         capacity, obs_dim, act_dim);
-
-    mfpo_replay *r = mfpo_host_alloc(&ctx->allocator, sizeof *r, RING_ALIGN);
-    if (!r)
-        return mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "mfpo_replay_create: out of memory (%zu bytes)", sizeof *r);
-    memset(r, 0, sizeof *r);
-    r->block = mfpo_host_alloc(&ctx->allocator, total, RING_ALIGN);
-    if (!r->block) {
-        mfpo_host_free(&ctx->allocator, r);
-        return mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY,
-                         "mfpo_replay_create: out of memory allocating %zu bytes for capacity = %zu", total,
-                         capacity);
-    }
-    r->ctx = ctx;
-    r->obs_dim = obs_dim;
-    r->act_dim = act_dim;
-    r->capacity = capacity;
-    r->block_bytes = total;
-    {
-        char *p = r->block;
-        r->obs = (float *)p;
-        p += obs_b;
-        r->next_obs = (float *)p;
-        p += obs_b;
-        r->act = (float *)p;
-        p += act_b;
-        r->reward = (float *)p;
-        p += col_b;
-        r->terminated = (float *)p;
-    }
-    *out = r;
-    return MFPO_OK;
+    if (!ctx) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'ctx' is NULL", who);
+    core_clear_error(ctx);
+    if (!out) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument '%s' is NULL", who, "out");
+    if (obs_dim == 0) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: obs_dim = 0 (expected >= 1)", who);
+    if (act_dim == 0) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: act_dim = 0 (expected >= 1)", who);
+    if (capacity == 0) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: capacity = 0 (expected >= 1)", who);
+    mfpo_status s = algo_replay_create(ctx, who, obs_dim, act_dim, capacity, out);
+    if (s == MFPO_OK) api_context_retain(ctx);
+    return s;
 }
 
 void mfpo_replay_destroy(mfpo_replay *r)
 {
     if (!r) return;
-    mfpo_allocator a = r->ctx->allocator;
-    mfpo_host_free(&a, r->block);
-    mfpo_host_free(&a, r);
+    mfpo_context *ctx = r->ctx;
+    algo_replay_destroy(r);
+    api_context_release(ctx);
 }
 
 size_t mfpo_replay_size(const mfpo_replay *r)
 {
     return r ? r->size : 0;
+}
+
+mfpo_context *mfpo_replay_context(const mfpo_replay *r)
+{
+    return r ? r->ctx : NULL;
 }
 
 size_t mfpo_replay_capacity(const mfpo_replay *r)
@@ -145,12 +72,27 @@ static mfpo_status check_finite(mfpo_context *ctx, const char *fn, const char *f
     size_t i = first_non_finite(x, total);
     if (i == total) return MFPO_OK;
     if (!batched || cols == 1)
-        return mfpo_fail(ctx, MFPO_ERR_NON_FINITE, "%s: %s[%zu] = %g is not finite; nothing was stored", fn, field,
+        return core_fail(ctx, MFPO_ERR_NON_FINITE, "%s: %s[%zu] = %g is not finite; nothing was stored", fn, field,
                          i, (double)x[i]);
-    return mfpo_fail(ctx, MFPO_ERR_NON_FINITE,
+    return core_fail(ctx, MFPO_ERR_NON_FINITE,
                      "%s: %s[%zu][%zu] (row %zu, element %zu) = %g is not finite; nothing was stored", fn, field,
                      i / cols, i % cols, i / cols, i % cols, (double)x[i]);
 }
+
+/* n rows of obs_dim and of act_dim floats must fit size_t. */
+static mfpo_status check_rows(const mfpo_replay *r, const char *fn, size_t n)
+{
+    int overflow = 0;
+    core_mul_size(n, r->obs_dim * sizeof(float), &overflow);
+    core_mul_size(n, r->act_dim * sizeof(float), &overflow);
+    if (overflow)
+        return core_fail(r->ctx, MFPO_ERR_INVALID_ARGUMENT,
+                         "%s: n = %zu rows of obs_dim = %zu or act_dim = %zu floats exceed the address space", fn, n,
+                         r->obs_dim, r->act_dim);
+    return MFPO_OK;
+}
+
+/* ------------------------------------------------------------------ writing */
 
 /* With the action check on, refuses an element outside [-1, 1] (NaN was refused before). */
 static mfpo_status check_action_range(const mfpo_replay *r, const char *fn, const char *field, const float *x,
@@ -161,11 +103,11 @@ static mfpo_status check_action_range(const mfpo_replay *r, const char *fn, cons
     for (size_t i = 0; i < rows * cols; i++) {
         if (x[i] >= -1.0f && x[i] <= 1.0f) continue;
         if (!batched)
-            return mfpo_fail(r->ctx, MFPO_ERR_INVALID_ARGUMENT,
+            return core_fail(r->ctx, MFPO_ERR_INVALID_ARGUMENT,
                              "%s: %s[%zu] = %g is outside [-1, 1] (the buffer's action check is on: store the "
                              "normalized action, not the environment's); nothing was stored",
                              fn, field, i, (double)x[i]);
-        return mfpo_fail(r->ctx, MFPO_ERR_INVALID_ARGUMENT,
+        return core_fail(r->ctx, MFPO_ERR_INVALID_ARGUMENT,
                          "%s: %s[%zu][%zu] = %g is outside [-1, 1] (the buffer's action check is on: store the "
                          "normalized action, not the environment's); nothing was stored",
                          fn, field, i / cols, i % cols, (double)x[i]);
@@ -176,9 +118,10 @@ static mfpo_status check_action_range(const mfpo_replay *r, const char *fn, cons
 mfpo_status mfpo_replay_set_action_check(mfpo_replay *r, int enabled)
 {
     if (!r)
-        return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_replay_set_action_check: argument 'replay' is NULL");
+        return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_replay_set_action_check: argument 'replay' is NULL");
+    core_clear_error(r->ctx);
     if (enabled != 0 && enabled != 1)
-        return mfpo_fail(r->ctx, MFPO_ERR_INVALID_ARGUMENT,
+        return core_fail(r->ctx, MFPO_ERR_INVALID_ARGUMENT,
                          "mfpo_replay_set_action_check: enabled = %d (expected 0 or 1)", enabled);
     r->action_check = enabled;
     return MFPO_OK;
@@ -189,49 +132,25 @@ int mfpo_replay_action_check(const mfpo_replay *r)
     return r ? r->action_check : 0;
 }
 
-/* ------------------------------------------------------------------ writing */
-
-/* Copies rows [0, n) of src (cols floats each) into the ring at positions start, start + 1, ...
- * modulo capacity, in at most two contiguous pieces. n <= capacity. */
-static void ring_write(float *ring, size_t capacity, size_t cols, size_t start, const float *src, size_t n)
-{
-    size_t first = capacity - start < n ? capacity - start : n;
-    memcpy(ring + start * cols, src, first * cols * sizeof(float));
-    if (n > first) memcpy(ring, src + first * cols, (n - first) * cols * sizeof(float));
-}
-
-static void advance(mfpo_replay *r, size_t n)
-{
-    size_t next = r->next + n % r->capacity; /* < 2 capacity: fits, the ring was allocated */
-    r->next = next < r->capacity ? next : next - r->capacity;
-    r->size = r->capacity - r->size <= n ? r->capacity : r->size + n;
-}
-
 mfpo_status mfpo_replay_add(mfpo_replay *r, const float *obs, const float *action, float reward,
                             const float *next_obs, int terminated)
 {
     static const char fn[] = "mfpo_replay_add";
     mfpo_status st;
-    if (!r) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", fn);
+    if (!r) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", fn);
+    core_clear_error(r->ctx);
     mfpo_context *ctx = r->ctx;
-    if (!obs) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'obs' is NULL", fn);
-    if (!action) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'action' is NULL", fn);
-    if (!next_obs) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'next_obs' is NULL", fn);
+    if (!obs) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'obs' is NULL", fn);
+    if (!action) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'action' is NULL", fn);
+    if (!next_obs) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'next_obs' is NULL", fn);
     if ((st = check_finite(ctx, fn, "obs", obs, 1, r->obs_dim, 0)) != MFPO_OK) return st;
     if ((st = check_finite(ctx, fn, "action", action, 1, r->act_dim, 0)) != MFPO_OK) return st;
     if ((st = check_action_range(r, fn, "action", action, 1, 0)) != MFPO_OK) return st;
     if (!isfinite(reward))
-        return mfpo_fail(ctx, MFPO_ERR_NON_FINITE, "%s: reward = %g is not finite; nothing was stored", fn,
+        return core_fail(ctx, MFPO_ERR_NON_FINITE, "%s: reward = %g is not finite; nothing was stored", fn,
                          (double)reward);
     if ((st = check_finite(ctx, fn, "next_obs", next_obs, 1, r->obs_dim, 0)) != MFPO_OK) return st;
-
-    size_t j = r->next;
-    memcpy(r->obs + j * r->obs_dim, obs, r->obs_dim * sizeof(float));
-    memcpy(r->act + j * r->act_dim, action, r->act_dim * sizeof(float));
-    r->reward[j] = reward;
-    memcpy(r->next_obs + j * r->obs_dim, next_obs, r->obs_dim * sizeof(float));
-    r->terminated[j] = terminated ? 1.0f : 0.0f;
-    advance(r, 1);
+    algo_replay_add(r, obs, action, reward, next_obs, terminated);
     return MFPO_OK;
 }
 
@@ -240,20 +159,15 @@ mfpo_status mfpo_replay_add_batch(mfpo_replay *r, size_t n, const float *obs, co
 {
     static const char fn[] = "mfpo_replay_add_batch";
     mfpo_status st;
-    int overflow = 0;
-    if (!r) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", fn);
+    if (!r) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", fn);
+    core_clear_error(r->ctx);
     mfpo_context *ctx = r->ctx;
-    if (!obs) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'obs' is NULL", fn);
-    if (!actions) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'actions' is NULL", fn);
-    if (!rewards) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'rewards' is NULL", fn);
-    if (!next_obs) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'next_obs' is NULL", fn);
-    if (!terminated) return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'terminated' is NULL", fn);
-    mfpo_mul_size(n, r->obs_dim * sizeof(float), &overflow);
-    mfpo_mul_size(n, r->act_dim * sizeof(float), &overflow);
-    if (overflow)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
-                         "%s: n = %zu rows of obs_dim = %zu or act_dim = %zu floats exceed the address space", fn, n,
-                         r->obs_dim, r->act_dim);
+    if (!obs) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'obs' is NULL", fn);
+    if (!actions) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'actions' is NULL", fn);
+    if (!rewards) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'rewards' is NULL", fn);
+    if (!next_obs) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'next_obs' is NULL", fn);
+    if (!terminated) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'terminated' is NULL", fn);
+    if ((st = check_rows(r, fn, n)) != MFPO_OK) return st;
     if (n == 0) return MFPO_OK;
 
     /* everything is checked before anything is written */
@@ -262,94 +176,23 @@ mfpo_status mfpo_replay_add_batch(mfpo_replay *r, size_t n, const float *obs, co
     if ((st = check_action_range(r, fn, "actions", actions, n, 1)) != MFPO_OK) return st;
     if ((st = check_finite(ctx, fn, "rewards", rewards, n, 1, 1)) != MFPO_OK) return st;
     if ((st = check_finite(ctx, fn, "next_obs", next_obs, n, r->obs_dim, 1)) != MFPO_OK) return st;
-
-    /* Only the last `capacity` rows can survive; skip the ones that would be overwritten. */
-    size_t skip = n > r->capacity ? n - r->capacity : 0;
-    size_t m = n - skip;
-    size_t start = r->next + skip % r->capacity;
-    if (start >= r->capacity) start -= r->capacity;
-    ring_write(r->obs, r->capacity, r->obs_dim, start, obs + skip * r->obs_dim, m);
-    ring_write(r->act, r->capacity, r->act_dim, start, actions + skip * r->act_dim, m);
-    ring_write(r->reward, r->capacity, 1, start, rewards + skip, m);
-    ring_write(r->next_obs, r->capacity, r->obs_dim, start, next_obs + skip * r->obs_dim, m);
-    for (size_t i = 0; i < m; i++) {
-        size_t j = start + i < r->capacity ? start + i : start + i - r->capacity;
-        r->terminated[j] = terminated[skip + i] ? 1.0f : 0.0f;
-    }
-    advance(r, n);
+    algo_replay_add_batch(r, n, obs, actions, rewards, next_obs, terminated);
     return MFPO_OK;
 }
 
 /* ------------------------------------------------------------------ sampling */
 
-mfpo_status mfpo_replay_sample_into(mfpo_replay *r, size_t n, float *obs, float *act, float *rew, float *next_obs,
-                                    float *mask)
-{
-    static const char fn[] = "mfpo_replay_sample";
-    int overflow = 0;
-    if (!r) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", fn);
-    mfpo_context *ctx = r->ctx;
-    mfpo_mul_size(n, r->obs_dim * sizeof(float), &overflow);
-    mfpo_mul_size(n, r->act_dim * sizeof(float), &overflow);
-    if (overflow)
-        return mfpo_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
-                         "%s: n = %zu rows of obs_dim = %zu or act_dim = %zu floats exceed the address space", fn, n,
-                         r->obs_dim, r->act_dim);
-    if (r->size == 0)
-        return mfpo_fail(ctx, MFPO_ERR_STATE, "%s: the buffer is empty (add at least one transition first)", fn);
-    if (n == 0) return MFPO_OK;
-
-    const uint64_t seed = ctx->seed;
-    const uint64_t stream = mfpo_next_stream(ctx);
-    const size_t S = r->obs_dim, A = r->act_dim, size = r->size;
-    for (size_t i = 0; i < n; i++) {
-        double x = floor((double)mfpo_uniform_at(seed, stream, i) * (double)size);
-        size_t j = x < (double)size ? (size_t)x : size - 1;
-        if (obs) memcpy(obs + i * S, r->obs + j * S, S * sizeof(float));
-        if (act) memcpy(act + i * A, r->act + j * A, A * sizeof(float));
-        if (rew) rew[i] = r->reward[j];
-        if (next_obs) memcpy(next_obs + i * S, r->next_obs + j * S, S * sizeof(float));
-        if (mask) mask[i] = 1.0f - r->terminated[j];
-    }
-    return MFPO_OK;
-}
-
 mfpo_status mfpo_replay_sample(mfpo_replay *r, size_t n, float *obs, float *actions, float *rewards,
                                float *next_obs, float *masks)
 {
-    return mfpo_replay_sample_into(r, n, obs, actions, rewards, next_obs, masks);
-}
-
-/* ------------------------------------------------------------------ internal access */
-
-void mfpo_replay_raw(const mfpo_replay *r, mfpo_replay_view *v)
-{
-    v->ctx = r->ctx;
-    v->obs_dim = r->obs_dim;
-    v->act_dim = r->act_dim;
-    v->capacity = r->capacity;
-    v->size = r->size;
-    v->next = r->next;
-    v->obs = r->obs;
-    v->act = r->act;
-    v->reward = r->reward;
-    v->next_obs = r->next_obs;
-    v->terminated = r->terminated;
-}
-
-mfpo_status mfpo_replay_set_position(mfpo_replay *r, size_t size, size_t next)
-{
-    if (!r) return mfpo_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_replay_set_position: argument 'replay' is NULL");
-    if (size > r->capacity || next >= r->capacity || (size < r->capacity && next != size))
-        return mfpo_fail(r->ctx, MFPO_ERR_FORMAT,
-                         "replay position size = %zu, next = %zu is inconsistent with capacity = %zu", size, next,
-                         r->capacity);
-    r->size = size;
-    r->next = next;
+    static const char fn[] = "mfpo_replay_sample";
+    if (!r) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", fn);
+    core_clear_error(r->ctx);
+    mfpo_status st = check_rows(r, fn, n);
+    if (st != MFPO_OK) return st;
+    if (r->size == 0)
+        return core_fail(r->ctx, MFPO_ERR_STATE, "%s: the buffer is empty (add at least one transition first)", fn);
+    if (n == 0) return MFPO_OK;
+    algo_replay_sample(r, n, obs, actions, rewards, next_obs, masks);
     return MFPO_OK;
-}
-
-size_t mfpo_replay_ring_bytes(const mfpo_replay *r)
-{
-    return r ? r->block_bytes : 0;
 }

@@ -3,9 +3,11 @@
  *
  * Every buffer argument (float *, uint32_t *) is backend memory: host memory for the CPU backend,
  * device memory for CUDA. The layers above (lib/nn, lib/algo) never dereference it; they move
- * data across only with upload/download. A backend knows nothing of MFPO's control flow: it
- * offers dense algebra, fused layer passes, and the per-row kernels whose math lives once in
- * kernels_common.h (compiled for the host and under nvcc).
+ * data across only with upload/download. A backend knows nothing of MFPO: it offers what any
+ * network trainer needs (memory, dense algebra, fused layer passes, random draws, Adam and Polyak,
+ * recording), with the per-row math in kernels_common.h (compiled for the host and under nvcc).
+ * The MFPO row kernels are lib/algo's table (lib/algo/kernels.h): a backend may offer a fast
+ * version through `extension`; every other backend gets the host implementation.
  *
  * Conventions: matrices are row-major with explicit leading dimensions (elements); `n` counts rows.
  * "Scalars" that the algorithm computes (losses, log alpha) are 1-element backend buffers, so that
@@ -17,163 +19,131 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct mfpo_backend mfpo_backend;
+typedef struct be_backend be_backend;
 
-/* Which of the two candidate distributions c51_target keeps per row (spec §4a). */
-enum { MFPO_TWIN_MIN_MEAN = 1, MFPO_TWIN_AVERAGE = 0 };
-
-typedef struct mfpo_backend_ops {
+typedef struct be_ops {
     /* ---- lifetime and memory ---- */
-    void (*destroy)(mfpo_backend *be);
-    void *(*alloc)(mfpo_backend *be, size_t bytes); /* zero-filled; NULL on failure */
-    void (*free)(mfpo_backend *be, void *ptr);
-    void (*upload)(mfpo_backend *be, void *dst, const void *src, size_t bytes);
-    void (*download)(mfpo_backend *be, void *dst, const void *src, size_t bytes);
-    void (*copy)(mfpo_backend *be, void *dst, const void *src, size_t bytes);
-    void (*fill)(mfpo_backend *be, float *x, float value, size_t n);
-    void (*synchronize)(mfpo_backend *be);
+    void (*destroy)(be_backend *be);
+    void *(*alloc)(be_backend *be, size_t bytes); /* zero-filled; NULL on failure */
+    void (*free)(be_backend *be, void *ptr);
+    void (*upload)(be_backend *be, void *dst, const void *src, size_t bytes);
+    void (*download)(be_backend *be, void *dst, const void *src, size_t bytes);
+    void (*copy)(be_backend *be, void *dst, const void *src, size_t bytes);
+    void (*fill)(be_backend *be, float *x, float value, size_t n);
+    void (*synchronize)(be_backend *be);
 
     /* ---- dense algebra ---- */
     /* C[m x n] = alpha * op(A) op(B) + beta * C; op(A) is m x k, op(B) is k x n. */
-    void (*gemm)(mfpo_backend *be, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+    void (*gemm)(be_backend *be, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                  const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc);
     /* y[i, :] += x[i mod m, :] for i < n (m == 1: a bias; m == n: elementwise add). */
-    void (*add_rows)(mfpo_backend *be, size_t n, size_t cols, float *y, size_t ldy, const float *x, size_t m);
+    void (*add_rows)(be_backend *be, size_t n, size_t cols, float *y, size_t ldy, const float *x, size_t m);
     /* out[i mod m, :] (+)= g[i, :]: folds n rows onto m (m == 1: a column sum, the bias gradient). */
-    void (*fold_rows)(mfpo_backend *be, size_t n, size_t cols, const float *g, size_t ldg, float *out,
+    void (*fold_rows)(be_backend *be, size_t n, size_t cols, const float *g, size_t ldg, float *out,
                       size_t m, int accumulate);
     /* dst[i, :cols] = src[i / repeat, :cols] */
-    void (*copy_rows)(mfpo_backend *be, size_t n, size_t cols, float *dst, size_t ldd, const float *src,
+    void (*copy_rows)(be_backend *be, size_t n, size_t cols, float *dst, size_t ldd, const float *src,
                       size_t lds, size_t repeat);
     /* x[i] *= s */
-    void (*scale)(mfpo_backend *be, float *x, float s, size_t n);
+    void (*scale)(be_backend *be, float *x, float s, size_t n);
 
     /* ---- layer passes (lib/nn) ---- */
     /* Fourier features of a scalar per row: out[i] = [cos(2 pi x_i w), sin(2 pi x_i w)], F each. */
-    void (*fourier_fwd)(mfpo_backend *be, size_t n, size_t f, const float *x, const float *w, float *out);
+    void (*fourier_fwd)(be_backend *be, size_t n, size_t f, const float *x, const float *w, float *out);
     /* Tangent of the above for x-tangent xdot (a scalar shared by all rows). */
-    void (*fourier_jvp)(mfpo_backend *be, size_t n, size_t f, const float *x, const float *w, float xdot,
+    void (*fourier_jvp)(be_backend *be, size_t n, size_t f, const float *x, const float *w, float xdot,
                         float *out_dot);
     /* Reverse pass: gw = sum_i (d out_i / d w)^T g_i (overwrites); gx (optional) per row. */
-    void (*fourier_bwd)(mfpo_backend *be, size_t n, size_t f, const float *x, const float *w,
+    void (*fourier_bwd)(be_backend *be, size_t n, size_t f, const float *x, const float *w,
                         const float *g, float *gw, float *gx);
     /* pre[i] += bias; act = gelu(pre). */
-    void (*bias_gelu_fwd)(mfpo_backend *be, size_t n, size_t h, float *pre, const float *bias, float *act);
+    void (*bias_gelu_fwd)(be_backend *be, size_t n, size_t h, float *pre, const float *bias, float *act);
     /* g_pre = g_act * gelu'(pre) (may alias g_act). */
-    void (*gelu_bwd)(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *pre, float *g_pre);
+    void (*gelu_bwd)(be_backend *be, size_t n, size_t h, const float *g_act, const float *pre, float *g_pre);
     /* t_act = gelu'(pre) * t_pre (may alias). */
-    void (*gelu_jvp)(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *pre, float *t_act);
+    void (*gelu_jvp)(be_backend *be, size_t n, size_t h, const float *t_pre, const float *pre, float *t_act);
     /*
      * Fused hidden-layer tail: pre[i] += add[i mod m]; LayerNorm (eps 1e-6) with scale/shift; GELU.
      * Stores xhat, rstd (per row) and y = LN output when non-NULL (training); act may alias pre.
      */
-    void (*ln_gelu_fwd)(mfpo_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m,
+    void (*ln_gelu_fwd)(be_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m,
                         const float *scale, const float *shift, float *xhat, float *rstd, float *y, float *act);
     /* Reverse of the above: g_pre from g_act; g_scale, g_shift accumulate. g_pre may alias g_act. */
-    void (*ln_gelu_bwd)(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *xhat,
+    void (*ln_gelu_bwd)(be_backend *be, size_t n, size_t h, const float *g_act, const float *xhat,
                         const float *rstd, const float *y, const float *scale, float *g_pre, float *g_scale,
                         float *g_shift);
     /* Forward-mode: t_act from the pre-activation tangent t_pre (may alias). */
-    void (*ln_gelu_jvp)(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat,
+    void (*ln_gelu_jvp)(be_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat,
                         const float *rstd, const float *y, const float *scale, float *t_act);
 
     /* ---- random draws: Philox4x32-10 with key = seed and counter = (element block, stream) ----
      * The seed and the first stream are read at execution time from backend memory, key[0] and
      * key[1]; the draw uses stream key[1] + offset. A recorded sequence of ops (a CUDA graph)
      * therefore draws fresh numbers on every replay once the key is uploaded anew. */
-    void (*rng_uniform)(mfpo_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset);
-    void (*rng_normal)(mfpo_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset);
-
-    /* ---- MFPO row kernels (lib/algo); math in kernels_common.h ---- */
-    /* z[i, :a] = eps[i]; logp[i] = log N(eps_i; 0, I). */
-    void (*sampler_init)(mfpo_backend *be, size_t n, size_t a, const float *eps, float *z, size_t ldz,
-                         float *logp);
-    /* z -= h u; logp += h d (d, logp may be NULL). */
-    void (*sampler_step)(mfpo_backend *be, size_t n, size_t a, float h, const float *u, float *z, size_t ldz,
-                         const float *d, float *logp);
-    /* out[i, :a] = clip(z[i, :a], -1, 1). */
-    void (*clip_actions)(mfpo_backend *be, size_t n, size_t a, const float *z, size_t ldz, float *out,
-                         size_t ldo);
-    /* (t, r) from two normals per row (logit-normal, t = max, r = min); rows < flow_rows get r = t. */
-    void (*flow_times)(mfpo_backend *be, size_t n, const float *normals, float mean, float std,
-                       size_t flow_rows, float *t, float *r, float *h);
-    /* z_t = (1 - t) a + t eps; a rows read with stride lda. */
-    void (*noisy_point)(mfpo_backend *be, size_t n, size_t a, const float *act, size_t lda, const float *t,
-                        const float *eps, float *z_t);
-    /* K Gaussian-proposal actions per row from uniforms (truncated normal, spec §4b). */
-    void (*gaussian_proposal)(mfpo_backend *be, size_t n, size_t k, size_t a, const float *z_t, const float *t,
-                              const float *uniforms, float *noise, float *out, size_t ldo);
-    /* q[i] = sum_k softmax(logits_i)_k c_k over atoms linspace(v_min, v_max, atoms). */
-    void (*expected_q)(mfpo_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits,
-                       float *q);
-    /* out[i] = min(q1, q2) (clipped) or (q1 + q2)/2. */
-    void (*combine_q)(mfpo_backend *be, size_t n, const float *q1, const float *q2, int clipped, float *out);
-    /* C51 target distribution of §4a from the two target critics' logits at (s', a'). */
-    void (*c51_target)(mfpo_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits1,
-                       const float *logits2, const float *reward, const float *mask, const float *next_logp,
-                       const float *log_alpha, float gamma, int clipped, float *target);
-    /* Cross-entropy of log_softmax(logits) against target: grad = (softmax - target)/n; *loss = mean. */
-    void (*softmax_xent)(mfpo_backend *be, size_t n, size_t atoms, const float *logits, const float *target,
-                         float *grad, float *loss);
-    /* SNIS over both proposals (§4b). Per row i: scores q_pol (k1) and q_gauss (k2); candidates pol_a
-     * (k1 x a) with log-likelihoods pol_logp (k1) and gauss_a (k2 x a). Writes the log-weights and
-     * weights (n x (k1 + k2), policy first), each proposal's ESS and the combined v_hat (n x a). */
-    void (*snis)(mfpo_backend *be, size_t n, size_t k1, size_t k2, size_t a, const float *q_pol,
-                 const float *q_gauss, const float *pol_a, const float *pol_logp, const float *gauss_a,
-                 const float *z_t, const float *t, const float *log_alpha, float *log_w, float *w,
-                 float *ess_pol, float *ess_gauss, float *v_hat);
-    /* MeanFlow regression: tgt = vel - clip(h, 0, 1) * dot; grad = 2 (pred - tgt)/(n w); *loss = mean sq. */
-    void (*meanflow_loss)(mfpo_backend *be, size_t n, size_t w, const float *pred, const float *dot,
-                          const float *vel, const float *h, float *tgt, float *grad, float *loss);
-    /* acc[i] (+)= scale * <e_i, jv_i> (Hutchinson). */
-    void (*row_dot)(mfpo_backend *be, size_t n, size_t a, const float *e, const float *jv, float scale,
-                    float *acc, int accumulate);
-    /* *out = mean(x[0..n)). */
-    void (*mean)(mfpo_backend *be, size_t n, const float *x, float *out);
-    /* Temperature (§4d): H = -mean_logp; *loss = alpha (H - target); *grad = d loss / d log alpha. */
-    void (*temperature_grad)(mfpo_backend *be, const float *mean_logp, const float *log_alpha,
-                             float target_entropy, float *loss, float *grad);
-    /* out[i, :a] = cand[i * k + argmax_j q[i * k + j], :a]. */
-    void (*select_best)(mfpo_backend *be, size_t n, size_t k, size_t a, const float *q, const float *cand,
-                        size_t ldc, float *out);
+    void (*rng_uniform)(be_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset);
+    void (*rng_normal)(be_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset);
 
     /* ---- optimizers ---- */
     /* Adam (bias-corrected, eps outside the sqrt) at the step count *step (backend memory, >= 1;
      * read at execution time for the same reason as the random key). */
-    void (*adam)(mfpo_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1,
+    void (*adam)(be_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1,
                  float b2, float eps, const uint64_t *step);
     /* target = tau * online + (1 - tau) * target */
-    void (*polyak)(mfpo_backend *be, size_t n, float *target, const float *online, float tau);
+    void (*polyak)(be_backend *be, size_t n, float *target, const float *online, float tau);
     /* 1 when every x[i] is finite. */
-    int (*all_finite)(mfpo_backend *be, const float *x, size_t n);
+    int (*all_finite)(be_backend *be, const float *x, size_t n);
 
     /* ---- optional: recording (NULL where unsupported, as on the CPU) ----
      * Ops issued between graph_begin and graph_end are recorded, not run; graph_launch replays
      * them. Everything a recorded op reads that changes between replays must live in backend
      * memory (random keys, Adam steps, log alpha), and no download may happen in between. */
-    int (*graph_begin)(mfpo_backend *be);
-    int (*graph_end)(mfpo_backend *be, void **graph);
-    int (*graph_launch)(mfpo_backend *be, void *graph);
-    void (*graph_destroy)(mfpo_backend *be, void *graph);
-} mfpo_backend_ops;
+    int (*graph_begin)(be_backend *be);
+    int (*graph_end)(be_backend *be, void **graph);
+    int (*graph_launch)(be_backend *be, void *graph);
+    void (*graph_destroy)(be_backend *be, void *graph);
 
-struct mfpo_backend {
-    const mfpo_backend_ops *ops;
+    /* ---- optional: extensions (NULL where there are none) ----
+     * A table of further ops that a layer above defines and a backend may implement fast, found
+     * by name (e.g. lib/algo's MFPO row kernels, "mfpo_kernels_v1"); NULL when not offered. */
+    const void *(*extension)(be_backend *be, const char *name);
+} be_ops;
+
+struct be_backend {
+    const be_ops *ops;
+    int host_memory; /* 1 when buffers are host memory the caller may read and write directly */
     int threads;
     char device_name[128];
+    /* the error channel (lib/backend/error.h): the first failed op's mfpo_status and message, 0 and
+     * "" when none is pending; a module writes them itself and never prints */
+    int error_status;
+    char error_message[256];
 };
 
 struct mfpo_allocator;
 
 /* Creation of the built-in CPU backend; its buffers come from @p allocator (never NULL). */
-mfpo_backend *mfpo_cpu_backend_create(const struct mfpo_allocator *allocator, int threads, char *reason,
+be_backend *be_cpu_create(const struct mfpo_allocator *allocator, int threads, char *reason,
                                       size_t reason_size);
 
 /*
- * The CUDA module exports this one function under this name; lib/backend/select.c finds it
- * with dlsym. It returns NULL with a reason when no driver or device is usable.
+ * A backend module (a shared object named libmfpo-<name>.so, found by lib/backend/select.c in the
+ * install's module directory or the directories of MFPO_MODULE_PATH) exports one descriptor of
+ * this type under the name BE_MODULE_SYMBOL. The loader refuses a module whose abi_version or
+ * ops_size differ from its own: this struct, be_backend and be_ops are the contract, and any
+ * change of them bumps BE_MODULE_ABI_VERSION.
  */
-#define MFPO_CUDA_ENTRY_NAME "mfpo_cuda_backend_create_v1"
-typedef mfpo_backend *(*mfpo_cuda_entry_fn)(int device, int threads, char *reason, size_t reason_size);
+#define BE_MODULE_SYMBOL "mfpo_backend_module"
+#define BE_MODULE_ABI_VERSION 2u /* 1: the unversioned entry point mfpo_cuda_backend_create_v1 */
+
+typedef struct be_module {
+    uint32_t abi_version; /* BE_MODULE_ABI_VERSION of the headers the module was built with */
+    uint32_t ops_size;    /* sizeof(be_ops) of those headers */
+    const char *name;     /* e.g. "cuda" */
+    /* 0 when device `device` can run this backend, else nonzero with the reason (no device, too
+     * old, ...); creates nothing and prints nothing */
+    int (*probe)(int device, char *reason, size_t reason_size);
+    /* The backend on device `device`, or NULL with the reason */
+    be_backend *(*create)(int device, int threads, char *reason, size_t reason_size);
+} be_module;
 
 #endif

@@ -1,46 +1,85 @@
 /*
  * Run-time backend selection. The CPU backend is built in; the CUDA backend is a separate shared
  * module (libmfpo-cuda.so) opened with dlopen, so that libmfpo.so itself never links the CUDA
- * runtime and runs on machines without it.
+ * runtime and runs on machines without it. Modules are looked for by name in the install's
+ * module directory (MFPO_MODULE_DIR, <libdir>/mfpo) or, when the variable is set, in the
+ * directories of MFPO_MODULE_PATH; each exports one versioned descriptor (backend.h: be_module).
  */
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../core/alloc.h"
 #include "select.h"
 
-#ifndef MFPO_CUDA_MODULE_PATH
-#define MFPO_CUDA_MODULE_PATH "libmfpo-cuda.so"
+#ifndef MFPO_MODULE_DIR
+#define MFPO_MODULE_DIR "/usr/local/lib/mfpo"
 #endif
 
-static const char *module_path(void)
+/* Copies the next ':'-separated entry of *list into dir; 0 at the end. */
+static int next_dir(const char **list, char *dir, size_t n)
 {
-    const char *p = getenv("MFPO_CUDA_MODULE");
-    return (p && *p) ? p : MFPO_CUDA_MODULE_PATH;
+    while (**list == ':') (*list)++;
+    if (!**list) return 0;
+    size_t len = strcspn(*list, ":");
+    snprintf(dir, n, "%.*s", (int)(len < n ? len : n - 1), *list);
+    *list += len;
+    return 1;
 }
 
-/* Opens the CUDA module and creates its backend; NULL with a reason on failure. */
-static mfpo_backend *open_cuda(int device, int threads, void **module, char *reason, size_t n)
+/*
+ * Opens the module libmfpo-<name>.so from the first directory that has it: those of
+ * MFPO_MODULE_PATH when that is set and not empty, else the install's module directory. Checks
+ * its descriptor (BE_MODULE_SYMBOL: version and table size) and creates its backend; NULL with a
+ * reason on failure.
+ */
+static be_backend *open_module(const char *name, const char *label, int device, int threads, void **module,
+                               char *reason, size_t n)
 {
-    const char *path = module_path();
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        snprintf(reason, n, "CUDA module not usable: cannot load '%s': %s", path, dlerror());
+    const char *env = getenv("MFPO_MODULE_PATH");
+    const char *dirs = (env && *env) ? env : MFPO_MODULE_DIR;
+    const char *list = dirs;
+    char dir[1024], path[1200];
+    int found = 0;
+    while (next_dir(&list, dir, sizeof dir)) {
+        snprintf(path, sizeof path, "%s/libmfpo-%s.so", dir, name);
+        if (access(path, F_OK) == 0) {
+            found = 1;
+            break;
+        }
+    }
+    if (!found) {
+        snprintf(reason, n, "%s module not usable: no libmfpo-%s.so in %s (%s)", label, name, dirs,
+                 (env && *env) ? "MFPO_MODULE_PATH" : "the install's module directory; MFPO_MODULE_PATH replaces it");
         return NULL;
     }
-    mfpo_cuda_entry_fn entry;
-    *(void **)(&entry) = dlsym(h, MFPO_CUDA_ENTRY_NAME);
-    if (!entry) {
-        snprintf(reason, n, "CUDA module '%s' lacks the entry point %s", path, MFPO_CUDA_ENTRY_NAME);
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        snprintf(reason, n, "%s module not usable: cannot load '%s': %s", label, path, dlerror());
+        return NULL;
+    }
+    const be_module *m = (const be_module *)dlsym(h, BE_MODULE_SYMBOL);
+    if (!m) {
+        snprintf(reason, n, "%s module '%s' lacks the descriptor %s", label, path, BE_MODULE_SYMBOL);
+        dlclose(h);
+        return NULL;
+    }
+    if (m->abi_version != BE_MODULE_ABI_VERSION || m->ops_size != sizeof(be_ops)) {
+        snprintf(reason, n,
+                 "%s module '%s' was built for backend module ABI %u (a table of %u bytes) but this library "
+                 "needs ABI %u (%zu bytes); install the module built with this library",
+                 label, path, (unsigned)m->abi_version, (unsigned)m->ops_size, BE_MODULE_ABI_VERSION,
+                 sizeof(be_ops));
         dlclose(h);
         return NULL;
     }
     char why[256] = "";
-    mfpo_backend *be = entry(device, threads, why, sizeof why);
+    be_backend *be = NULL;
+    if (m->probe(device, why, sizeof why) == 0) be = m->create(device, threads, why, sizeof why);
     if (!be) {
-        snprintf(reason, n, "CUDA backend unavailable: %s", why);
+        snprintf(reason, n, "%s backend unavailable: %s", label, why);
         dlclose(h);
         return NULL;
     }
@@ -48,7 +87,7 @@ static mfpo_backend *open_cuda(int device, int threads, void **module, char *rea
     return be;
 }
 
-int mfpo_backend_parse_env(mfpo_backend_kind *kind, char *reason, size_t n)
+int be_parse_env(mfpo_backend_kind *kind, char *reason, size_t n)
 {
     const char *v = getenv("MFPO_BACKEND");
     if (!v || !*v) return 0;
@@ -62,13 +101,13 @@ int mfpo_backend_parse_env(mfpo_backend_kind *kind, char *reason, size_t n)
     return 1;
 }
 
-mfpo_status mfpo_backend_open(mfpo_backend_kind kind, const mfpo_allocator *allocator, int threads, int device,
-                              mfpo_backend **out, void **module, mfpo_backend_kind *chosen, char *reason, size_t n)
+mfpo_status be_open(mfpo_backend_kind kind, const mfpo_allocator *allocator, int threads, int device,
+                              be_backend **out, void **module, mfpo_backend_kind *chosen, char *reason, size_t n)
 {
     *out = NULL;
     *module = NULL;
     if (kind == MFPO_BACKEND_CUDA || kind == MFPO_BACKEND_AUTO) {
-        mfpo_backend *be = open_cuda(device, threads, module, reason, n);
+        be_backend *be = open_module("cuda", "CUDA", device, threads, module, reason, n);
         if (be) {
             *out = be;
             *chosen = MFPO_BACKEND_CUDA;
@@ -76,13 +115,13 @@ mfpo_status mfpo_backend_open(mfpo_backend_kind kind, const mfpo_allocator *allo
         }
         if (kind == MFPO_BACKEND_CUDA) return MFPO_ERR_BACKEND_UNAVAILABLE;
     }
-    *out = mfpo_cpu_backend_create(allocator, threads, reason, n);
+    *out = be_cpu_create(allocator, threads, reason, n);
     if (!*out) return MFPO_ERR_OUT_OF_MEMORY;
     *chosen = MFPO_BACKEND_CPU;
     return MFPO_OK;
 }
 
-void mfpo_backend_close(mfpo_backend *be, void *module)
+void be_close(be_backend *be, void *module)
 {
     if (be) be->ops->destroy(be);
     if (module) dlclose(module);

@@ -18,20 +18,20 @@ static void default_free(void *user, void *ptr)
     free(ptr);
 }
 
-const mfpo_allocator mfpo_default_allocator = {default_alloc, default_free, NULL};
+const mfpo_allocator core_default_allocator = {default_alloc, default_free, NULL};
 
-void *mfpo_host_alloc(const mfpo_allocator *a, size_t size, size_t align)
+void *core_alloc(const mfpo_allocator *a, size_t size, size_t align)
 {
     if (size == 0) size = 1;
     return a->alloc(a->user, size, align);
 }
 
-void mfpo_host_free(const mfpo_allocator *a, void *ptr)
+void core_free(const mfpo_allocator *a, void *ptr)
 {
     if (ptr) a->free(a->user, ptr);
 }
 
-size_t mfpo_mul_size(size_t n, size_t size, int *overflow)
+size_t core_mul_size(size_t n, size_t size, int *overflow)
 {
     if (size != 0 && n > SIZE_MAX / size) {
         *overflow = 1;

@@ -7,13 +7,13 @@
 #include <mfpo/context.h>
 
 /* The C library's aligned allocator, used when the user gives none. */
-extern const mfpo_allocator mfpo_default_allocator;
+extern const mfpo_allocator core_default_allocator;
 
 /* size bytes aligned to align (a power of two); NULL on failure or overflow. */
-void *mfpo_host_alloc(const mfpo_allocator *a, size_t size, size_t align);
-void mfpo_host_free(const mfpo_allocator *a, void *ptr);
+void *core_alloc(const mfpo_allocator *a, size_t size, size_t align);
+void core_free(const mfpo_allocator *a, void *ptr);
 
 /* n * size, or 0 with *overflow set when it does not fit size_t. */
-size_t mfpo_mul_size(size_t n, size_t size, int *overflow);
+size_t core_mul_size(size_t n, size_t size, int *overflow);
 
 #endif

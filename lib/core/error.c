@@ -7,7 +7,7 @@
 
 static _Thread_local char thread_error[MFPO_ERROR_SIZE];
 
-mfpo_status mfpo_fail(mfpo_context *ctx, mfpo_status status, const char *fmt, ...)
+mfpo_status core_fail(mfpo_context *ctx, mfpo_status status, const char *fmt, ...)
 {
     char *buf = ctx ? ctx->error : thread_error;
     va_list ap;
@@ -17,7 +17,7 @@ mfpo_status mfpo_fail(mfpo_context *ctx, mfpo_status status, const char *fmt, ..
     return status;
 }
 
-void mfpo_clear_error(mfpo_context *ctx)
+void core_clear_error(mfpo_context *ctx)
 {
     (ctx ? ctx->error : thread_error)[0] = '\0';
 }

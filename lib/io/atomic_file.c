@@ -15,7 +15,7 @@
 /* Distinguishes the temporary files of concurrent saves within one process. */
 static atomic_ulong tmp_counter;
 
-const char *mfpo_errno_text(int err, char *buf, size_t size)
+const char *io_errno_text(int err, char *buf, size_t size)
 {
     if (size == 0) return buf;
     buf[0] = '\0';
@@ -23,29 +23,40 @@ const char *mfpo_errno_text(int err, char *buf, size_t size)
     return buf;
 }
 
-static mfpo_status io_fail(mfpo_atomic_file *f, int err, const char *what, const char *path)
+static mfpo_status io_fail(io_atomic_file *f, int err, const char *what, const char *path)
 {
     char text[128];
-    return mfpo_fail(f->ctx, MFPO_ERR_IO, "%s: %s '%s': %s", f->who, what, path, mfpo_errno_text(err, text, sizeof text));
+    return core_fail(f->ctx, MFPO_ERR_IO, "%s: %s '%s': %s", f->who, what, path, io_errno_text(err, text, sizeof text));
 }
 
-static void release(mfpo_atomic_file *f)
+static void release(io_atomic_file *f)
 {
-    if (f->tmp_path) mfpo_host_free(&f->ctx->allocator, f->tmp_path);
+    if (f->tmp_path) core_free(&f->ctx->allocator, f->tmp_path);
     f->tmp_path = NULL;
     f->fd = -1;
 }
 
-mfpo_status mfpo_atomic_begin(mfpo_atomic_file *f, mfpo_context *ctx, const char *who, const char *path)
+mfpo_status io_atomic_begin(io_atomic_file *f, mfpo_context *ctx, const char *who, const char *path)
 {
     f->ctx = ctx;
     f->who = who;
     f->path = path;
     f->fd = -1;
+    /* An existing target must be a regular file, as the loaders require: renaming over a symbolic
+     * link, FIFO, device or directory would replace it (or fail late). */
+    struct stat st;
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return core_fail(ctx, MFPO_ERR_IO, "%s: '%s' exists and is not a regular file (%s); nothing was written", who,
+                         path,
+                         S_ISLNK(st.st_mode)    ? "a symbolic link"
+                         : S_ISFIFO(st.st_mode) ? "a FIFO"
+                         : S_ISDIR(st.st_mode)  ? "a directory"
+                         : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                                      : "a socket or other special file");
     size_t len = strlen(path), cap = len + 64;
-    f->tmp_path = mfpo_host_alloc(&ctx->allocator, cap, 16);
+    f->tmp_path = core_alloc(&ctx->allocator, cap, 16);
     if (!f->tmp_path)
-        return mfpo_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for the temporary file name of '%s'", who,
+        return core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for the temporary file name of '%s'", who,
                          path);
     for (int attempt = 0; attempt < 100; attempt++) {
         unsigned long n = atomic_fetch_add(&tmp_counter, 1);
@@ -60,7 +71,7 @@ mfpo_status mfpo_atomic_begin(mfpo_atomic_file *f, mfpo_context *ctx, const char
     return s;
 }
 
-mfpo_status mfpo_atomic_write(mfpo_atomic_file *f, const void *buf, size_t n)
+mfpo_status io_atomic_write(io_atomic_file *f, const void *buf, size_t n)
 {
     const unsigned char *p = buf;
     while (n > 0) {
@@ -77,7 +88,7 @@ mfpo_status mfpo_atomic_write(mfpo_atomic_file *f, const void *buf, size_t n)
     return MFPO_OK;
 }
 
-void mfpo_atomic_abort(mfpo_atomic_file *f)
+void io_atomic_abort(io_atomic_file *f)
 {
     if (f->fd >= 0) close(f->fd);
     if (f->tmp_path) unlink(f->tmp_path);
@@ -85,7 +96,7 @@ void mfpo_atomic_abort(mfpo_atomic_file *f)
 }
 
 /* Opens the directory holding `path` (for fsync after the rename). */
-static int open_parent(mfpo_atomic_file *f, char *dir, size_t cap)
+static int open_parent(io_atomic_file *f, char *dir, size_t cap)
 {
     const char *slash = strrchr(f->path, '/');
     if (!slash) {
@@ -101,26 +112,26 @@ static int open_parent(mfpo_atomic_file *f, char *dir, size_t cap)
     return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-mfpo_status mfpo_atomic_commit(mfpo_atomic_file *f)
+mfpo_status io_atomic_commit(io_atomic_file *f)
 {
     if (fsync(f->fd) != 0) {
         mfpo_status s = io_fail(f, errno, "cannot fsync the temporary file", f->tmp_path);
-        mfpo_atomic_abort(f);
+        io_atomic_abort(f);
         return s;
     }
     int fd = f->fd;
     f->fd = -1;
     if (close(fd) != 0) {
         mfpo_status s = io_fail(f, errno, "cannot close the temporary file", f->tmp_path);
-        mfpo_atomic_abort(f);
+        io_atomic_abort(f);
         return s;
     }
     if (rename(f->tmp_path, f->path) != 0) {
         int err = errno;
         char text[128];
-        mfpo_status s = mfpo_fail(f->ctx, MFPO_ERR_IO, "%s: cannot rename '%s' to '%s': %s", f->who, f->tmp_path,
-                                  f->path, mfpo_errno_text(err, text, sizeof text));
-        mfpo_atomic_abort(f);
+        mfpo_status s = core_fail(f->ctx, MFPO_ERR_IO, "%s: cannot rename '%s' to '%s': %s", f->who, f->tmp_path,
+                                  f->path, io_errno_text(err, text, sizeof text));
+        io_atomic_abort(f);
         return s;
     }
     /* the new file is in place; make the directory entry durable */

@@ -15,29 +15,29 @@
 
 #include "../core/ctx.h"
 
-typedef struct mfpo_atomic_file {
+typedef struct io_atomic_file {
     mfpo_context *ctx;
     const char *who;  /* the exported function, for messages */
     const char *path; /* the destination (the caller's string, not copied) */
     char *tmp_path;   /* context allocator */
     int fd;
-} mfpo_atomic_file;
+} io_atomic_file;
 
 /* Creates the temporary file next to `path`. On error nothing is left behind. */
-mfpo_status mfpo_atomic_begin(mfpo_atomic_file *f, mfpo_context *ctx, const char *who, const char *path);
+mfpo_status io_atomic_begin(io_atomic_file *f, mfpo_context *ctx, const char *who, const char *path);
 
 /* Writes all n bytes (retrying short writes and EINTR). On error the file must be aborted. */
-mfpo_status mfpo_atomic_write(mfpo_atomic_file *f, const void *buf, size_t n);
+mfpo_status io_atomic_write(io_atomic_file *f, const void *buf, size_t n);
 
 /* fsync, close, rename over the destination, fsync of the directory. On error the temporary
  * file is removed (the destination is then the old file, or, when only the directory sync
  * failed, already the new one) and everything is released. */
-mfpo_status mfpo_atomic_commit(mfpo_atomic_file *f);
+mfpo_status io_atomic_commit(io_atomic_file *f);
 
 /* Closes and removes the temporary file; releases everything. Safe after a failed begin. */
-void mfpo_atomic_abort(mfpo_atomic_file *f);
+void io_atomic_abort(io_atomic_file *f);
 
 /* strerror(err) into buf, thread-safely. Returns buf. */
-const char *mfpo_errno_text(int err, char *buf, size_t size);
+const char *io_errno_text(int err, char *buf, size_t size);
 
 #endif

@@ -54,14 +54,14 @@ static uint32_t crc_floats(uint32_t crc, const float *x, size_t n)
     return crc;
 }
 
-static mfpo_status write_floats(mfpo_atomic_file *f, const float *x, size_t n)
+static mfpo_status write_floats(io_atomic_file *f, const float *x, size_t n)
 {
-    if (le_host_is_little()) return mfpo_atomic_write(f, x, n * sizeof(float));
+    if (le_host_is_little()) return io_atomic_write(f, x, n * sizeof(float));
     unsigned char buf[4096];
     while (n > 0) {
         size_t m = n < sizeof buf / 4 ? n : sizeof buf / 4;
         for (size_t i = 0; i < m; i++) le_put_f32(buf + 4 * i, x[i]);
-        mfpo_status s = mfpo_atomic_write(f, buf, 4 * m);
+        mfpo_status s = io_atomic_write(f, buf, 4 * m);
         if (s != MFPO_OK) return s;
         x += m;
         n -= m;
@@ -97,22 +97,22 @@ mfpo_status io_ckpt_write(mfpo_context *ctx, const char *who, const char *path, 
     size_t head_len = HEADER_BYTES + count * ENTRY_BYTES;
     le_put_u32(head + 20, crc_update(0, head, head_len)); /* computed with the field still zero */
 
-    mfpo_atomic_file f;
-    mfpo_status s = mfpo_atomic_begin(&f, ctx, who, path);
+    io_atomic_file f;
+    mfpo_status s = io_atomic_begin(&f, ctx, who, path);
     if (s != MFPO_OK) return s;
-    s = mfpo_atomic_write(&f, head, head_len);
+    s = io_atomic_write(&f, head, head_len);
     uint64_t pos = head_len;
     for (size_t i = 0; i < count && s == MFPO_OK; i++) {
-        if (offset[i] > pos) s = mfpo_atomic_write(&f, zeros, (size_t)(offset[i] - pos));
-        if (s == MFPO_OK && sec[i].head_len) s = mfpo_atomic_write(&f, sec[i].head, sec[i].head_len);
+        if (offset[i] > pos) s = io_atomic_write(&f, zeros, (size_t)(offset[i] - pos));
+        if (s == MFPO_OK && sec[i].head_len) s = io_atomic_write(&f, sec[i].head, sec[i].head_len);
         if (s == MFPO_OK && sec[i].n) s = write_floats(&f, sec[i].data, sec[i].n);
         pos = offset[i] + length[i];
     }
     if (s != MFPO_OK) {
-        mfpo_atomic_abort(&f);
+        io_atomic_abort(&f);
         return s;
     }
-    return mfpo_atomic_commit(&f);
+    return io_atomic_commit(&f);
 }
 
 /* ------------------------------------------------------------------ reading */
@@ -132,8 +132,8 @@ static mfpo_status read_at(io_ckpt_reader *in, void *dst, size_t n, uint64_t off
         if (r < 0) {
             if (errno == EINTR) continue;
             char text[128];
-            return mfpo_fail(in->ctx, MFPO_ERR_IO, "%s: cannot read '%s' (%s): %s", in->who, in->path, what,
-                             mfpo_errno_text(errno, text, sizeof text));
+            return core_fail(in->ctx, MFPO_ERR_IO, "%s: cannot read '%s' (%s): %s", in->who, in->path, what,
+                             io_errno_text(errno, text, sizeof text));
         }
         if (r == 0)
             return IO_CKPT_FAIL(in, "truncated while reading %s at byte %llu", what, (unsigned long long)offset);
@@ -194,11 +194,11 @@ mfpo_status io_ckpt_open(io_ckpt_reader *in, mfpo_context *ctx, const char *who,
     in->names = names;
     in->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (in->fd < 0)
-        return mfpo_fail(ctx, MFPO_ERR_IO, "%s: cannot open '%s': %s", who, path, mfpo_errno_text(errno, text, sizeof text));
+        return core_fail(ctx, MFPO_ERR_IO, "%s: cannot open '%s': %s", who, path, io_errno_text(errno, text, sizeof text));
     struct stat st;
     if (fstat(in->fd, &st) != 0)
-        return mfpo_fail(ctx, MFPO_ERR_IO, "%s: cannot stat '%s': %s", who, path, mfpo_errno_text(errno, text, sizeof text));
-    if (!S_ISREG(st.st_mode)) return mfpo_fail(ctx, MFPO_ERR_IO, "%s: '%s' is not a regular file", who, path);
+        return core_fail(ctx, MFPO_ERR_IO, "%s: cannot stat '%s': %s", who, path, io_errno_text(errno, text, sizeof text));
+    if (!S_ISREG(st.st_mode)) return core_fail(ctx, MFPO_ERR_IO, "%s: '%s' is not a regular file", who, path);
     in->file_size = (uint64_t)st.st_size;
     if (in->file_size < HEADER_BYTES)
         return IO_CKPT_FAIL(in, "truncated: the file has %llu bytes, the header alone needs %u",

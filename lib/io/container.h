@@ -63,7 +63,7 @@ typedef struct io_ckpt_reader {
 
 /* Records MFPO_ERR_FORMAT on the reader's context: "<who>: '<path>': <message>". */
 #define IO_CKPT_FAIL(in, fmt, ...) \
-    mfpo_fail((in)->ctx, MFPO_ERR_FORMAT, "%s: '%s': " fmt, (in)->who, (in)->path, __VA_ARGS__)
+    core_fail((in)->ctx, MFPO_ERR_FORMAT, "%s: '%s': " fmt, (in)->who, (in)->path, __VA_ARGS__)
 
 /* Opens path and verifies the header (a version this library reads, the wanted kind) and the
  * section table. Close the reader in any case. */

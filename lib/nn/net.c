@@ -50,7 +50,7 @@ static void xavier(const nn_dense *d, float *p, uint64_t seed, uint64_t stream)
 {
     double lim = sqrt(6.0 / (double)(d->in + d->out));
     for (size_t i = 0; i < d->in * d->out; i++)
-        p[d->w + i] = (float)((2.0 * mfpo_uniform_at(seed, stream, d->w + i) - 1.0) * lim);
+        p[d->w + i] = (float)((2.0 * be_uniform_at(seed, stream, d->w + i) - 1.0) * lim);
     for (size_t i = 0; i < d->out; i++) p[d->b + i] = 0.0f;
 }
 
@@ -61,7 +61,7 @@ void nn_init_params(const nn_layout *l, float *p, float fourier_std, uint64_t se
     if (l->timed)
         for (int e = 0; e < 2; e++) {
             for (size_t k = 0; k < l->fourier; k++)
-                p[l->emb[e].freq + k] = fourier_std * mfpo_normal_at(seed, stream, l->emb[e].freq + k);
+                p[l->emb[e].freq + k] = fourier_std * be_normal_at(seed, stream, l->emb[e].freq + k);
             xavier(&l->emb[e].l1, p, seed, stream);
             xavier(&l->emb[e].l2, p, seed, stream);
         }
@@ -138,7 +138,7 @@ static void cache_carve(nn_cache *c, carver *cv)
     }
 }
 
-int nn_cache_init(nn_cache *c, mfpo_backend *be, const nn_layout *l, size_t rows, size_t time_rows, int train)
+int nn_cache_init(nn_cache *c, be_backend *be, const nn_layout *l, size_t rows, size_t time_rows, int train)
 {
     carver cv = {NULL, 0, 1};
     memset(c, 0, sizeof *c);
@@ -154,7 +154,7 @@ int nn_cache_init(nn_cache *c, mfpo_backend *be, const nn_layout *l, size_t rows
     return 0;
 }
 
-void nn_cache_free(nn_cache *c, mfpo_backend *be)
+void nn_cache_free(nn_cache *c, be_backend *be)
 {
     if (c->block) OPS->free(be, c->block);
     memset(c, 0, sizeof *c);
@@ -163,7 +163,7 @@ void nn_cache_free(nn_cache *c, mfpo_backend *be)
 /* ------------------------------------------------------------------ forward */
 
 /* cond = E_t(t) + E_h(h); condproj = cond K0[in_main:] + b0 (m rows). */
-static void embed_forward(mfpo_backend *be, const nn_layout *l, const float *p, nn_cache *c, size_t m)
+static void embed_forward(be_backend *be, const nn_layout *l, const float *p, nn_cache *c, size_t m)
 {
     size_t f = l->fourier, d = l->time_dim, h = l->hidden;
     const nn_dense *first = &l->hid[0];
@@ -182,7 +182,7 @@ static void embed_forward(mfpo_backend *be, const nn_layout *l, const float *p, 
 
 /* The first layer's input product, pre[0] = x K[0:in_main] (in_main = x_col + x_cols + the shared
  * block's width). */
-static void first_layer_product(mfpo_backend *be, const nn_layout *l, const float *p, nn_cache *c, size_t n,
+static void first_layer_product(be_backend *be, const nn_layout *l, const float *p, nn_cache *c, size_t n,
                                 const float *x, size_t ldx, size_t x_col, size_t x_cols, const float *shared,
                                 size_t ld_shared, size_t group)
 {
@@ -200,13 +200,13 @@ static void first_layer_product(mfpo_backend *be, const nn_layout *l, const floa
     OPS->gemm(be, 0, 0, n, H, x_cols, 1.0f, x, ldx, K + x_col * H, H, 1.0f, c->pre[0], H);
 }
 
-void nn_forward(mfpo_backend *be, const nn_layout *l, const float *p, nn_cache *c, size_t n, const float *x,
+void nn_forward(be_backend *be, const nn_layout *l, const float *p, nn_cache *c, size_t n, const float *x,
                 size_t ldx, const float *t, const float *h, size_t m)
 {
     nn_forward_grouped(be, l, p, c, n, x, ldx, 0, l->in_main, NULL, 0, 1, t, h, m);
 }
 
-void nn_forward_grouped(mfpo_backend *be, const nn_layout *l, const float *p, nn_cache *c, size_t n, const float *x,
+void nn_forward_grouped(be_backend *be, const nn_layout *l, const float *p, nn_cache *c, size_t n, const float *x,
                         size_t ldx, size_t x_col, size_t x_cols, const float *shared, size_t ld_shared, size_t group,
                         const float *t, const float *h, size_t m)
 {
@@ -239,7 +239,7 @@ void nn_forward_grouped(mfpo_backend *be, const nn_layout *l, const float *p, nn
 
 /* ------------------------------------------------------------------ JVP */
 
-void nn_jvp(mfpo_backend *be, const nn_layout *l, const float *p, nn_cache *c, const float *x_dot, size_t dot_cols,
+void nn_jvp(be_backend *be, const nn_layout *l, const float *p, nn_cache *c, const float *x_dot, size_t dot_cols,
             float t_dot, float h_dot)
 {
     size_t n = c->n, m = c->m, H = l->hidden, f = l->fourier, d = l->time_dim;
@@ -277,7 +277,7 @@ void nn_jvp(mfpo_backend *be, const nn_layout *l, const float *p, nn_cache *c, c
 /* ------------------------------------------------------------------ backward */
 
 /* Reverse through both embedders from g_cond (m x D). */
-static void embed_backward(mfpo_backend *be, const nn_layout *l, const float *p, nn_cache *c, float *g,
+static void embed_backward(be_backend *be, const nn_layout *l, const float *p, nn_cache *c, float *g,
                            float *g_t, float *g_h)
 {
     size_t m = c->m, f = l->fourier, d = l->time_dim;
@@ -294,7 +294,7 @@ static void embed_backward(mfpo_backend *be, const nn_layout *l, const float *p,
     }
 }
 
-void nn_backward(mfpo_backend *be, const nn_layout *l, const float *p, nn_cache *c, const float *g_out,
+void nn_backward(be_backend *be, const nn_layout *l, const float *p, nn_cache *c, const float *g_out,
                  float *g_params, float *g_x, float *g_t, float *g_h)
 {
     size_t n = c->n, m = c->m, H = l->hidden, O = l->out, d = l->time_dim;

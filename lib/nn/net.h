@@ -1,5 +1,5 @@
 /*
- * Networks of spec §2 on the backend interface: parameter layout, initialization, forward,
+ * Networks of docs/algorithm.md §2 on the backend interface: parameter layout, initialization, forward,
  * reverse-mode backward and forward-mode JVP.
  *
  * A network's parameters are one flat float vector (so Adam, Polyak, snapshots and checkpoints
@@ -50,7 +50,7 @@ typedef struct nn_layout {
 void nn_layout_init(nn_layout *l, size_t in_main, size_t out, int timed, size_t hidden, size_t depth,
                     size_t fourier, size_t time_dim);
 
-/* Fills host memory `p` (n_params floats) with spec §2's initialization: Xavier-uniform kernels,
+/* Fills host memory `p` (n_params floats) with docs/algorithm.md §2's initialization: Xavier-uniform kernels,
  * zero biases, LayerNorm scale 1 and shift 0, Fourier frequencies N(0, fourier_std^2). Draws come
  * from Philox stream `stream` under key `seed`. */
 void nn_init_params(const nn_layout *l, float *p, float fourier_std, uint64_t seed, uint64_t stream);
@@ -78,12 +78,12 @@ typedef struct nn_cache {
 } nn_cache;
 
 /* Allocates a cache; returns 0 on success, -1 when the backend is out of memory. */
-int nn_cache_init(nn_cache *c, mfpo_backend *be, const nn_layout *l, size_t rows, size_t time_rows, int train);
-void nn_cache_free(nn_cache *c, mfpo_backend *be);
+int nn_cache_init(nn_cache *c, be_backend *be, const nn_layout *l, size_t rows, size_t time_rows, int train);
+void nn_cache_free(nn_cache *c, be_backend *be);
 
 /* Forward pass on n rows of x (leading dimension ldx); timed nets read t and h (m values each,
  * m == 1 or m == n). The output is c->out (n x out). x, t and h must stay valid for backward/JVP. */
-void nn_forward(mfpo_backend *be, const nn_layout *l, const float *p, nn_cache *c, size_t n, const float *x,
+void nn_forward(be_backend *be, const nn_layout *l, const float *p, nn_cache *c, size_t n, const float *x,
                 size_t ldx, const float *t, const float *h, size_t m);
 
 /*
@@ -95,20 +95,20 @@ void nn_forward(mfpo_backend *be, const nn_layout *l, const float *p, nn_cache *
  * actions per state, the state's product is formed once, not K times. JVP and backward are not
  * available after a grouped forward with group > 1.
  */
-void nn_forward_grouped(mfpo_backend *be, const nn_layout *l, const float *p, nn_cache *c, size_t n, const float *x,
+void nn_forward_grouped(be_backend *be, const nn_layout *l, const float *p, nn_cache *c, size_t n, const float *x,
                         size_t ldx, size_t x_col, size_t x_cols, const float *shared, size_t ld_shared, size_t group,
                         const float *t, const float *h, size_t m);
 
 /* Forward-mode derivative of the last forward along the tangent (x_dot, t_dot, h_dot): x_dot covers
  * the first dot_cols columns of x (n x dot_cols, the rest zero; NULL for all zero); t_dot and h_dot
  * are the same for every row. The output tangent is c->tout (n x out). Needs a train cache. */
-void nn_jvp(mfpo_backend *be, const nn_layout *l, const float *p, nn_cache *c, const float *x_dot, size_t dot_cols,
+void nn_jvp(be_backend *be, const nn_layout *l, const float *p, nn_cache *c, const float *x_dot, size_t dot_cols,
             float t_dot, float h_dot);
 
 /* Reverse pass of the last forward for output gradient g_out (n x out): writes the parameter
  * gradient g_params (overwritten) and, when non-NULL, the input gradients g_x (n x in_main) and
  * g_t, g_h (m each). Needs a train cache. */
-void nn_backward(mfpo_backend *be, const nn_layout *l, const float *p, nn_cache *c, const float *g_out,
+void nn_backward(be_backend *be, const nn_layout *l, const float *p, nn_cache *c, const float *g_out,
                  float *g_params, float *g_x, float *g_t, float *g_h);
 
 #endif

@@ -34,7 +34,7 @@ static void die(const char *what)
 /* Writes n floats from backend memory under `name` with the given shape. */
 static void put(dumper *d, const char *name, const float *dev, size_t n, int rank, size_t d0, size_t d1, size_t d2)
 {
-    mfpo_backend *be = d->ag->ctx->be;
+    be_backend *be = d->ag->ctx->be;
     char path[1024];
     if (n > d->host_cap) {
         free(d->host);
@@ -57,7 +57,7 @@ static void put(dumper *d, const char *name, const float *dev, size_t n, int ran
 /* Host-side arrays (already on the host) go through the same writer via a temporary upload. */
 static void put_host(dumper *d, const char *name, const float *host, size_t n, int rank, size_t d0, size_t d1)
 {
-    mfpo_backend *be = d->ag->ctx->be;
+    be_backend *be = d->ag->ctx->be;
     float *dev = be->ops->alloc(be, n * sizeof(float));
     if (!dev) die("out of memory");
     be->ops->upload(be, dev, host, n * sizeof(float));
@@ -68,7 +68,7 @@ static void put_host(dumper *d, const char *name, const float *host, size_t n, i
 /* Interleaves two per-row blocks (n x k1 and n x k2) into n x (k1 + k2). */
 static void put_joined(dumper *d, const char *name, const float *a, size_t k1, const float *b, size_t k2, size_t n)
 {
-    mfpo_backend *be = d->ag->ctx->be;
+    be_backend *be = d->ag->ctx->be;
     float *ha = malloc(n * k1 * sizeof(float)), *hb = malloc(n * k2 * sizeof(float));
     float *j = malloc(n * (k1 + k2) * sizeof(float));
     if (!ha || !hb || !j) die("out of memory");
@@ -94,7 +94,7 @@ static void put_scalar(dumper *d, const char *name, const float *dev)
     put(d, name, dev, 1, 0, 0, 0, 0);
 }
 
-static void hook(void *user, int stage, const struct mfpo_update_ws *w)
+static void hook(void *user, int stage, const struct algo_update_ws *w)
 {
     dumper *d = user;
     mfpo_agent *ag = d->ag;

@@ -2,7 +2,7 @@
  * The table of configuration fields (lib/algo/config_fields.h) against the struct it describes
  * and against the code generated from it: its rows cover mfpo_agent_config field by field (a
  * field missing from the table fails here), mfpo_agent_config_init() sets every default the
- * table states, and mfpo_config_check() accepts each bound and refuses the nearest value outside
+ * table states, and algo_config_check() accepts each bound and refuses the nearest value outside
  * it with a message naming the field, its value and the bounds.
  */
 #include <math.h>
@@ -94,7 +94,7 @@ static void init_sets_the_defaults(void **state)
     assert_true(c.lr_policy == 3e-4f);
     assert_true(c.time_mean == -0.4f);
     assert_int_equal(c.clipped_double_q, 1);
-    assert_int_equal(mfpo_config_check(ctx, "t", &c), MFPO_OK);
+    assert_int_equal(algo_config_check(ctx, "t", &c), MFPO_OK);
 }
 
 static void set_value(const config_field *f, mfpo_agent_config *c, double v)
@@ -117,7 +117,7 @@ static void expect_ok(const config_field *f, double v)
     mfpo_agent_config c;
     mfpo_agent_config_init(&c, 3, 2);
     set_value(f, &c, v);
-    if (mfpo_config_check(ctx, "who", &c) != MFPO_OK)
+    if (algo_config_check(ctx, "who", &c) != MFPO_OK)
         fail_msg("%s = %.9g refused: %s", f->name, v, mfpo_last_error(ctx));
 }
 
@@ -127,7 +127,7 @@ static void expect_refused(const config_field *f, double v, const char *value_te
     char want[256];
     mfpo_agent_config_init(&c, 3, 2);
     set_value(f, &c, v);
-    if (mfpo_config_check(ctx, "who", &c) != MFPO_ERR_INVALID_ARGUMENT)
+    if (algo_config_check(ctx, "who", &c) != MFPO_ERR_INVALID_ARGUMENT)
         fail_msg("%s = %.9g accepted", f->name, v);
     snprintf(want, sizeof want, "who: config->%s = %s ", f->name, value_text);
     if (strncmp(mfpo_last_error(ctx), want, strlen(want)) != 0)

@@ -129,6 +129,17 @@ static void test_sampling_errors(void **state)
     float noise[A] = {NAN, 0.0f};
     EXPECT_ERR(g_ctx, mfpo_policy_transport(p, d, obs, noise, 1, act, logp), MFPO_ERR_NON_FINITE, "noise[0]");
     EXPECT_ERR(NULL, mfpo_agent_act(NULL, obs, 1, act), MFPO_ERR_INVALID_ARGUMENT, "mfpo_agent_act", "'agent'");
+    /* the agent's errors are named after the call the caller made, not the policy call behind it */
+    float bad_obs[S] = {0.0f};
+    bad_obs[1] = NAN;
+    EXPECT_ERR(g_ctx, mfpo_agent_act(g_agent, bad_obs, 1, act), MFPO_ERR_NON_FINITE,
+               "mfpo_agent_act: obs[1] (row 0) = nan is not finite");
+    EXPECT_ERR(g_ctx, mfpo_agent_act(g_agent, bad_obs, 0, act), MFPO_ERR_INVALID_ARGUMENT,
+               "mfpo_agent_act: n = 0 is outside [1, 2^24]");
+    EXPECT_ERR(g_ctx, mfpo_agent_act(g_agent, NULL, 1, act), MFPO_ERR_INVALID_ARGUMENT,
+               "mfpo_agent_act: argument 'obs' is NULL");
+    EXPECT_ERR(g_ctx, mfpo_agent_act(g_agent, bad_obs, 1, NULL), MFPO_ERR_INVALID_ARGUMENT,
+               "mfpo_agent_act: argument 'actions' is NULL");
     EXPECT_ERR(g_ctx, mfpo_agent_select_action(g_agent, obs, 0, act), MFPO_ERR_INVALID_ARGUMENT,
                "mfpo_agent_select_action", "n = 0");
     EXPECT_ERR(g_ctx, mfpo_critic_q(mfpo_agent_critic(g_agent), obs, act, 1, 2, logp), MFPO_ERR_INVALID_ARGUMENT,
@@ -175,12 +186,67 @@ static void test_params_and_update_errors(void **state)
     EXPECT_ERR(g_ctx, mfpo_agent_get_config(g_agent, &got), MFPO_ERR_INVALID_ARGUMENT, "config->struct_size = 1");
 }
 
+/* Every handle leads back to its context; the stats struct has an init call; the struct_size
+ * bounds of mfpo_agent_get_config are those of every other call (docs/abi.md). */
+static void test_handles_and_sizes(void **state)
+{
+    (void)state;
+    assert_ptr_equal(mfpo_agent_context(g_agent), g_ctx);
+    assert_ptr_equal(mfpo_policy_context(mfpo_agent_policy(g_agent)), g_ctx);
+    assert_ptr_equal(mfpo_divergence_context(mfpo_agent_divergence(g_agent)), g_ctx);
+    assert_ptr_equal(mfpo_critic_context(mfpo_agent_critic(g_agent)), g_ctx);
+    assert_null(mfpo_agent_context(NULL));
+    assert_null(mfpo_replay_context(NULL));
+    assert_null(mfpo_policy_context(NULL));
+    assert_null(mfpo_divergence_context(NULL));
+    assert_null(mfpo_critic_context(NULL));
+    mfpo_replay *r = NULL;
+    assert_int_equal(mfpo_replay_create(g_ctx, S, A, 4, &r), MFPO_OK);
+    assert_ptr_equal(mfpo_replay_context(r), g_ctx);
+    mfpo_replay_destroy(r);
+
+    mfpo_update_stats st;
+    memset(&st, 0xff, sizeof st);
+    mfpo_update_stats_init(&st);
+    assert_int_equal(st.struct_size, sizeof st);
+    assert_true(st.critic_loss == 0.0f && st.alpha == 0.0f && st.actor_updated == 0);
+    mfpo_update_stats_init(NULL);
+
+    mfpo_agent_config c;
+    mfpo_agent_config_init(&c, S, A);
+    c.struct_size = (size_t)2 << 20; /* 2 MiB: refused, and nothing written */
+    c.hidden_width = 12345;
+    EXPECT_ERR(g_ctx, mfpo_agent_get_config(g_agent, &c), MFPO_ERR_INVALID_ARGUMENT,
+               "mfpo_agent_get_config: config->struct_size = 2097152 is not a size this library knows");
+    assert_int_equal(c.hidden_width, 12345);
+    c.struct_size = 4;
+    EXPECT_ERR(g_ctx, mfpo_agent_get_config(g_agent, &c), MFPO_ERR_INVALID_ARGUMENT, "config->struct_size = 4");
+    c.struct_size = sizeof c;
+    assert_int_equal(mfpo_agent_get_config(g_agent, &c), MFPO_OK);
+    assert_int_equal(c.hidden_width, 16);
+    assert_string_equal(mfpo_last_error(g_ctx), ""); /* the success cleared the refusal's text */
+
+    /* the rule of mfpo_last_error: a failure leaves its message, the next successful call "" */
+    float obs[S] = {0.1f, 0.2f, 0.3f}, act[A];
+    EXPECT_ERR(g_ctx, mfpo_agent_act(g_agent, obs, 0, act), MFPO_ERR_INVALID_ARGUMENT, "mfpo_agent_act: n = 0");
+    assert_int_equal(mfpo_agent_act(g_agent, obs, 1, act), MFPO_OK);
+    assert_string_equal(mfpo_last_error(g_ctx), "");
+    EXPECT_ERR(g_ctx, mfpo_policy_sample(mfpo_agent_policy(g_agent), obs, 0, act), MFPO_ERR_INVALID_ARGUMENT, "n = 0");
+    assert_int_equal(mfpo_replay_create(g_ctx, S, A, 4, &r), MFPO_OK);
+    assert_string_equal(mfpo_last_error(g_ctx), "");
+    EXPECT_ERR(g_ctx, mfpo_replay_add(r, obs, act, NAN, obs, 0), MFPO_ERR_NON_FINITE, "reward = nan");
+    assert_int_equal(mfpo_replay_add(r, obs, act, 1.0f, obs, 0), MFPO_OK);
+    assert_string_equal(mfpo_last_error(g_ctx), "");
+    mfpo_replay_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_sampling_errors),
         cmocka_unit_test(test_params_and_update_errors),
+        cmocka_unit_test(test_handles_and_sizes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

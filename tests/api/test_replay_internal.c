@@ -1,5 +1,5 @@
 /*
- * The replay buffer's internal interface (lib/api/replay_internal.h), linked against the
+ * The replay buffer's internal interface (lib/algo/replay.h), linked against the
  * library's objects: the raw view, byte-exact immutability on refusal, batch vs single adds on
  * the rings themselves, sample_into == the public sample, the documented index formula, and
  * position restore for checkpoints.
@@ -8,7 +8,7 @@
 
 #include "test_support.h"
 
-#include "api/replay_internal.h"
+#include "algo/replay.h"
 #include "core/ctx.h"
 #include "backend/kernels_common.h"
 
@@ -33,9 +33,9 @@ typedef struct snapshot {
 
 static snapshot take(const mfpo_replay *r)
 {
-    mfpo_replay_view v;
+    algo_replay_view v;
     snapshot s;
-    mfpo_replay_raw(r, &v);
+    algo_replay_raw(r, &v);
     s.size = v.size;
     s.next = v.next;
     s.obs = malloc(v.capacity * v.obs_dim * sizeof(float) + 1);
@@ -76,12 +76,12 @@ static void raw_view_layout(void **state)
 {
     mfpo_context *ctx = cpu_context(1, NULL);
     mfpo_replay *r = NULL;
-    mfpo_replay_view v;
+    algo_replay_view v;
     float obs[S], act[A], rew, nobs[S];
     int term;
     (void)state;
     assert_status(mfpo_replay_create(ctx, S, A, 5, &r), MFPO_OK, ctx);
-    mfpo_replay_raw(r, &v);
+    algo_replay_raw(r, &v);
     assert_ptr_equal(v.ctx, ctx);
     assert_int_equal(v.obs_dim, S);
     assert_int_equal(v.act_dim, A);
@@ -94,12 +94,12 @@ static void raw_view_layout(void **state)
     assert_int_equal((uintptr_t)v.reward % 64, 0);
     assert_int_equal((uintptr_t)v.next_obs % 64, 0);
     assert_int_equal((uintptr_t)v.terminated % 64, 0);
-    assert_int_equal(mfpo_replay_ring_bytes(r) + 0 < mfpo_replay_memory_bytes(r), 1);
+    assert_int_equal(algo_replay_ring_bytes(r) + 0 < mfpo_replay_memory_bytes(r), 1);
     for (int id = 0; id < 7; id++) {
         fill_row(id, obs, act, &rew, nobs, &term);
         assert_status(mfpo_replay_add(r, obs, act, rew, nobs, term), MFPO_OK, ctx);
     }
-    mfpo_replay_raw(r, &v);
+    algo_replay_raw(r, &v);
     assert_int_equal(v.size, 5);
     assert_int_equal(v.next, 2);
     /* slot j holds id j + 5 for j < 2, id j otherwise */
@@ -195,12 +195,12 @@ static void sample_into_matches_formula(void **state)
     float o1[M * S], a1[M * A], w1[M], n1[M * S], m1[M];
     float o2[M * S], a2[M * A], w2[M], n2[M * S], m2[M];
     uint64_t stream = ctx->stream;
-    assert_status(mfpo_replay_sample_into(r, M, o1, a1, w1, n1, m1), MFPO_OK, ctx);
+    algo_replay_sample(r, M, o1, a1, w1, n1, m1);
     assert_true(ctx->stream == stream + 1);
-    mfpo_replay_view v;
-    mfpo_replay_raw(r, &v);
+    algo_replay_view v;
+    algo_replay_raw(r, &v);
     for (size_t i = 0; i < M; i++) {
-        size_t j = (size_t)floor((double)mfpo_uniform_at(ctx->seed, stream, i) * (double)v.size);
+        size_t j = (size_t)floor((double)be_uniform_at(ctx->seed, stream, i) * (double)v.size);
         assert_true(j < v.size);
         assert_memory_equal(o1 + i * S, v.obs + j * S, S * sizeof(float));
         assert_memory_equal(a1 + i * A, v.act + j * A, A * sizeof(float));
@@ -218,7 +218,7 @@ static void sample_into_matches_formula(void **state)
     assert_memory_equal(m1, m2, sizeof m1);
     /* n = 0 and an empty buffer take no stream */
     stream = ctx->stream;
-    assert_status(mfpo_replay_sample_into(r, 0, NULL, NULL, NULL, NULL, NULL), MFPO_OK, ctx);
+    assert_status(mfpo_replay_sample(r, 0, NULL, NULL, NULL, NULL, NULL), MFPO_OK, ctx);
     assert_true(ctx->stream == stream);
     mfpo_replay_destroy(r);
     mfpo_context_destroy(ctx);
@@ -228,34 +228,34 @@ static void set_position_checks(void **state)
 {
     mfpo_context *ctx = cpu_context(4, NULL);
     mfpo_replay *r = NULL;
-    mfpo_replay_view v;
+    algo_replay_view v;
     (void)state;
     assert_status(mfpo_replay_create(ctx, S, A, 8, &r), MFPO_OK, ctx);
-    mfpo_replay_raw(r, &v);
+    algo_replay_raw(r, &v);
     for (size_t j = 0; j < 8; j++) {
         for (int k = 0; k < S; k++) v.obs[j * S + k] = v.next_obs[j * S + k] = (float)j;
         for (int k = 0; k < A; k++) v.act[j * A + k] = 0;
         v.reward[j] = (float)j;
         v.terminated[j] = 0;
     }
-    assert_status(mfpo_replay_set_position(r, 9, 1), MFPO_ERR_FORMAT, ctx);
+    assert_status(algo_replay_set_position(r, 9, 1), MFPO_ERR_FORMAT, ctx);
     assert_contains(mfpo_last_error(ctx), "size = 9");
-    assert_status(mfpo_replay_set_position(r, 8, 8), MFPO_ERR_FORMAT, ctx);
-    assert_status(mfpo_replay_set_position(r, 3, 5), MFPO_ERR_FORMAT, ctx);
+    assert_status(algo_replay_set_position(r, 8, 8), MFPO_ERR_FORMAT, ctx);
+    assert_status(algo_replay_set_position(r, 3, 5), MFPO_ERR_FORMAT, ctx);
     assert_int_equal(mfpo_replay_size(r), 0);
-    assert_status(mfpo_replay_set_position(NULL, 0, 0), MFPO_ERR_INVALID_ARGUMENT, NULL);
+    assert_status(algo_replay_set_position(NULL, 0, 0), MFPO_ERR_INVALID_ARGUMENT, NULL);
 
-    assert_status(mfpo_replay_set_position(r, 3, 3), MFPO_OK, ctx);
+    assert_status(algo_replay_set_position(r, 3, 3), MFPO_OK, ctx);
     assert_int_equal(mfpo_replay_size(r), 3);
     float rew[64];
     assert_status(mfpo_replay_sample(r, 64, NULL, NULL, rew, NULL, NULL), MFPO_OK, ctx);
     for (int i = 0; i < 64; i++) assert_true(rew[i] < 3);
 
-    assert_status(mfpo_replay_set_position(r, 8, 5), MFPO_OK, ctx);
+    assert_status(algo_replay_set_position(r, 8, 5), MFPO_OK, ctx);
     assert_int_equal(mfpo_replay_size(r), 8);
     float obs[S] = {42, 42, 42, 42}, act[A] = {0, 0, 0};
     assert_status(mfpo_replay_add(r, obs, act, 42, obs, 0), MFPO_OK, ctx);
-    mfpo_replay_raw(r, &v);
+    algo_replay_raw(r, &v);
     assert_true(v.reward[5] == 42);
     assert_int_equal(v.next, 6);
     mfpo_replay_destroy(r);

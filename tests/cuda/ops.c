@@ -25,7 +25,7 @@
 #include "core/alloc.h"
 #include "record_backend.h"
 
-static mfpo_backend *cpu, *gpu;
+static be_backend *cpu, *gpu;
 static int failures, checks, verbose;
 
 typedef struct pair {
@@ -305,61 +305,61 @@ static void test_rng_and_rows(void)
     size_t B = 256, A = 6, K1 = 16, K2 = 32, N = 101;
     pair eps = mk(B * A, -2, 2), zz = mk(B * (A + 3), 0, 0), logp = mk(B, 0, 0), uu = mk(B * A, -1, 1),
          dd = mk(B, -1, 1), out = mk(B * (A + 2), 0, 0);
-    cpu->ops->sampler_init(cpu, B, A, eps.c, zz.c, A + 3, logp.c);
-    gpu->ops->sampler_init(gpu, B, A, eps.g, zz.g, A + 3, logp.g);
+    algo_kernels_of(cpu)->sampler_init(cpu, B, A, eps.c, zz.c, A + 3, logp.c);
+    algo_kernels_of(gpu)->sampler_init(gpu, B, A, eps.g, zz.g, A + 3, logp.g);
     cmp("sampler_init z", zz, B * (A + 3), 0, 0);
     cmp("sampler_init logp", logp, B, EXACTISH);
-    cpu->ops->sampler_step(cpu, B, A, 0.5f, uu.c, zz.c, A + 3, dd.c, logp.c);
-    gpu->ops->sampler_step(gpu, B, A, 0.5f, uu.g, zz.g, A + 3, dd.g, logp.g);
+    algo_kernels_of(cpu)->sampler_step(cpu, B, A, 0.5f, uu.c, zz.c, A + 3, dd.c, logp.c);
+    algo_kernels_of(gpu)->sampler_step(gpu, B, A, 0.5f, uu.g, zz.g, A + 3, dd.g, logp.g);
     cmp("sampler_step z", zz, B * (A + 3), 0, 0);
     cmp("sampler_step logp", logp, B, 0, 0);
-    cpu->ops->clip_actions(cpu, B, A, zz.c, A + 3, out.c, A + 2);
-    gpu->ops->clip_actions(gpu, B, A, zz.g, A + 3, out.g, A + 2);
+    algo_kernels_of(cpu)->clip_actions(cpu, B, A, zz.c, A + 3, out.c, A + 2);
+    algo_kernels_of(gpu)->clip_actions(gpu, B, A, zz.g, A + 3, out.g, A + 2);
     cmp("clip_actions", out, B * (A + 2), 0, 0);
 
     pair nrm = mk(2 * B, -3, 3), t = mk(B, 0, 0), r = mk(B, 0, 0), h = mk(B, 0, 0);
-    cpu->ops->flow_times(cpu, B, nrm.c, -0.4f, 1.0f, 192, t.c, r.c, h.c);
-    gpu->ops->flow_times(gpu, B, nrm.g, -0.4f, 1.0f, 192, t.g, r.g, h.g);
+    algo_kernels_of(cpu)->flow_times(cpu, B, nrm.c, -0.4f, 1.0f, 192, t.c, r.c, h.c);
+    algo_kernels_of(gpu)->flow_times(gpu, B, nrm.g, -0.4f, 1.0f, 192, t.g, r.g, h.g);
     cmp("flow_times t", t, B, EXACTISH);
     cmp("flow_times r", r, B, EXACTISH);
     cmp("flow_times h", h, B, 1e-6, 1e-5);
     sync_gpu(t), sync_gpu(r), sync_gpu(h);
     pair pol = mk(B * K1 * A, -1, 1), zt = mk(B * A, 0, 0);
-    cpu->ops->noisy_point(cpu, B, A, pol.c, K1 * A, t.c, eps.c, zt.c);
-    gpu->ops->noisy_point(gpu, B, A, pol.g, K1 * A, t.g, eps.g, zt.g);
+    algo_kernels_of(cpu)->noisy_point(cpu, B, A, pol.c, K1 * A, t.c, eps.c, zt.c);
+    algo_kernels_of(gpu)->noisy_point(gpu, B, A, pol.g, K1 * A, t.g, eps.g, zt.g);
     cmp("noisy_point", zt, B * A, EXACTISH);
     sync_gpu(zt);
     pair un = mk(B * K2 * A, 0.001f, 0.999f), noise = mk(B * K2 * A, 0, 0), ga = mk(B * K2 * (A + 1), 0, 0);
-    cpu->ops->gaussian_proposal(cpu, B, K2, A, zt.c, t.c, un.c, noise.c, ga.c, A + 1);
-    gpu->ops->gaussian_proposal(gpu, B, K2, A, zt.g, t.g, un.g, noise.g, ga.g, A + 1);
+    algo_kernels_of(cpu)->gaussian_proposal(cpu, B, K2, A, zt.c, t.c, un.c, noise.c, ga.c, A + 1);
+    algo_kernels_of(gpu)->gaussian_proposal(gpu, B, K2, A, zt.g, t.g, un.g, noise.g, ga.g, A + 1);
     cmp("gaussian_proposal noise", noise, B * K2 * A, 1e-6, 1e-6);
     cmp("gaussian_proposal actions", ga, B * K2 * (A + 1), 1e-6, 1e-6);
     sync_gpu(noise), sync_gpu(ga);
 
     pair lg1 = mk(B * N, -5, 5), lg2 = mk(B * N, -5, 5), q1 = mk(B, 0, 0), q2 = mk(B, 0, 0), q = mk(B, 0, 0);
-    cpu->ops->expected_q(cpu, B, N, -1600, 1600, lg1.c, q1.c);
-    gpu->ops->expected_q(gpu, B, N, -1600, 1600, lg1.g, q1.g);
+    algo_kernels_of(cpu)->expected_q(cpu, B, N, -1600, 1600, lg1.c, q1.c);
+    algo_kernels_of(gpu)->expected_q(gpu, B, N, -1600, 1600, lg1.g, q1.g);
     cmp("expected_q", q1, B, 1e-4, 1e-6);
-    cpu->ops->expected_q(cpu, B, N, -1600, 1600, lg2.c, q2.c);
-    gpu->ops->expected_q(gpu, B, N, -1600, 1600, lg2.g, q2.g);
+    algo_kernels_of(cpu)->expected_q(cpu, B, N, -1600, 1600, lg2.c, q2.c);
+    algo_kernels_of(gpu)->expected_q(gpu, B, N, -1600, 1600, lg2.g, q2.g);
     for (int clipped = 0; clipped < 2; clipped++) {
-        cpu->ops->combine_q(cpu, B, q1.c, q2.c, clipped, q.c);
-        gpu->ops->combine_q(gpu, B, q1.g, q2.g, clipped, q.g);
+        algo_kernels_of(cpu)->combine_q(cpu, B, q1.c, q2.c, clipped, q.c);
+        algo_kernels_of(gpu)->combine_q(gpu, B, q1.g, q2.g, clipped, q.g);
         cmp(clipped ? "combine_q min" : "combine_q mean", q, B, 1e-4, 1e-6);
     }
     float la = logf(0.05f);
     pair rew = mk(B, -5, 5), mask = mk(B, 1, 1), nlp = mk(B, -8, 2), lalpha = mk_init(1, &la), tgt = mk(B * N, 0, 0);
     for (int clipped = 0; clipped < 2; clipped++) {
-        cpu->ops->c51_target(cpu, B, N, -1600, 1600, lg1.c, lg2.c, rew.c, mask.c, nlp.c, lalpha.c, 0.99f, clipped,
+        algo_kernels_of(cpu)->c51_target(cpu, B, N, -1600, 1600, lg1.c, lg2.c, rew.c, mask.c, nlp.c, lalpha.c, 0.99f, clipped,
                              tgt.c);
-        gpu->ops->c51_target(gpu, B, N, -1600, 1600, lg1.g, lg2.g, rew.g, mask.g, nlp.g, lalpha.g, 0.99f, clipped,
+        algo_kernels_of(gpu)->c51_target(gpu, B, N, -1600, 1600, lg1.g, lg2.g, rew.g, mask.g, nlp.g, lalpha.g, 0.99f, clipped,
                              tgt.g);
         cmp(clipped ? "c51_target clipped" : "c51_target average", tgt, B * N, 1e-6, 1e-5);
     }
     pair grad = mk(B * N, 0, 0), loss = mk(4, 0, 0);
     sync_gpu(tgt);
-    cpu->ops->softmax_xent(cpu, B, N, lg1.c, tgt.c, grad.c, loss.c);
-    gpu->ops->softmax_xent(gpu, B, N, lg1.g, tgt.g, grad.g, loss.g);
+    algo_kernels_of(cpu)->softmax_xent(cpu, B, N, lg1.c, tgt.c, grad.c, loss.c);
+    algo_kernels_of(gpu)->softmax_xent(gpu, B, N, lg1.g, tgt.g, grad.g, loss.g);
     cmp("softmax_xent grad", grad, B * N, 1e-8, 1e-5);
     cmp("softmax_xent loss", loss, 1, 0, 1e-6);
     sync_gpu(grad);
@@ -367,10 +367,10 @@ static void test_rng_and_rows(void)
     pair qp = mk(B * K1, -50, 50), qg = mk(B * K2, -50, 50), plogp = mk(B * K1, -10, 2);
     pair lw = mk(B * (K1 + K2), 0, 0), wt = mk(B * (K1 + K2), 0, 0), e1 = mk(B, 0, 0), e2 = mk(B, 0, 0),
          vh = mk(B * A, 0, 0);
-    cpu->ops->snis(cpu, B, K1, K2, A, qp.c, qg.c, pol.c, plogp.c, ga.c, zt.c, t.c, lalpha.c, lw.c, wt.c, e1.c, e2.c,
+    algo_kernels_of(cpu)->snis(cpu, B, K1, K2, A, qp.c, qg.c, pol.c, plogp.c, ga.c, zt.c, t.c, lalpha.c, lw.c, wt.c, e1.c, e2.c,
                    vh.c);
     /* gauss_a with leading dimension A + 1 above is read as B K2 x A here: the same on both */
-    gpu->ops->snis(gpu, B, K1, K2, A, qp.g, qg.g, pol.g, plogp.g, ga.g, zt.g, t.g, lalpha.g, lw.g, wt.g, e1.g, e2.g,
+    algo_kernels_of(gpu)->snis(gpu, B, K1, K2, A, qp.g, qg.g, pol.g, plogp.g, ga.g, zt.g, t.g, lalpha.g, lw.g, wt.g, e1.g, e2.g,
                    vh.g);
     cmp("snis log_w", lw, B * (K1 + K2), 1e-4, 1e-5);
     cmp("snis w", wt, B * (K1 + K2), 1e-6, 1e-4);
@@ -381,8 +381,8 @@ static void test_rng_and_rows(void)
     for (size_t w = 1; w <= A; w += A - 1) {
         pair pred = mk(B * w, -1, 1), dot = mk(B * w, -1, 1), vel = mk(B * w, -1, 1), hh = mk(B, -0.5f, 1.5f);
         pair tg = mk(B * w, 0, 0), gr = mk(B * w, 0, 0), ls = mk(1, 0, 0);
-        cpu->ops->meanflow_loss(cpu, B, w, pred.c, dot.c, vel.c, hh.c, tg.c, gr.c, ls.c);
-        gpu->ops->meanflow_loss(gpu, B, w, pred.g, dot.g, vel.g, hh.g, tg.g, gr.g, ls.g);
+        algo_kernels_of(cpu)->meanflow_loss(cpu, B, w, pred.c, dot.c, vel.c, hh.c, tg.c, gr.c, ls.c);
+        algo_kernels_of(gpu)->meanflow_loss(gpu, B, w, pred.g, dot.g, vel.g, hh.g, tg.g, gr.g, ls.g);
         cmp(w == 1 ? "meanflow_loss w=1 tgt" : "meanflow_loss w=A tgt", tg, B * w, 0, 0);
         cmp(w == 1 ? "meanflow_loss w=1 grad" : "meanflow_loss w=A grad", gr, B * w, 0, 0);
         cmp(w == 1 ? "meanflow_loss w=1 loss" : "meanflow_loss w=A loss", ls, 1, ULP2);
@@ -390,23 +390,23 @@ static void test_rng_and_rows(void)
     }
     pair acc = mk(B, -1, 1);
     for (int a2 = 0; a2 < 2; a2++) {
-        cpu->ops->row_dot(cpu, B, A, eps.c, uu.c, 0.5f, acc.c, a2);
-        gpu->ops->row_dot(gpu, B, A, eps.g, uu.g, 0.5f, acc.g, a2);
+        algo_kernels_of(cpu)->row_dot(cpu, B, A, eps.c, uu.c, 0.5f, acc.c, a2);
+        algo_kernels_of(gpu)->row_dot(gpu, B, A, eps.g, uu.g, 0.5f, acc.g, a2);
         cmp(a2 ? "row_dot accumulate" : "row_dot", acc, B, 0, 0);
     }
     pair mn = mk(1, 0, 0);
     size_t sizes[] = {1, 256, 4096, 100003};
     for (int i = 0; i < 4; i++) {
-        cpu->ops->mean(cpu, sizes[i], z.c, mn.c);
-        gpu->ops->mean(gpu, sizes[i], z.g, mn.g);
+        algo_kernels_of(cpu)->mean(cpu, sizes[i], z.c, mn.c);
+        algo_kernels_of(gpu)->mean(gpu, sizes[i], z.g, mn.g);
         char name[40];
         snprintf(name, sizeof name, "mean n=%zu", sizes[i]);
         cmp(name, mn, 1, ULP2);
     }
     pair tl = mk(1, 0, 0), tgd = mk(1, 0, 0);
     sync_gpu(mn);
-    cpu->ops->temperature_grad(cpu, mn.c, lalpha.c, -3.0f, tl.c, tgd.c);
-    gpu->ops->temperature_grad(gpu, mn.g, lalpha.g, -3.0f, tl.g, tgd.g);
+    algo_kernels_of(cpu)->temperature_grad(cpu, mn.c, lalpha.c, -3.0f, tl.c, tgd.c);
+    algo_kernels_of(gpu)->temperature_grad(gpu, mn.g, lalpha.g, -3.0f, tl.g, tgd.g);
     cmp("temperature_grad loss", tl, 1, ULP2);
     cmp("temperature_grad grad", tgd, 1, ULP2);
 
@@ -415,8 +415,8 @@ static void test_rng_and_rows(void)
     float *qh = host(B * K);
     for (size_t i = 0; i < B * K; i++) qh[i] = (float)((i * 7919) % 13);
     pair qs = mk_init(B * K, qh), cand = mk(B * K * (A + 4), -1, 1), best = mk(B * A, 0, 0);
-    cpu->ops->select_best(cpu, B, K, A, qs.c, cand.c, A + 4, best.c);
-    gpu->ops->select_best(gpu, B, K, A, qs.g, cand.g, A + 4, best.g);
+    algo_kernels_of(cpu)->select_best(cpu, B, K, A, qs.c, cand.c, A + 4, best.c);
+    algo_kernels_of(gpu)->select_best(gpu, B, K, A, qs.g, cand.g, A + 4, best.g);
     cmp("select_best", best, B * A, 0, 0);
     free(qh);
 
@@ -498,7 +498,7 @@ static void test_graphs(void)
     gpu->ops->rng_normal(gpu, z.g, n, gk, 2);
     gpu->ops->scale(gpu, z.g, 1e-3f, n);
     gpu->ops->adam(gpu, n, p.g, z.g, m.g, v.g, 3e-4f, 0.9f, 0.999f, 1e-8f, gs);
-    gpu->ops->mean(gpu, n, p.g, mean.g);
+    algo_kernels_of(gpu)->mean(gpu, n, p.g, mean.g);
     if (gpu->ops->graph_end(gpu, &graph) != 0 || !graph) {
         printf("FAIL graph_end\n");
         failures++;
@@ -513,7 +513,7 @@ static void test_graphs(void)
         cpu->ops->rng_normal(cpu, z.c, n, ck, 2);
         cpu->ops->scale(cpu, z.c, 1e-3f, n);
         cpu->ops->adam(cpu, n, p.c, z.c, m.c, v.c, 3e-4f, 0.9f, 0.999f, 1e-8f, cs);
-        cpu->ops->mean(cpu, n, p.c, mean.c);
+        algo_kernels_of(cpu)->mean(cpu, n, p.c, mean.c);
         if (gpu->ops->graph_launch(gpu, graph) != 0) {
             printf("FAIL graph_launch\n");
             failures++;
@@ -564,16 +564,16 @@ int main(int argc, char **argv)
     unsetenv("MFPO_BACKEND");
     if (cpu_vs_cpu) {
         /* the second CPU backend records and replays like CUDA graphs (record_backend.h) */
-        mfpo_backend *inner = mfpo_cpu_backend_create(&mfpo_default_allocator, 1, why, sizeof why);
+        be_backend *inner = be_cpu_create(&core_default_allocator, 1, why, sizeof why);
         rec_backend *rec = inner ? rec_wrap(inner) : NULL;
         if (!rec) return 1;
         gpu = &rec->base;
-    } else if (mfpo_backend_open(MFPO_BACKEND_CUDA, &mfpo_default_allocator, 1, 0, &gpu, &module, &chosen, why,
+    } else if (be_open(MFPO_BACKEND_CUDA, &core_default_allocator, 1, 0, &gpu, &module, &chosen, why,
                                  sizeof why) != MFPO_OK) {
         printf("skipped: no CUDA device (%s)\n", why);
         return 77;
     }
-    cpu = mfpo_cpu_backend_create(&mfpo_default_allocator, 1, why, sizeof why);
+    cpu = be_cpu_create(&core_default_allocator, 1, why, sizeof why);
     if (!cpu) {
         fprintf(stderr, "CPU backend: %s\n", why);
         return 1;
@@ -587,6 +587,6 @@ int main(int argc, char **argv)
     test_graphs();
     printf("%d checks, %d failed\n", checks, failures);
     cpu->ops->destroy(cpu);
-    mfpo_backend_close(gpu, module);
+    be_close(gpu, module);
     return failures ? 1 : 0;
 }

@@ -126,7 +126,7 @@ static void close_run(run *r)
 static float *download_state(run *r)
 {
     mfpo_agent *ag = r->ag;
-    mfpo_backend *be = ag->ctx->be;
+    be_backend *be = ag->ctx->be;
     float *s = malloc(ag->off.total * sizeof(float));
     if (!s) exit(1);
     be->ops->download(be, s, ag->state, ag->off.total * sizeof(float));
@@ -137,7 +137,7 @@ static float *download_state(run *r)
 static void nudge(run *r, unsigned long long seed)
 {
     mfpo_agent *ag = r->ag;
-    mfpo_backend *be = ag->ctx->be;
+    be_backend *be = ag->ctx->be;
     float *s = download_state(r);
     rng_state = 12345 + 7919 * seed;
     for (size_t i = 0; i < ag->off.m_u; i++)
@@ -239,7 +239,7 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < NFIELDS; k++) printf("%-16s %12.3e %8ld\n", fields[k].name, worst_stat[k], worst_at[k]);
 
     /* the whole state */
-    const mfpo_state_layout *off = &ref.ag->off;
+    const algo_state_layout *off = &ref.ag->off;
     struct {
         const char *name;
         size_t at, n;

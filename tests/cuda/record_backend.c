@@ -33,7 +33,7 @@ static void graph_free(rec_graph *g)
     free(g);
 }
 
-static int rec_graph_begin(mfpo_backend *be)
+static int rec_graph_begin(be_backend *be)
 {
     rec_backend *r = REC(be);
     if (r->recording) return -1;
@@ -44,7 +44,7 @@ static int rec_graph_begin(mfpo_backend *be)
     return 0;
 }
 
-static int rec_graph_end(mfpo_backend *be, void **graph)
+static int rec_graph_end(be_backend *be, void **graph)
 {
     rec_backend *r = REC(be);
     *graph = NULL;
@@ -65,7 +65,7 @@ static int rec_graph_end(mfpo_backend *be, void **graph)
     return 0;
 }
 
-static int rec_graph_launch(mfpo_backend *be, void *graph)
+static int rec_graph_launch(be_backend *be, void *graph)
 {
     rec_backend *r = REC(be);
     rec_graph *g = graph;
@@ -75,14 +75,20 @@ static int rec_graph_launch(mfpo_backend *be, void *graph)
     return 0;
 }
 
-static void rec_graph_destroy(mfpo_backend *be, void *graph)
+static void rec_graph_destroy(be_backend *be, void *graph)
 {
     if (!graph) return;
     REC(be)->live_graphs--;
     graph_free(graph);
 }
 
-static void rec_destroy(mfpo_backend *be)
+static const void *rec_extension(be_backend *be, const char *name)
+{
+    (void)be;
+    return strcmp(name, ALGO_KERNELS_EXTENSION) == 0 ? &rec_kernels : NULL;
+}
+
+static void rec_destroy(be_backend *be)
 {
     rec_backend *r = REC(be);
     graph_free(r->cur);
@@ -90,7 +96,7 @@ static void rec_destroy(mfpo_backend *be)
     free(r);
 }
 
-rec_backend *rec_wrap(mfpo_backend *inner)
+rec_backend *rec_wrap(be_backend *inner)
 {
     rec_backend *r = calloc(1, sizeof *r);
     if (!r) return NULL;
@@ -100,6 +106,7 @@ rec_backend *rec_wrap(mfpo_backend *inner)
     r->ops.graph_end = rec_graph_end;
     r->ops.graph_launch = rec_graph_launch;
     r->ops.graph_destroy = rec_graph_destroy;
+    r->ops.extension = rec_extension;
     r->base.ops = &r->ops;
     r->base.threads = inner->threads;
     snprintf(r->base.device_name, sizeof r->base.device_name, "recording %.100s", inner->device_name);

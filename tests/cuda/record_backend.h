@@ -4,13 +4,14 @@
  * graph_end the compute ops are stored with their arguments instead of run, a transfer, allocation
  * or synchronization breaks the recording (graph_end then fails), and graph_launch runs the stored
  * ops again with the same arguments. Used by tests/cuda/test_record.c to check, on any machine,
- * that mfpo_update() records and replays updates exactly (lib/api/agent.c, run_update).
+ * that mfpo_update() records and replays updates exactly (lib/algo/driver.c, run_update).
  */
 #ifndef MFPO_TESTS_RECORD_BACKEND_H
 #define MFPO_TESTS_RECORD_BACKEND_H
 
 #include <stddef.h>
 
+#include "algo/kernels.h"
 #include "backend/backend.h"
 
 typedef struct rec_backend rec_backend;
@@ -27,9 +28,9 @@ typedef struct rec_graph {
 } rec_graph;
 
 struct rec_backend {
-    mfpo_backend base;
-    mfpo_backend_ops ops;
-    mfpo_backend *inner; /* owned: destroyed with the wrapper */
+    be_backend base;
+    be_ops ops;
+    be_backend *inner; /* owned: destroyed with the wrapper */
     int recording, broken;
     rec_graph *cur;
     /* counters and fault injection for the tests */
@@ -40,10 +41,12 @@ struct rec_backend {
 #define REC(be) ((rec_backend *)(be))
 
 /* Wraps `inner` (ownership passes to the wrapper); NULL when out of memory. */
-rec_backend *rec_wrap(mfpo_backend *inner);
+rec_backend *rec_wrap(be_backend *inner);
 
 /* Internals shared with the generated record_ops.c. */
 void rec_push(rec_backend *r, rec_exec_fn exec, const void *args, size_t size);
-void rec_fill_ops(mfpo_backend_ops *ops);
+void rec_fill_ops(be_ops *ops);
+/* lib/algo's MFPO kernels, recorded the same way; offered through the extension op */
+extern const algo_kernels rec_kernels;
 
 #endif

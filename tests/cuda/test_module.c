@@ -22,7 +22,12 @@ static int setup(void **state)
 {
     (void)state;
     unsetenv("MFPO_BACKEND");
-    setenv("MFPO_CUDA_MODULE", module_path(), 1);
+    /* modules are found by name in the directories of MFPO_MODULE_PATH: the module's own */
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", module_path());
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = '\0';
+    setenv("MFPO_MODULE_PATH", dir, 1);
     return 0;
 }
 

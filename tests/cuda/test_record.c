@@ -1,5 +1,5 @@
 /*
- * The recording protocol of mfpo_update() (lib/api/agent.c, run_update) on any machine: a CPU
+ * The recording protocol of mfpo_update() (lib/algo/driver.c, run_update) on any machine: a CPU
  * context whose backend is wrapped by the recording test backend (record_backend.h, which behaves
  * like CUDA stream capture) must give bit-identical statistics and state to a plain CPU context,
  * update after update, while
@@ -90,7 +90,7 @@ static void close_run(run *r)
 
 static float *state(run *r)
 {
-    mfpo_backend *be = r->ctx->be;
+    be_backend *be = r->ctx->be;
     float *s = malloc(r->ag->off.total * sizeof(float));
     if (!s) exit(1);
     be->ops->download(be, s, r->ag->state, r->ag->off.total * sizeof(float));
@@ -128,7 +128,7 @@ static void lockstep(run *a, run *b, int n, const char *what)
     free(y);
 }
 
-static void stage_hook(void *user, int stage, const struct mfpo_update_ws *ws)
+static void stage_hook(void *user, int stage, const struct algo_update_ws *ws)
 {
     (void)stage, (void)ws;
     ++*(int *)user;

@@ -1,20 +1,43 @@
 /*
  * Backend selection when the CUDA module is unusable, with stand-in modules (no CUDA runtime is
  * ever loaded, so this suite also runs under ASan and valgrind):
- *   - MFPO_CUDA_MODULE names a missing file: the reason names the path;
- *   - it names a file that is not a shared object: the reason says it cannot be loaded;
- *   - a shared object without the entry point: the reason names the entry point;
- *   - a module whose entry point refuses: its reason is passed on;
+ *   - no libmfpo-cuda.so in the directories of MFPO_MODULE_PATH: the reason names them;
+ *   - a file of that name that is not a shared object: the reason says it cannot be loaded;
+ *   - a shared object without the descriptor: the reason names the descriptor;
+ *   - a module of another module ABI version: refused, the reason gives both versions;
+ *   - a module whose probe refuses: its reason is passed on;
  * and in each case CUDA fails with MFPO_ERR_BACKEND_UNAVAILABLE, AUTO falls back to the CPU, the
  * MFPO_BACKEND environment variable overrides the option, and mfpo_backend_probe() reports the
  * same reason as mfpo_context_create().
  *
  * Environment (tests/cuda/meson.build): MFPO_TEST_NO_ENTRY_MODULE, MFPO_TEST_FAKE_MODULE,
- * MFPO_TEST_NOT_A_MODULE.
+ * MFPO_TEST_WRONG_ABI_MODULE, MFPO_TEST_NOT_A_MODULE; each is linked as libmfpo-cuda.so into a
+ * scratch directory of its own, which MFPO_MODULE_PATH then names.
  */
+#include <unistd.h>
+
 #include "../api/test_support.h"
 
-#define MISSING "/nonexistent/mfpo-cuda-test/libmfpo-cuda.so"
+#define MISSING "/nonexistent/mfpo-cuda-test"
+
+static char scratch[256];
+
+/* A fresh directory holding `target` under the name libmfpo-cuda.so; returns the directory and
+ * writes the module's path to `path`. */
+static const char *module_dir(const char *target, char *path, size_t n)
+{
+    if (scratch[0]) {
+        char old[400];
+        snprintf(old, sizeof old, "%s/libmfpo-cuda.so", scratch);
+        unlink(old);
+        rmdir(scratch);
+    }
+    snprintf(scratch, sizeof scratch, "/tmp/mfpo-select-XXXXXX");
+    if (!mkdtemp(scratch)) fail_msg("mkdtemp failed");
+    snprintf(path, n, "%s/libmfpo-cuda.so", scratch);
+    if (symlink(target, path) != 0) fail_msg("symlink %s -> %s failed", path, target);
+    return scratch;
+}
 
 static const char *need_env(const char *name)
 {
@@ -27,18 +50,25 @@ static int reset_env(void **state)
 {
     (void)state;
     unsetenv("MFPO_BACKEND");
-    unsetenv("MFPO_CUDA_MODULE");
+    unsetenv("MFPO_MODULE_PATH");
+    if (scratch[0]) {
+        char old[400];
+        snprintf(old, sizeof old, "%s/libmfpo-cuda.so", scratch);
+        unlink(old);
+        rmdir(scratch);
+        scratch[0] = '\0';
+    }
     return 0;
 }
 
-/* With MFPO_CUDA_MODULE = path: CUDA is unavailable with a reason containing every needle; the
+/* With MFPO_MODULE_PATH = dir: CUDA is unavailable with a reason containing every needle; the
  * probe says the same; AUTO gives the CPU; MFPO_BACKEND overrides the options both ways. */
-static void check_unusable(const char *path, const char *needle1, const char *needle2)
+static void check_unusable(const char *dir, const char *needle1, const char *needle2)
 {
     mfpo_context *ctx = NULL;
     mfpo_context_options o;
     char probe[512] = "";
-    setenv("MFPO_CUDA_MODULE", path, 1);
+    setenv("MFPO_MODULE_PATH", dir, 1);
     unsetenv("MFPO_BACKEND");
 
     mfpo_context_options_init(&o);
@@ -92,40 +122,57 @@ static void check_unusable(const char *path, const char *needle1, const char *ne
 static void missing_module(void **state)
 {
     (void)state;
-    check_unusable(MISSING, "cannot load '" MISSING "'", NULL);
+    check_unusable(MISSING, "CUDA module not usable: no libmfpo-cuda.so in " MISSING " (MFPO_MODULE_PATH)", NULL);
+    /* every directory of the list is searched, empty entries skipped; the first that has it wins */
+    char path[400], dirs[800];
+    const char *dir = module_dir(need_env("MFPO_TEST_FAKE_MODULE"), path, sizeof path);
+    snprintf(dirs, sizeof dirs, "%s::%s", MISSING, dir);
+    check_unusable(dirs, "CUDA backend unavailable: fake module refuses device 0", NULL);
 }
 
 static void not_a_module(void **state)
 {
     (void)state;
-    const char *path = need_env("MFPO_TEST_NOT_A_MODULE");
-    char needle[1024];
+    char path[400], needle[1024];
+    const char *dir = module_dir(need_env("MFPO_TEST_NOT_A_MODULE"), path, sizeof path);
     snprintf(needle, sizeof needle, "CUDA module not usable: cannot load '%s'", path);
-    check_unusable(path, needle, NULL);
+    check_unusable(dir, needle, NULL);
 }
 
-static void module_without_entry_point(void **state)
+static void module_without_descriptor(void **state)
 {
     (void)state;
-    const char *path = need_env("MFPO_TEST_NO_ENTRY_MODULE");
-    char needle[1024];
+    char path[400], needle[1024];
+    const char *dir = module_dir(need_env("MFPO_TEST_NO_ENTRY_MODULE"), path, sizeof path);
     snprintf(needle, sizeof needle, "CUDA module '%s'", path);
-    check_unusable(path, needle, "lacks the entry point mfpo_cuda_backend_create_v1");
+    check_unusable(dir, needle, "lacks the descriptor mfpo_backend_module");
+}
+
+static void module_of_another_version(void **state)
+{
+    (void)state;
+    char path[400], needle[1024];
+    const char *dir = module_dir(need_env("MFPO_TEST_WRONG_ABI_MODULE"), path, sizeof path);
+    snprintf(needle, sizeof needle, "CUDA module '%s' was built for backend module ABI 9", path);
+    check_unusable(dir, needle, "but this library needs ABI 2");
 }
 
 static void module_refuses(void **state)
 {
     (void)state;
-    check_unusable(need_env("MFPO_TEST_FAKE_MODULE"), "CUDA backend unavailable: fake module refuses device 0", NULL);
+    char path[400];
+    const char *dir = module_dir(need_env("MFPO_TEST_FAKE_MODULE"), path, sizeof path);
+    check_unusable(dir, "CUDA backend unavailable: fake module refuses device 0", NULL);
 }
 
-/* The device ordinal reaches the module's entry point. */
+/* The device ordinal reaches the module's probe. */
 static void device_ordinal_passed(void **state)
 {
     mfpo_context *ctx = NULL;
     mfpo_context_options o;
+    char path[400];
     (void)state;
-    setenv("MFPO_CUDA_MODULE", need_env("MFPO_TEST_FAKE_MODULE"), 1);
+    setenv("MFPO_MODULE_PATH", module_dir(need_env("MFPO_TEST_FAKE_MODULE"), path, sizeof path), 1);
     mfpo_context_options_init(&o);
     o.backend = MFPO_BACKEND_CUDA;
     o.device = 3;
@@ -133,17 +180,17 @@ static void device_ordinal_passed(void **state)
     assert_contains(mfpo_last_error(NULL), "fake module refuses device 3");
 }
 
-/* An empty MFPO_CUDA_MODULE means "the installed path", not "a file named ''". */
+/* An empty MFPO_MODULE_PATH means "the install's module directory", not "no directory". */
 static void empty_module_variable(void **state)
 {
     char probe[512] = "";
     (void)state;
-    setenv("MFPO_CUDA_MODULE", "", 1);
+    setenv("MFPO_MODULE_PATH", "", 1);
     mfpo_status s = mfpo_backend_probe(MFPO_BACKEND_CUDA, probe, sizeof probe);
     if (s != MFPO_OK) {
         assert_int_equal(s, MFPO_ERR_BACKEND_UNAVAILABLE);
         assert_contains(probe, "libmfpo-cuda.so");
-        assert_true(strstr(probe, "''") == NULL);
+        assert_contains(probe, "/mfpo");
     }
 }
 
@@ -152,7 +199,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(missing_module, reset_env),
         cmocka_unit_test_teardown(not_a_module, reset_env),
-        cmocka_unit_test_teardown(module_without_entry_point, reset_env),
+        cmocka_unit_test_teardown(module_without_descriptor, reset_env),
+        cmocka_unit_test_teardown(module_of_another_version, reset_env),
         cmocka_unit_test_teardown(module_refuses, reset_env),
         cmocka_unit_test_teardown(device_ordinal_passed, reset_env),
         cmocka_unit_test_teardown(empty_module_variable, reset_env),

@@ -3,7 +3,7 @@
 #
 #   check_vectorized.sh LIBRARY
 #
-# The LayerNorm + GELU passes, the C51 expectation and Adam are compiled once per instruction set
+# The LayerNorm + GELU passes, the softmax mean (the C51 expectation) and Adam are compiled once per instruction set
 # (lib/backend/cpu/cpu_kernels.c: avx512, avx2, baseline). Each variant must divide packed floats
 # at its full width: zmm for avx512, ymm for avx2, xmm (divps) for the baseline. A variant without
 # them means a loop went scalar again, as the AVX2 copy of the LayerNorm + GELU forward once did,
@@ -22,7 +22,7 @@ grep -q '<ln_gelu_fwd_avx2>:' "$dis" || { echo "no per-ISA kernels (or no symbol
 body() { awk -v f="$1" '$0 ~ "<" f ">:" {p = 1; next} p && /^$/ {p = 0} p' "$dis"; }
 
 failed=0
-for fn in ln_gelu_fwd ln_gelu_bwd ln_gelu_jvp expected_q adam; do
+for fn in ln_gelu_fwd ln_gelu_bwd ln_gelu_jvp softmax_mean adam; do
     for variant in "avx512 vdivps.*%zmm" "avx2 vdivps.*%ymm" "baseline divps.*%xmm"; do
         set -- $variant
         n=$(body "${fn}_$1" | grep -cE "$2" || true)

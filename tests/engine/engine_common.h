@@ -24,10 +24,10 @@
 
 /* ------------------------------------------------------------------ backend */
 
-static inline mfpo_backend *test_backend(void)
+static inline be_backend *test_backend(void)
 {
     char reason[256] = {0};
-    mfpo_backend *be = mfpo_cpu_backend_create(&mfpo_default_allocator, 1, reason, sizeof reason);
+    be_backend *be = be_cpu_create(&core_default_allocator, 1, reason, sizeof reason);
     if (!be) fail_msg("cannot create the CPU backend: %s", reason);
     return be;
 }
@@ -104,7 +104,7 @@ static inline double check_scalar(const char *check, double got, double want, do
 
 /* The backend's random fills and Adam read their key / step from backend memory; these wrappers
  * take plain values, as the tests think of them. */
-static inline void test_rng_fill(mfpo_backend *be, int normal, float *out, size_t n, uint64_t seed, uint64_t stream)
+static inline void test_rng_fill(be_backend *be, int normal, float *out, size_t n, uint64_t seed, uint64_t stream)
 {
     uint64_t key[2] = {seed, stream};
     uint64_t *dkey = be->ops->alloc(be, sizeof key);
@@ -113,7 +113,7 @@ static inline void test_rng_fill(mfpo_backend *be, int normal, float *out, size_
     be->ops->free(be, dkey);
 }
 
-static inline void test_adam(mfpo_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr,
+static inline void test_adam(be_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr,
                              float b1, float b2, float eps, uint64_t step)
 {
     uint64_t *dstep = be->ops->alloc(be, sizeof step);

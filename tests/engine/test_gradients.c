@@ -1,6 +1,6 @@
 /*
  * Layer and network derivatives of lib/nn and the backend's layer passes against central finite
- * differences of an independent double-precision implementation written here from the spec (§2)
+ * differences of an independent double-precision implementation written here from docs/algorithm.md §2
  * and net.h's documented parameter layout.
  *
  * Every derivative the library computes in float32 (backward, JVP) is compared with a central
@@ -184,7 +184,7 @@ static double ref_loss(const ref_layout *r, const double *p, size_t n, const dou
 
 /* ------------------------------------------------------------------ buffers */
 
-static float *dev_from(mfpo_backend *be, const float *host, size_t n)
+static float *dev_from(be_backend *be, const float *host, size_t n)
 {
     float *d = be->ops->alloc(be, n * sizeof(float));
     assert_non_null(d);
@@ -192,7 +192,7 @@ static float *dev_from(mfpo_backend *be, const float *host, size_t n)
     return d;
 }
 
-static void to_host(mfpo_backend *be, float *host, const float *dev, size_t n)
+static void to_host(be_backend *be, float *host, const float *dev, size_t n)
 {
     be->ops->download(be, host, dev, n * sizeof(float));
 }
@@ -214,7 +214,7 @@ static void test_gelu_ops(void **state)
     test_rng rng = {11};
     float pre[N * H], g[N * H], bias[H], got[N * H], act[N * H], pre_b[N * H];
     double want[N * H];
-    mfpo_backend *be = test_backend();
+    be_backend *be = test_backend();
     CHECKS_BEGIN();
     test_fill(&rng, pre, N * H, -4.0, 4.0);
     test_fill(&rng, g, N * H, -1.0, 1.0);
@@ -283,7 +283,7 @@ static void run_ln_gelu(size_t m, const char *tag)
     float pre[N * H], add[N * H], scale[H], shift[H], g[N * H], tp[N * H], gs0[H], gh0[H];
     float got[N * H], gs[H], gh[H], act_alias[N * H];
     double want[N * H], wscale[H], wshift[H];
-    mfpo_backend *be = test_backend();
+    be_backend *be = test_backend();
     test_fill(&rng, pre, N * H, -2.0, 2.0);
     test_fill(&rng, add, m * H, -1.0, 1.0);
     test_fill(&rng, scale, H, 0.5, 1.5);
@@ -419,7 +419,7 @@ static void test_fourier_ops(void **state)
     test_rng rng = {7};
     float x[N], w[F], g[N * 2 * F], out[N * 2 * F], gw[F], gx[N], gw2[F];
     double want[N * 2 * F], o[2 * F], op[2 * F], om[2 * F];
-    mfpo_backend *be = test_backend();
+    be_backend *be = test_backend();
     CHECKS_BEGIN();
     test_fill(&rng, x, N, 0.0, 1.0);
     test_fill(&rng, w, F, -1.5, 1.5);
@@ -526,7 +526,7 @@ static void run_net_case(const net_case *nc)
 {
     char name[128];
     test_rng rng = {1000 + nc->n * 31 + nc->m * 7 + (size_t)nc->timed};
-    mfpo_backend *be = test_backend();
+    be_backend *be = test_backend();
     nn_layout lay;
     ref_layout rl;
     size_t n = nc->n, m = nc->timed ? nc->m : 1, O = nc->out, ldx = nc->ldx, in = nc->in_main;

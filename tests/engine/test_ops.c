@@ -20,7 +20,7 @@ typedef struct gemm_case {
     float alpha, beta;
 } gemm_case;
 
-static void run_gemm(mfpo_backend *be, const gemm_case *gc, test_rng *rng)
+static void run_gemm(be_backend *be, const gemm_case *gc, test_rng *rng)
 {
     char name[96];
     size_t m = gc->m, n = gc->n, k = gc->k;
@@ -78,7 +78,7 @@ static void test_gemm(void **state)
 {
     (void)state;
     test_rng rng = {77};
-    mfpo_backend *be = test_backend();
+    be_backend *be = test_backend();
     CHECKS_BEGIN();
     for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++) {
@@ -106,7 +106,7 @@ static void test_add_fold_rows(void **state)
     float y[N * LD], x[N * COLS], g[N * LD], out[N * COLS], base[N * COLS];
     double want[N * COLS];
     float got[N * COLS];
-    mfpo_backend *be = test_backend();
+    be_backend *be = test_backend();
     float *dy = be->ops->alloc(be, sizeof y), *dx = be->ops->alloc(be, sizeof x);
     float *dg = be->ops->alloc(be, sizeof g), *dout = be->ops->alloc(be, sizeof out);
     assert_true(dy && dx && dg && dout);
@@ -160,7 +160,7 @@ static void test_copy_rows(void **state)
     enum { N = 7, COLS = 3, LDD = 5, LDS = 4 };
     test_rng rng = {9};
     float src[N * LDS], dst[N * LDD];
-    mfpo_backend *be = test_backend();
+    be_backend *be = test_backend();
     float *ds = be->ops->alloc(be, sizeof src), *dd = be->ops->alloc(be, sizeof dst);
     assert_true(ds && dd);
     test_fill(&rng, src, N * LDS, -1.0, 1.0);
@@ -186,7 +186,7 @@ static void test_all_finite(void **state)
     const float bad[] = {NAN, -NAN, INFINITY, -INFINITY};
     const size_t where[] = {0, 1, N / 2, N - 1};
     float x[N];
-    mfpo_backend *be = test_backend();
+    be_backend *be = test_backend();
     float *d = be->ops->alloc(be, sizeof x);
     assert_non_null(d);
     test_rng rng = {3};
@@ -223,7 +223,7 @@ static void test_fill_scale_copy(void **state)
     (void)state;
     enum { N = 33 };
     float h[N], h2[N];
-    mfpo_backend *be = test_backend();
+    be_backend *be = test_backend();
     float *a = be->ops->alloc(be, sizeof h), *b = be->ops->alloc(be, sizeof h);
     assert_true(a && b);
     be->ops->download(be, h, a, sizeof h);

@@ -39,7 +39,7 @@ static void test_adam_three_steps(void **state)
     double P[NP], M[NP] = {0}, V[NP] = {0}, G[NP];
     float p[NP], m[NP], v[NP];
     char name[64];
-    mfpo_backend *be = test_backend();
+    be_backend *be = test_backend();
     float *dp = be->ops->alloc(be, sizeof p), *dg = be->ops->alloc(be, sizeof p);
     float *dm = be->ops->alloc(be, sizeof p), *dv = be->ops->alloc(be, sizeof p);
     assert_true(dp && dg && dm && dv); /* alloc zero-fills: m = v = 0 */
@@ -114,7 +114,7 @@ static void test_polyak(void **state)
     float target[NP] = {0.0f, 1.0f, 0.5f, -3.0f, 7.0f, 0.25f};
     double T[NP];
     char name[64];
-    mfpo_backend *be = test_backend();
+    be_backend *be = test_backend();
     float *dt = be->ops->alloc(be, sizeof target), *don = be->ops->alloc(be, sizeof online);
     assert_true(dt && don);
     CHECKS_BEGIN();

@@ -7,7 +7,7 @@
  *   philox4x32 10 243f6a88 85a308d3 13198a2e 03707344 a4093822 299f31d0  d16cfe09 94fdcceb 5001e420 24126ea1
  *
  * Both the raw generator (philox4x32 from the installed headers) and the library's packing
- * mfpo_philox_block(seed, stream, block) are checked: counter = (block lo, block hi, stream lo,
+ * be_philox_block(seed, stream, block) are checked: counter = (block lo, block hi, stream lo,
  * stream hi), key = (seed lo, seed hi) (kernels_common.h), so each vector maps to one
  * (seed, stream, block) triple. The uniform and normal element functions are checked against the
  * lanes of those blocks.
@@ -59,7 +59,7 @@ static void test_library_block(void **state)
         uint64_t block = join(KATS[v].ctr[0], KATS[v].ctr[1]);
         uint64_t stream = join(KATS[v].ctr[2], KATS[v].ctr[3]);
         uint64_t seed = join(KATS[v].key[0], KATS[v].key[1]);
-        philox4x32_ctr_t r = mfpo_philox_block(seed, stream, block);
+        philox4x32_ctr_t r = be_philox_block(seed, stream, block);
         for (int j = 0; j < 4; j++) assert_int_equal(r.v[j], KATS[v].out[j]);
     }
 }
@@ -78,14 +78,14 @@ static void test_element_lanes(void **state)
         double u = ((double)k->out[lane] + 0.5) / 4294967296.0;
         float uf = (float)u;
         if (!(uf < 1.0f)) uf = 0.99999994f;
-        assert_true(mfpo_uniform_at(seed, stream, i) == uf);
+        assert_true(be_uniform_at(seed, stream, i) == uf);
         /* Box-Muller on lanes (0,1) and (2,3): even lane cos, odd lane sin */
         unsigned pair = lane >> 1;
         double u0 = ((double)k->out[2 * pair] + 0.5) / 4294967296.0;
         double u1 = ((double)k->out[2 * pair + 1] + 0.5) / 4294967296.0;
         double rad = sqrt(-2.0 * log(u0)), ang = 2.0 * TEST_PI * u1;
         double z = (lane & 1) ? rad * sin(ang) : rad * cos(ang);
-        float got = mfpo_normal_at(seed, stream, i);
+        float got = be_normal_at(seed, stream, i);
         assert_true(fabs((double)got - z) <= 1e-6 * fmax(1.0, fabs(z)));
     }
 }
@@ -95,15 +95,15 @@ static void test_backend_fills(void **state)
 {
     (void)state;
     enum { N = 37 };
-    mfpo_backend *be = test_backend();
+    be_backend *be = test_backend();
     float *d = be->ops->alloc(be, N * sizeof(float)), host[N];
     assert_non_null(d);
     test_rng_fill(be, 0, d, N, 0x299f31d0a4093822ull, 5);
     be->ops->download(be, host, d, sizeof host);
-    for (uint64_t i = 0; i < N; i++) assert_true(host[i] == mfpo_uniform_at(0x299f31d0a4093822ull, 5, i));
+    for (uint64_t i = 0; i < N; i++) assert_true(host[i] == be_uniform_at(0x299f31d0a4093822ull, 5, i));
     test_rng_fill(be, 1, d, N, 17, 0x0370734413198a2eull);
     be->ops->download(be, host, d, sizeof host);
-    for (uint64_t i = 0; i < N; i++) assert_true(host[i] == mfpo_normal_at(17, 0x0370734413198a2eull, i));
+    for (uint64_t i = 0; i < N; i++) assert_true(host[i] == be_normal_at(17, 0x0370734413198a2eull, i));
     /* element 0 of a uniform fill under the zero key and counter is lane 0 of the first vector */
     test_rng_fill(be, 0, d, 4, 0, 0);
     be->ops->download(be, host, d, 4 * sizeof(float));

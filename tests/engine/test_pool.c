@@ -8,11 +8,12 @@
  *    kernel, and so its summation order, by the shape of the call, so halves of a product need
  *    not round like the whole; a wrong band offset would be off by the size of the values);
  *  - the row loops of a 2-thread backend equal the 1-thread ones bit for bit (LayerNorm + GELU
- *    forward and JVP, C51 expectation, Adam, random draws).
+ *    forward and JVP, lib/algo's C51 expectation on the pool, Adam, random draws).
  */
 #include <pthread.h>
 #include <time.h>
 
+#include "algo/kernels.h"
 #include "backend/cpu/cpu_pool.h"
 #include "engine_common.h"
 
@@ -46,12 +47,12 @@ static void test_pool_runs(void **state)
     char reason[256] = {0};
     (void)state;
     /* one worker, as on this 2-core machine, then more threads than cores */
-    cpu_pool *pool = cpu_pool_create(&mfpo_default_allocator, 1, reason, sizeof reason);
+    cpu_pool *pool = cpu_pool_create(&core_default_allocator, 1, reason, sizeof reason);
     assert_non_null(pool);
     assert_int_equal(cpu_pool_threads(pool), 2);
     for (int i = 0; i < 20000; i++) run_and_check(pool, 1 + i % 2);
     cpu_pool_destroy(pool);
-    pool = cpu_pool_create(&mfpo_default_allocator, 3, reason, sizeof reason);
+    pool = cpu_pool_create(&core_default_allocator, 3, reason, sizeof reason);
     assert_non_null(pool);
     assert_int_equal(cpu_pool_threads(pool), 4);
     for (int i = 0; i < 2000; i++) run_and_check(pool, 1 + i % 4);
@@ -63,7 +64,7 @@ static void test_pool_runs(void **state)
     }
     cpu_pool_destroy(pool);
 
-    pool = cpu_pool_create(&mfpo_default_allocator, 0, reason, sizeof reason);
+    pool = cpu_pool_create(&core_default_allocator, 0, reason, sizeof reason);
     assert_non_null(pool);
     assert_int_equal(cpu_pool_threads(pool), 1);
     count_args a;
@@ -74,10 +75,10 @@ static void test_pool_runs(void **state)
     assert_int_equal(cpu_pool_threads(NULL), 1);
 }
 
-static mfpo_backend *backend_threads(int threads)
+static be_backend *backend_threads(int threads)
 {
     char reason[256] = {0};
-    mfpo_backend *be = mfpo_cpu_backend_create(&mfpo_default_allocator, threads, reason, sizeof reason);
+    be_backend *be = be_cpu_create(&core_default_allocator, threads, reason, sizeof reason);
     if (!be) fail_msg("cannot create a %d-thread CPU backend: %s", threads, reason);
     assert_int_equal(be->threads, threads);
     return be;
@@ -96,7 +97,7 @@ static void test_gemm_split(void **state)
     /* m x n x k: the update's shapes (candidate rows, weight gradients, narrow heads) */
     static const size_t shapes[][3] = {{3072, 256, 256}, {256, 256, 1024}, {1024, 6, 256},
                                        {17, 256, 1024},   {256, 17, 1024}, {777, 129, 65}};
-    mfpo_backend *one = backend_threads(1), *two = backend_threads(2);
+    be_backend *one = backend_threads(1), *two = backend_threads(2);
     test_rng rng = {42};
     (void)state;
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
@@ -128,7 +129,7 @@ static void test_gemm_split(void **state)
 static void test_rows_split(void **state)
 {
     enum { N = 1024, H = 256, ATOMS = 101, P = 100003 };
-    mfpo_backend *be[2] = {backend_threads(1), backend_threads(2)};
+    be_backend *be[2] = {backend_threads(1), backend_threads(2)};
     static float pre0[N * H], add[H], scale[H], shift[H], t_pre[N * H], logits[N * ATOMS];
     static float xhat[2][N * H], y[2][N * H], act[2][N * H], rstd[2][N], t_act[2][N * H], q[2][N];
     static float p[2][P], g[P], m[2][P], v[2][P], u[2][N * 8], z[2][N * 8];
@@ -149,11 +150,11 @@ static void test_rows_split(void **state)
         memset(v[i], 0, sizeof v[i]);
     }
     for (int i = 0; i < 2; i++) {
-        mfpo_backend *b = be[i];
+        be_backend *b = be[i];
         memcpy(pre[i], pre0, sizeof pre0);
         b->ops->ln_gelu_fwd(b, N, H, pre[i], add, 1, scale, shift, xhat[i], rstd[i], y[i], act[i]);
         b->ops->ln_gelu_jvp(b, N, H, t_pre, xhat[i], rstd[i], y[i], scale, t_act[i]);
-        b->ops->expected_q(b, N, ATOMS, -40.0f, 5.0f, logits, q[i]);
+        algo_kernels_host.expected_q(b, N, ATOMS, -40.0f, 5.0f, logits, q[i]); /* lib/algo, on the pool */
         b->ops->adam(b, P, p[i], g, m[i], v[i], 3e-4f, 0.9f, 0.999f, 1e-8f, &step);
         b->ops->rng_uniform(b, u[i], N * 8, key, 1);
         b->ops->rng_normal(b, z[i], N * 8, key, 2);

@@ -21,7 +21,7 @@
 #include <cmocka.h>
 
 #include "backend/cpu/cpu_kernels.h"
-#include "backend/kernels_mfpo.h"
+#include "algo/kernels_mfpo.h"
 
 #define N_VALUES 4096
 #define MAX_H 300
@@ -89,33 +89,33 @@ static void rows_variant(const cpu_kernels *k, size_t h, const row_in *in, row_o
     k->gelu_grad_mul(h, in->g, in->pre, o->g_gelu);
     memcpy(o->bias_pre, in->pre, sizeof o->bias_pre);
     k->bias_gelu(1, h, o->bias_pre, in->add, o->bias_act);
-    k->expected_q(0, 1, h, -40.0f, 5.0f, in->logits, &o->q);
+    k->softmax_mean(0, 1, h, -40.0f, 5.0f, in->logits, &o->q);
 }
 
 /* The scalar twins: the row functions the CUDA module runs. */
 static void rows_scalar(size_t h, const row_in *in, row_out *o)
 {
     memcpy(o->pre, in->pre, sizeof o->pre);
-    mfpo_ln_gelu_row(h, o->pre, in->add, in->scale, in->shift, o->xhat, &o->rstd, o->y, o->act);
+    be_ln_gelu_row(h, o->pre, in->add, in->scale, in->shift, o->xhat, &o->rstd, o->y, o->act);
     memcpy(o->act_inf, in->pre, sizeof o->act_inf);
-    mfpo_ln_gelu_row(h, o->act_inf, in->add, in->scale, in->shift, NULL, NULL, NULL, o->act_inf);
+    be_ln_gelu_row(h, o->act_inf, in->add, in->scale, in->shift, NULL, NULL, NULL, o->act_inf);
     memset(o->g_scale, 0, sizeof o->g_scale);
     memset(o->g_shift, 0, sizeof o->g_shift);
     for (size_t j = 0; j < h; j++) {
-        float gy = in->g[j] * mfpo_gelu_grad(o->y[j]);
+        float gy = in->g[j] * be_gelu_grad(o->y[j]);
         o->g_scale[j] += gy * o->xhat[j];
         o->g_shift[j] += gy;
         o->g_pre[j] = gy * in->scale[j];
     }
-    mfpo_ln_apply_jacobian(h, o->g_pre, o->xhat, o->rstd, o->g_pre);
-    mfpo_ln_apply_jacobian(h, in->t, o->xhat, o->rstd, o->t_act);
-    for (size_t j = 0; j < h; j++) o->t_act[j] = mfpo_gelu_grad(o->y[j]) * in->scale[j] * o->t_act[j];
-    for (size_t j = 0; j < h; j++) o->g_gelu[j] = in->g[j] * mfpo_gelu_grad(in->pre[j]);
+    be_ln_apply_jacobian(h, o->g_pre, o->xhat, o->rstd, o->g_pre);
+    be_ln_apply_jacobian(h, in->t, o->xhat, o->rstd, o->t_act);
+    for (size_t j = 0; j < h; j++) o->t_act[j] = be_gelu_grad(o->y[j]) * in->scale[j] * o->t_act[j];
+    for (size_t j = 0; j < h; j++) o->g_gelu[j] = in->g[j] * be_gelu_grad(in->pre[j]);
     for (size_t j = 0; j < h; j++) {
         o->bias_pre[j] = in->pre[j] + in->add[j];
-        o->bias_act[j] = mfpo_gelu(o->bias_pre[j]);
+        o->bias_act[j] = be_gelu(o->bias_pre[j]);
     }
-    o->q = mfpo_expected_q_row(h, -40.0f, 5.0f, in->logits);
+    o->q = algo_expected_q_row(h, -40.0f, 5.0f, in->logits);
 }
 
 /* The variants this CPU runs, best first */
@@ -150,7 +150,7 @@ static void test_elementwise(void **state)
         variants[v]->bias_gelu(1, N_VALUES, pre, zero, act); /* pre + 0 turns -0 into +0: compare on pre */
         variants[v]->gelu_grad_mul(N_VALUES, ones, values, grad);
         for (size_t i = 0; i < N_VALUES; i++) {
-            float want_act = mfpo_gelu(pre[i]), want_grad = 1.0f * mfpo_gelu_grad(values[i]);
+            float want_act = be_gelu(pre[i]), want_grad = 1.0f * be_gelu_grad(values[i]);
             if (!same(act[i], want_act) || !same(grad[i], want_grad)) {
                 if (mismatches++ < 5)
                     print_error("%s at %.9g: gelu %.9g (0x%08x) vs scalar %.9g (0x%08x); gelu' %.9g vs %.9g\n",

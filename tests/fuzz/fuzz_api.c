@@ -20,7 +20,7 @@
 #include "fuzz_common.h"
 
 #include "algo/update.h"
-#include "api/replay_internal.h"
+#include "algo/replay.h"
 
 #define MAX_OPS 48
 
@@ -189,8 +189,8 @@ static mfpo_replay *pick_replay(fuzz_in *in, world *w, mfpo_context **where)
     if (k > 2) k -= 3;
     mfpo_replay *r = k < 2 ? w->rp[k] : NULL;
     if (r) {
-        mfpo_replay_view v;
-        mfpo_replay_raw(r, &v);
+        algo_replay_view v;
+        algo_replay_raw(r, &v);
         *where = v.ctx;
     } else {
         *where = NULL;
@@ -374,8 +374,8 @@ static void op_replay_add(fuzz_in *in, world *w, int batch)
     mfpo_replay *r = pick_replay(in, w, &where);
     size_t S = 3, A = 2;
     if (r) {
-        mfpo_replay_view v;
-        mfpo_replay_raw(r, &v);
+        algo_replay_view v;
+        algo_replay_raw(r, &v);
         S = v.obs_dim;
         A = v.act_dim;
     }
@@ -411,8 +411,8 @@ static void op_replay_sample(fuzz_in *in, world *w)
     mfpo_replay *r = pick_replay(in, w, &where);
     size_t S = 3, A = 2;
     if (r) {
-        mfpo_replay_view v;
-        mfpo_replay_raw(r, &v);
+        algo_replay_view v;
+        algo_replay_raw(r, &v);
         S = v.obs_dim;
         A = v.act_dim;
     }
@@ -441,8 +441,8 @@ static void op_agent_create(fuzz_in *in, world *w)
     mfpo_agent_config c;
     fz_config(in, &c);
     if (w->rp[i] && fz_pick(in, 4)) { /* mostly the dimensions of the buffer of the same index */
-        mfpo_replay_view v;
-        mfpo_replay_raw(w->rp[i], &v);
+        algo_replay_view v;
+        algo_replay_raw(w->rp[i], &v);
         c.obs_dim = v.obs_dim;
         c.act_dim = v.act_dim;
     }
@@ -814,7 +814,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    setenv("MFPO_CUDA_MODULE", "/nonexistent/mfpo-fuzz/libmfpo-cuda.so", 1);
+    setenv("MFPO_MODULE_PATH", "/nonexistent/mfpo-fuzz", 1);
     unsetenv("MFPO_BACKEND");
     setenv("OPENBLAS_NUM_THREADS", "1", 0);
     const char *dir = getenv("TMPDIR");

@@ -22,7 +22,7 @@
 
 #include "../reliability/ckpt_file.h"
 #include "algo/update.h"
-#include "api/replay_internal.h"
+#include "algo/replay.h"
 
 static mfpo_context *ctx;
 static fuzz_alloc alloc;
@@ -37,8 +37,8 @@ enum { S = 3, A = 2, CAPACITY = 6 };
 
 static void rings_copy(unsigned char *out, size_t *size, size_t *next)
 {
-    mfpo_replay_view v;
-    mfpo_replay_raw(replay, &v);
+    algo_replay_view v;
+    algo_replay_raw(replay, &v);
     size_t o = CAPACITY * S * 4, a = CAPACITY * A * 4, c = CAPACITY * 4;
     memcpy(out, v.obs, o);
     memcpy(out + o, v.next_obs, o);
@@ -68,7 +68,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    setenv("MFPO_CUDA_MODULE", "/nonexistent/mfpo-fuzz/libmfpo-cuda.so", 1);
+    setenv("MFPO_MODULE_PATH", "/nonexistent/mfpo-fuzz", 1);
     unsetenv("MFPO_BACKEND");
     mfpo_context_options o;
     mfpo_context_options_init(&o);
@@ -96,8 +96,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (mfpo_agent_create(ctx, &c, &agent) != MFPO_OK) fuzz_violation("agent: %s", mfpo_last_error(ctx));
     if (mfpo_replay_create(ctx, S, A, CAPACITY, &replay) != MFPO_OK) fuzz_violation("replay: %s", mfpo_last_error(ctx));
     {
-        mfpo_replay_view v;
-        mfpo_replay_raw(replay, &v);
+        algo_replay_view v;
+        algo_replay_raw(replay, &v);
         memset(v.obs, 0, CAPACITY * S * 4);
         memset(v.next_obs, 0, CAPACITY * S * 4);
         memset(v.act, 0, CAPACITY * A * 4);
@@ -131,7 +131,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static void check_agent(mfpo_status s)
 {
-    mfpo_backend *be = ctx->be;
+    be_backend *be = ctx->be;
     if (s == MFPO_OK) {
         if (!be->ops->all_finite(be, agent->state, agent->off.total)) fuzz_violation("a loaded state is not finite");
         if (agent->actor_steps > agent->critic_steps) fuzz_violation("loaded actor_steps > critic_steps");
@@ -153,10 +153,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ckf_write(path, file, len) != 0) fuzz_violation("cannot write %s", path);
     free(file);
 
-    mfpo_clear_error(ctx);
+    core_clear_error(ctx);
     mfpo_status s;
     if (!(mode & 1)) {
-        mfpo_backend *be = ctx->be;
+        be_backend *be = ctx->be;
         be->ops->download(be, state_before, agent->state, agent->off.total * sizeof(float));
         uint64_t counters[5] = {agent->updates, agent->critic_steps, agent->actor_steps, ctx->seed, ctx->stream};
         s = mfpo_agent_load(agent, path);
@@ -178,8 +178,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (s != MFPO_OK && (size0 != size1 || next0 != next1 || memcmp(after, rings_before, rings_bytes) != 0))
             fuzz_violation("a refused replay load changed the buffer (%s)", mfpo_last_error(ctx));
         if (s == MFPO_OK) {
-            mfpo_replay_view v;
-            mfpo_replay_raw(replay, &v);
+            algo_replay_view v;
+            algo_replay_raw(replay, &v);
             if (v.size > v.capacity || v.next >= v.capacity) fuzz_violation("loaded an inconsistent position");
             for (size_t j = 0; j < v.size; j++)
                 if (!isfinite(v.reward[j]) || (v.terminated[j] != 0.0f && v.terminated[j] != 1.0f))

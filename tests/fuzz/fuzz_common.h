@@ -156,9 +156,9 @@ static void fuzz_free_tracked(void *user, void *ptr)
 /* Clears the error texts of the given contexts and of this thread before a call. */
 static inline void fz_clear_errors(mfpo_context *const *ctxs, size_t n)
 {
-    mfpo_clear_error(NULL);
+    core_clear_error(NULL);
     for (size_t i = 0; i < n; i++)
-        if (ctxs[i]) mfpo_clear_error(ctxs[i]);
+        if (ctxs[i]) core_clear_error(ctxs[i]);
 }
 
 /* A call that failed must have left a message on `where` (its handle's context, or NULL for the

@@ -200,7 +200,7 @@ typedef struct hb_user {
 } hb_user;
 
 /* Stage hook 0 (batch drawn): replaces the drawn batch by rows [first, first + rows) of the fixed one. */
-static void hb_hook(void *user, int stage, const struct mfpo_update_ws *ws)
+static void hb_hook(void *user, int stage, const struct algo_update_ws *ws)
 {
     const hb_user *h = user;
     if (stage != 0) return;
@@ -253,7 +253,7 @@ static void hb_compare(const mfpo_agent *ag, const float *ref, const float *got,
      * reference (the sign of a gradient that is zero up to rounding may differ).
      */
     float lr = ag->cfg.lr_critic;
-    const mfpo_state_layout *L = &ag->off;
+    const algo_state_layout *L = &ag->off;
     size_t nq = ag->ql.n_params;
     double worst_m = 0.0, worst_v = 0.0, worst_p = 0.0, worst_alone = 0.0;
     for (int k = 0; k < 2; k++) {

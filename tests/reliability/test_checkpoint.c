@@ -16,7 +16,7 @@
 #include "ckpt_file.h"
 #include "rel_common.h"
 
-#include "api/replay_internal.h"
+#include "algo/replay.h"
 
 enum { SEC_CONFIG = 1, SEC_COUNTERS = 2, SEC_STATE = 3, SEC_SHAPE = 16, SEC_OBS = 17, SEC_TERM = 21 };
 
@@ -127,8 +127,8 @@ typedef struct ring_copy {
  * so that whole rings can be compared before and after a refused load. Call before filling. */
 static void ring_define(mfpo_replay *r)
 {
-    mfpo_replay_view v;
-    mfpo_replay_raw(r, &v);
+    algo_replay_view v;
+    algo_replay_raw(r, &v);
     memset(v.obs, 0xa5, v.capacity * v.obs_dim * 4);
     memset(v.next_obs, 0xa5, v.capacity * v.obs_dim * 4);
     memset(v.act, 0xa5, v.capacity * v.act_dim * 4);
@@ -138,9 +138,9 @@ static void ring_define(mfpo_replay *r)
 
 static ring_copy ring_take(const mfpo_replay *r)
 {
-    mfpo_replay_view v;
+    algo_replay_view v;
     ring_copy c;
-    mfpo_replay_raw(r, &v);
+    algo_replay_raw(r, &v);
     c.size = v.size;
     c.next = v.next;
     c.bytes = v.capacity * (2 * v.obs_dim + v.act_dim + 2) * sizeof(float);
@@ -172,9 +172,9 @@ static void replay_round_trip(void **state)
         rel_fill(dst, 5, 9); /* something to overwrite */
         assert_status(mfpo_replay_save(src, f->tmp_path), MFPO_OK, f->ctx);
         assert_status(mfpo_replay_load(dst, f->tmp_path), MFPO_OK, f->ctx);
-        mfpo_replay_view vs, vd;
-        mfpo_replay_raw(src, &vs);
-        mfpo_replay_raw(dst, &vd);
+        algo_replay_view vs, vd;
+        algo_replay_raw(src, &vs);
+        algo_replay_raw(dst, &vd);
         assert_int_equal(vs.size, vd.size);
         assert_int_equal(vs.next, vd.next);
         assert_memory_equal(vs.obs, vd.obs, vs.size * REL_S * 4);
@@ -587,7 +587,7 @@ static void io_errors(void **state)
     assert_contains(mfpo_last_error(f->ctx), strerror(ENOENT));
     assert_status(mfpo_replay_save(f->r, path), MFPO_ERR_IO, f->ctx);
 
-    /* the destination is a non-empty directory: the rename fails, the temporary file goes away */
+    /* the destination is a non-empty directory: refused before any temporary file is made */
     snprintf(path, sizeof path, "%s/occupied", f->dir);
     assert_int_equal(mkdir(path, 0700), 0);
     char inner[800];
@@ -595,7 +595,7 @@ static void io_errors(void **state)
     assert_int_equal(ckf_write(inner, "x", 1), 0);
     size_t files = count_files(f->dir);
     assert_status(mfpo_agent_save(f->ag, path), MFPO_ERR_IO, f->ctx);
-    assert_contains(mfpo_last_error(f->ctx), "cannot rename");
+    assert_contains(mfpo_last_error(f->ctx), "exists and is not a regular file (a directory)");
     assert_int_equal(count_files(f->dir), files);
     unlink(inner);
     rmdir(path);

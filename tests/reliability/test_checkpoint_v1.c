@@ -11,7 +11,7 @@
 #include "ckpt_file.h"
 #include "rel_common.h"
 
-#include "api/replay_internal.h"
+#include "algo/replay.h"
 
 enum { SEC_CONFIG = 1, SEC_COUNTERS = 2, SEC_STATE = 3, SEC_SHAPE = 16 };
 
@@ -222,8 +222,8 @@ static void replay_values(void **state)
     mfpo_replay *r = rel_replay(f->ctx, 20);
     assert_status(mfpo_replay_load(r, f->replay_v1), MFPO_OK, f->ctx);
     assert_int_equal(mfpo_replay_size(r), 20);
-    mfpo_replay_view v;
-    mfpo_replay_raw(r, &v);
+    algo_replay_view v;
+    algo_replay_raw(r, &v);
     assert_int_equal(v.next, 13);
     for (size_t j = 0; j < 20; j++) {
         size_t t = j < 13 ? j + 20 : j; /* rows 0..12 were overwritten by transitions 20..32 */

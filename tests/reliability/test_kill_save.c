@@ -18,7 +18,7 @@
 #include "ckpt_file.h"
 #include "rel_common.h"
 
-#include "api/replay_internal.h"
+#include "algo/replay.h"
 
 static double now_us(void)
 {

@@ -25,7 +25,7 @@ typedef struct poison {
 
 static const poison *active;
 
-static void poison_hook(void *user, int stage, const struct mfpo_update_ws *ws)
+static void poison_hook(void *user, int stage, const struct algo_update_ws *ws)
 {
     (void)user;
     if (!active || stage != active->stage) return;

@@ -22,7 +22,7 @@
 #include "../api/test_support.h"
 
 #include "algo/update.h"
-#include "api/replay_internal.h"
+#include "algo/replay.h"
 
 enum { S = 3, A = 2, LOG_CAP = 4096 };
 
@@ -242,8 +242,8 @@ static int snap_progress(void *user, const mfpo_progress *p)
 /* Rows [0, n) of the buffer are, row for row, what the env saw (actions through the env's map). */
 static void assert_replay_matches_env(mfpo_replay *rb, const script_env *e, size_t n)
 {
-    mfpo_replay_view v;
-    mfpo_replay_raw(rb, &v);
+    algo_replay_view v;
+    algo_replay_raw(rb, &v);
     assert_int_equal(v.size, n);
     for (size_t j = 0; j < n; j++) {
         assert_memory_equal(v.obs + j * S, e->obs[j], S * sizeof(float));
@@ -640,8 +640,8 @@ static void test_masks(void **state)
 
     /* walk the episodes: kinds 0, 1, 2 end after 4 (terminated + truncated), 3 (truncated by the
      * env), 6 (cut by episode_limit) steps; 13 steps per cycle of three */
-    mfpo_replay_view v;
-    mfpo_replay_raw(f->rb, &v);
+    algo_replay_view v;
+    algo_replay_raw(f->rb, &v);
     size_t row = 0, terminations = 0;
     uint64_t ep = 0;
     static const size_t len[3] = {4, 3, 6};
@@ -682,8 +682,8 @@ static void test_warmup_actions_and_ratio(void **state)
     assert_int_equal(mfpo_agent_update_count(f->ag), 5); /* 10 policy steps at ratio 1/2 */
     assert_replay_matches_env(f->rb, f->se, 40);
     /* warm-up actions: uniform in (-1, 1), so spread out over the box */
-    mfpo_replay_view v;
-    mfpo_replay_raw(f->rb, &v);
+    algo_replay_view v;
+    algo_replay_raw(f->rb, &v);
     for (int i = 0; i < A; i++) {
         float lo = 1.0f, hi = -1.0f;
         double mean = 0.0;
@@ -700,8 +700,8 @@ static void test_warmup_actions_and_ratio(void **state)
     /* a fresh context with the same seed draws the same warm-up actions */
     fixture *g = fixture_new(NULL);
     assert_status(mfpo_train(g->ag, g->rb, &g->env, &o), MFPO_OK, g->ctx);
-    mfpo_replay_view w;
-    mfpo_replay_raw(g->rb, &w);
+    algo_replay_view w;
+    algo_replay_raw(g->rb, &w);
     assert_memory_equal(v.act, w.act, 40 * A * sizeof(float));
     fixture_free(g);
 
@@ -866,8 +866,8 @@ static void test_pendulum_tiny(void **state)
     assert_int_equal(mfpo_replay_size(rb), 300);
     assert_int_equal(mfpo_agent_update_count(ag), 200);
     /* the pendulum never terminates: every mask is 1 */
-    mfpo_replay_view v;
-    mfpo_replay_raw(rb, &v);
+    algo_replay_view v;
+    algo_replay_raw(rb, &v);
     for (size_t j = 0; j < v.size; j++) assert_true(v.terminated[j] == 0.0f);
     double mean = 0.0;
     assert_status(mfpo_evaluate(ag, &eval_env, 1, 50, 5, &mean), MFPO_OK, ctx);

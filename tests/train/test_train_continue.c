@@ -20,7 +20,7 @@
 
 #include <mfpo.h>
 
-#include "../../lib/api/replay_internal.h"
+#include "../../lib/algo/replay.h"
 #include "common/pendulum_env.h"
 
 #define MAX_SEEDS 256
@@ -154,9 +154,9 @@ static void assert_same_agent(run *a, run *b)
     assert_int_equal(mfpo_critic_q(mfpo_agent_critic(b->ag), obs, act, 2, 0, qb), MFPO_OK);
     assert_memory_equal(qa, qb, sizeof qa);
     assert_int_equal(mfpo_agent_update_count(a->ag), mfpo_agent_update_count(b->ag));
-    mfpo_replay_view va, vb;
-    mfpo_replay_raw(a->rb, &va);
-    mfpo_replay_raw(b->rb, &vb);
+    algo_replay_view va, vb;
+    algo_replay_raw(a->rb, &va);
+    algo_replay_raw(b->rb, &vb);
     assert_int_equal(va.size, vb.size);
     assert_memory_equal(va.obs, vb.obs, va.size * va.obs_dim * sizeof(float));
     assert_memory_equal(va.act, vb.act, va.size * va.act_dim * sizeof(float));

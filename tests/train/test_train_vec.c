@@ -17,7 +17,7 @@
 
 #include <mfpo.h>
 
-#include "api/replay_internal.h"
+#include "algo/replay.h"
 #include "common/pendulum_env.h"
 
 #define N 4
@@ -81,8 +81,8 @@ typedef struct row {
 
 static row get_row(const mfpo_replay *rb, size_t r)
 {
-    mfpo_replay_view v;
-    mfpo_replay_raw(rb, &v);
+    algo_replay_view v;
+    algo_replay_raw(rb, &v);
     row x;
     memcpy(x.obs, v.obs + 3 * r, sizeof x.obs);
     memcpy(x.act, v.act + r, sizeof x.act);

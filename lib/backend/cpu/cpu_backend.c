@@ -1,7 +1,8 @@
 /*
- * The CPU backend: OpenBLAS cblas_sgemm for dense algebra, plain loops over the shared row kernels
- * (kernels_common.h, kernels_mfpo.h) for everything else. Buffers are host memory from the
- * context's allocator.
+ * The CPU backend: OpenBLAS cblas_sgemm for dense algebra, split across the backend's worker pool,
+ * and loops over the shared row kernels (kernels_common.h, cpu_kernels.h) for everything else.
+ * Buffers are host memory from the context's allocator (base.host_memory = 1: lib/algo runs its
+ * MFPO row kernels on them directly).
  */
 #include <cblas.h>
 #include <stdio.h>
@@ -10,12 +11,13 @@
 
 #include "../../core/alloc.h"
 #include "../backend.h"
-#include "../kernels_mfpo.h"
+#include "../kernels_common.h"
 #include "cpu_kernels.h"
 #include "cpu_pool.h"
+#include "rows.h"
 
 typedef struct cpu_backend {
-    mfpo_backend base;
+    be_backend base;
     const mfpo_allocator *allocator;
     float *scratch; /* per-chunk partial sums; grows on first use of a shape, then stays */
     size_t scratch_len;
@@ -27,67 +29,45 @@ typedef struct cpu_backend {
 
 #define CPU(be) ((cpu_backend *)(be))
 
-/* The remaining elementwise loops (left to the auto-vectoriser) are compiled for AVX-512, AVX2 and
- * baseline x86-64, and the loader picks the best the CPU supports (GNU ifunc). The hottest ones are
- * written with explicit vectors in cpu_kernels.c, compiled per instruction set the same way. */
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(MFPO_NO_CLONES)
-#define HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define HOT
-#endif
+static const be_ops cpu_ops;
 
-/*
- * Row-parallel loops. Rows [0, n) are split into one contiguous chunk per thread of the backend's
- * pool; work below PAR_MIN_WORK elements stays on the calling thread, where a hand-off would cost
- * more than it saves. Results do not depend on the split: every row is computed by itself, and
- * cross-row sums are formed per chunk and added in chunk order.
- *
- * Each parallel operation has an argument record and a chunk function (C has no closures):
- * run_rows() calls fn(args, chunk, chunks) on every chunk, and the chunk function takes its rows
- * with chunk_lo(). One thread runs the whole range as chunk 0 of 1.
- */
-#define PAR_MIN_WORK 16384
-
-static int chunk_count(const mfpo_backend *be, size_t rows, size_t work_per_row)
+int be_cpu_chunks(be_backend *be, size_t rows, size_t work_per_row)
 {
     size_t work = rows * (work_per_row ? work_per_row : 1);
-    int threads = cpu_pool_threads(CPU(be)->pool);
+    int threads = be->ops == &cpu_ops ? cpu_pool_threads(CPU(be)->pool) : 1;
     if (threads <= 1 || rows < 2 || work < PAR_MIN_WORK) return 1;
     return threads < (int)rows ? threads : (int)rows;
 }
 
-/* First row of chunk c of `chunks` over n rows (chunk c ends where c + 1 begins). */
-static size_t chunk_lo(size_t n, int c, int chunks)
+void be_cpu_run(be_backend *be, int chunks, cpu_task_fn fn, void *args)
 {
-    return n * (size_t)c / (size_t)chunks;
+    cpu_pool_run(be->ops == &cpu_ops ? CPU(be)->pool : NULL, chunks, fn, args);
 }
 
-static void run_rows(mfpo_backend *be, size_t rows, size_t work_per_row, cpu_task_fn fn, void *args)
+const cpu_kernels *be_cpu_kernels(be_backend *be)
 {
-    cpu_pool_run(CPU(be)->pool, chunk_count(be, rows, work_per_row), fn, args);
+    return be->ops == &cpu_ops ? CPU(be)->k : cpu_kernels_select();
 }
 
-/* the rows of this chunk, as lo and hi */
-#define CHUNK_ROWS(n) size_t lo = chunk_lo((n), chunk, chunks), hi = chunk_lo((n), chunk + 1, chunks)
 
 #define ALIGN 64
 
-static void cpu_destroy(mfpo_backend *be)
+static void cpu_destroy(be_backend *be)
 {
     const mfpo_allocator *a = CPU(be)->allocator;
     cpu_pool_destroy(CPU(be)->pool);
-    mfpo_host_free(a, CPU(be)->scratch);
-    mfpo_host_free(a, be);
+    core_free(a, CPU(be)->scratch);
+    core_free(a, be);
 }
 
 /* n floats of zeroed scratch, or NULL when memory is short (callers then run on one chunk). */
-static float *cpu_scratch(mfpo_backend *be, size_t n)
+static float *cpu_scratch(be_backend *be, size_t n)
 {
     cpu_backend *cb = CPU(be);
     if (n > cb->scratch_len) {
-        float *p = mfpo_host_alloc(cb->allocator, n * sizeof(float), ALIGN);
+        float *p = core_alloc(cb->allocator, n * sizeof(float), ALIGN);
         if (!p) return NULL;
-        mfpo_host_free(cb->allocator, cb->scratch);
+        core_free(cb->allocator, cb->scratch);
         cb->scratch = p;
         cb->scratch_len = n;
     }
@@ -95,31 +75,31 @@ static float *cpu_scratch(mfpo_backend *be, size_t n)
     return cb->scratch;
 }
 
-static void *cpu_alloc(mfpo_backend *be, size_t bytes)
+static void *cpu_alloc(be_backend *be, size_t bytes)
 {
-    void *p = mfpo_host_alloc(CPU(be)->allocator, bytes ? bytes : 1, ALIGN);
+    void *p = core_alloc(CPU(be)->allocator, bytes ? bytes : 1, ALIGN);
     if (p) memset(p, 0, bytes);
     return p;
 }
 
-static void cpu_free(mfpo_backend *be, void *ptr)
+static void cpu_free(be_backend *be, void *ptr)
 {
-    if (ptr) mfpo_host_free(CPU(be)->allocator, ptr);
+    if (ptr) core_free(CPU(be)->allocator, ptr);
 }
 
-static void cpu_copy(mfpo_backend *be, void *dst, const void *src, size_t bytes)
+static void cpu_copy(be_backend *be, void *dst, const void *src, size_t bytes)
 {
     (void)be;
     if (bytes && dst != src) memmove(dst, src, bytes);
 }
 
-static void cpu_fill(mfpo_backend *be, float *x, float value, size_t n)
+static void cpu_fill(be_backend *be, float *x, float value, size_t n)
 {
     (void)be;
     for (size_t i = 0; i < n; i++) x[i] = value;
 }
 
-static void cpu_synchronize(mfpo_backend *be)
+static void cpu_synchronize(be_backend *be)
 {
     (void)be;
 }
@@ -167,7 +147,7 @@ static void gemm_chunk(void *args, int chunk, int chunks)
 /* Products below this many multiply-adds stay on the calling thread */
 #define GEMM_PAR_MIN (1u << 20)
 
-static void cpu_gemm(mfpo_backend *be, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+static void cpu_gemm(be_backend *be, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                      const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
 {
     gemm_args g = {trans_a, trans_b, m >= n, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c};
@@ -176,7 +156,7 @@ static void cpu_gemm(mfpo_backend *be, int trans_a, int trans_b, size_t m, size_
     int chunks = (double)m * (double)n * (double)k < (double)GEMM_PAR_MIN || split < 2 ? 1
                  : (size_t)threads < split                                               ? threads
                                                                                          : (int)split;
-    cpu_pool_run(CPU(be)->pool, chunks, gemm_chunk, &g);
+    be_cpu_run(be, chunks, gemm_chunk, &g);
 }
 
 HOT static void add_rows_range(size_t lo, size_t hi, size_t cols, float *y, size_t ldy, const float *x, size_t m)
@@ -201,13 +181,13 @@ static void add_rows_chunk(void *args, int chunk, int chunks)
     add_rows_range(lo, hi, a->cols, a->y, a->ldy, a->x, a->m);
 }
 
-static void cpu_add_rows(mfpo_backend *be, size_t n, size_t cols, float *y, size_t ldy, const float *x, size_t m)
+static void cpu_add_rows(be_backend *be, size_t n, size_t cols, float *y, size_t ldy, const float *x, size_t m)
 {
     add_rows_args a = {n, cols, ldy, m, y, x};
-    run_rows(be, n, cols, add_rows_chunk, &a);
+    be_cpu_run_rows(be, n, cols, add_rows_chunk, &a);
 }
 
-HOT static void cpu_fold_rows(mfpo_backend *be, size_t n, size_t cols, const float *g, size_t ldg, float *out, size_t m,
+HOT static void cpu_fold_rows(be_backend *be, size_t n, size_t cols, const float *g, size_t ldg, float *out, size_t m,
                           int accumulate)
 {
     (void)be;
@@ -219,14 +199,14 @@ HOT static void cpu_fold_rows(mfpo_backend *be, size_t n, size_t cols, const flo
     }
 }
 
-static void cpu_copy_rows(mfpo_backend *be, size_t n, size_t cols, float *dst, size_t ldd, const float *src,
+static void cpu_copy_rows(be_backend *be, size_t n, size_t cols, float *dst, size_t ldd, const float *src,
                           size_t lds, size_t repeat)
 {
     (void)be;
     for (size_t i = 0; i < n; i++) memcpy(dst + i * ldd, src + (i / repeat) * lds, cols * sizeof(float));
 }
 
-static void cpu_scale(mfpo_backend *be, float *x, float s, size_t n)
+static void cpu_scale(be_backend *be, float *x, float s, size_t n)
 {
     (void)be;
     for (size_t i = 0; i < n; i++) x[i] *= s;
@@ -234,7 +214,7 @@ static void cpu_scale(mfpo_backend *be, float *x, float s, size_t n)
 
 /* ------------------------------------------------------------------ layer passes */
 
-static void cpu_fourier_fwd(mfpo_backend *be, size_t n, size_t f, const float *x, const float *w, float *out)
+static void cpu_fourier_fwd(be_backend *be, size_t n, size_t f, const float *x, const float *w, float *out)
 {
     (void)be;
     const float two_pi = (float)(2.0 * MFPO_PI);
@@ -248,7 +228,7 @@ static void cpu_fourier_fwd(mfpo_backend *be, size_t n, size_t f, const float *x
     }
 }
 
-static void cpu_fourier_jvp(mfpo_backend *be, size_t n, size_t f, const float *x, const float *w, float xdot,
+static void cpu_fourier_jvp(be_backend *be, size_t n, size_t f, const float *x, const float *w, float xdot,
                             float *out_dot)
 {
     (void)be;
@@ -264,7 +244,7 @@ static void cpu_fourier_jvp(mfpo_backend *be, size_t n, size_t f, const float *x
     }
 }
 
-static void cpu_fourier_bwd(mfpo_backend *be, size_t n, size_t f, const float *x, const float *w, const float *g,
+static void cpu_fourier_bwd(be_backend *be, size_t n, size_t f, const float *x, const float *w, const float *g,
                             float *gw, float *gx)
 {
     (void)be;
@@ -283,17 +263,17 @@ static void cpu_fourier_bwd(mfpo_backend *be, size_t n, size_t f, const float *x
     }
 }
 
-static void cpu_bias_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *bias, float *act)
+static void cpu_bias_gelu_fwd(be_backend *be, size_t n, size_t h, float *pre, const float *bias, float *act)
 {
     KERN(be)->bias_gelu(n, h, pre, bias, act);
 }
 
-static void cpu_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *pre, float *g_pre)
+static void cpu_gelu_bwd(be_backend *be, size_t n, size_t h, const float *g_act, const float *pre, float *g_pre)
 {
     KERN(be)->gelu_grad_mul(n * h, g_act, pre, g_pre);
 }
 
-static void cpu_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *pre, float *t_act)
+static void cpu_gelu_jvp(be_backend *be, size_t n, size_t h, const float *t_pre, const float *pre, float *t_act)
 {
     KERN(be)->gelu_grad_mul(n * h, t_pre, pre, t_act);
 }
@@ -315,12 +295,12 @@ static void ln_gelu_fwd_chunk(void *args, int chunk, int chunks)
                       a->act);
 }
 
-static void cpu_ln_gelu_fwd(mfpo_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m,
+static void cpu_ln_gelu_fwd(be_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m,
                             const float *scale, const float *shift, float *xhat, float *rstd, float *y, float *act)
 {
     ln_gelu_args a = {.k = KERN(be), .n = n, .h = h, .m = m, .pre = pre, .add = add, .scale = scale, .shift = shift,
                       .xhat_out = xhat, .rstd_out = rstd, .y_out = y, .act = act};
-    run_rows(be, n, h, ln_gelu_fwd_chunk, &a);
+    be_cpu_run_rows(be, n, h, ln_gelu_fwd_chunk, &a);
 }
 
 HOT static void add_into(size_t n, float *dst, const float *src)
@@ -338,16 +318,16 @@ static void ln_gelu_bwd_chunk(void *args, int chunk, int chunks)
     a->k->ln_gelu_bwd(lo, hi, a->h, a->g_act, a->xhat, a->rstd, a->y, a->scale, a->g_pre, gs, gh);
 }
 
-static void cpu_ln_gelu_bwd(mfpo_backend *be, size_t n, size_t h, const float *g_act, const float *xhat,
+static void cpu_ln_gelu_bwd(be_backend *be, size_t n, size_t h, const float *g_act, const float *xhat,
                             const float *rstd, const float *y, const float *scale, float *g_pre, float *g_scale,
                             float *g_shift)
 {
-    int chunks = chunk_count(be, n, h);
+    int chunks = be_cpu_chunks(be, n, h);
     float *part = chunks > 1 ? cpu_scratch(be, (size_t)chunks * 2 * h) : NULL;
     ln_gelu_args a = {.k = KERN(be), .n = n, .h = h, .g_act = g_act, .xhat = xhat, .rstd = rstd, .y = y,
                       .scale = scale, .g_pre = g_pre, .g_scale = g_scale, .g_shift = g_shift, .part = part};
     /* without scratch memory the rows run on one chunk, accumulating directly */
-    cpu_pool_run(CPU(be)->pool, part ? chunks : 1, ln_gelu_bwd_chunk, &a);
+    be_cpu_run(be, part ? chunks : 1, ln_gelu_bwd_chunk, &a);
     if (!part) return;
     /* chunks are added in order, so the result depends only on the number of chunks */
     for (int c = 0; c < chunks; c++) {
@@ -363,24 +343,24 @@ static void ln_gelu_jvp_chunk(void *args, int chunk, int chunks)
     a->k->ln_gelu_jvp(lo, hi, a->h, a->t_pre, a->xhat, a->rstd, a->y, a->scale, a->act);
 }
 
-static void cpu_ln_gelu_jvp(mfpo_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat,
+static void cpu_ln_gelu_jvp(be_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat,
                             const float *rstd, const float *y, const float *scale, float *t_act)
 {
     ln_gelu_args a = {.k = KERN(be), .n = n, .h = h, .t_pre = t_pre, .xhat = xhat, .rstd = rstd, .y = y,
                       .scale = scale, .act = t_act};
-    run_rows(be, n, h, ln_gelu_jvp_chunk, &a);
+    be_cpu_run_rows(be, n, h, ln_gelu_jvp_chunk, &a);
 }
 
 /* ------------------------------------------------------------------ random draws */
 
 HOT static void uniform_range(size_t lo, size_t hi, float *out, uint64_t seed, uint64_t stream)
 {
-    for (size_t i = lo; i < hi; i++) out[i] = mfpo_uniform_at(seed, stream, i);
+    for (size_t i = lo; i < hi; i++) out[i] = be_uniform_at(seed, stream, i);
 }
 
 HOT static void normal_range(size_t lo, size_t hi, float *out, uint64_t seed, uint64_t stream)
 {
-    for (size_t i = lo; i < hi; i++) out[i] = mfpo_normal_at(seed, stream, i);
+    for (size_t i = lo; i < hi; i++) out[i] = be_normal_at(seed, stream, i);
 }
 
 typedef struct rng_args {
@@ -403,216 +383,16 @@ static void normal_chunk(void *args, int chunk, int chunks)
     normal_range(lo, hi, a->out, a->seed, a->stream);
 }
 
-static void cpu_rng_uniform(mfpo_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset)
+static void cpu_rng_uniform(be_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset)
 {
     rng_args a = {n, out, key[0], key[1] + offset};
-    run_rows(be, n, 16, uniform_chunk, &a);
+    be_cpu_run_rows(be, n, 16, uniform_chunk, &a);
 }
 
-static void cpu_rng_normal(mfpo_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset)
+static void cpu_rng_normal(be_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset)
 {
     rng_args a = {n, out, key[0], key[1] + offset};
-    run_rows(be, n, 32, normal_chunk, &a);
-}
-
-/* ------------------------------------------------------------------ MFPO rows */
-
-static void cpu_sampler_init(mfpo_backend *be, size_t n, size_t a, const float *eps, float *z, size_t ldz, float *logp)
-{
-    (void)be;
-    for (size_t i = 0; i < n; i++) {
-        memcpy(z + i * ldz, eps + i * a, a * sizeof(float));
-        if (logp) logp[i] = mfpo_log_std_normal(a, eps + i * a);
-    }
-}
-
-HOT static void cpu_sampler_step(mfpo_backend *be, size_t n, size_t a, float h, const float *u, float *z, size_t ldz,
-                             const float *d, float *logp)
-{
-    (void)be;
-    for (size_t i = 0; i < n; i++) {
-        for (size_t c = 0; c < a; c++) z[i * ldz + c] -= h * u[i * a + c];
-        if (d && logp) logp[i] += h * d[i];
-    }
-}
-
-static void cpu_clip_actions(mfpo_backend *be, size_t n, size_t a, const float *z, size_t ldz, float *out, size_t ldo)
-{
-    (void)be;
-    for (size_t i = 0; i < n; i++)
-        for (size_t c = 0; c < a; c++) out[i * ldo + c] = mfpo_clampf(z[i * ldz + c], -1.0f, 1.0f);
-}
-
-static void cpu_flow_times(mfpo_backend *be, size_t n, const float *normals, float mean, float std, size_t flow_rows,
-                           float *t, float *r, float *h)
-{
-    (void)be;
-    for (size_t i = 0; i < n; i++) mfpo_flow_times_row(normals + 2 * i, mean, std, i < flow_rows, t + i, r + i, h + i);
-}
-
-static void cpu_noisy_point(mfpo_backend *be, size_t n, size_t a, const float *act, size_t lda, const float *t,
-                            const float *eps, float *z_t)
-{
-    (void)be;
-    for (size_t i = 0; i < n; i++)
-        for (size_t c = 0; c < a; c++) z_t[i * a + c] = (1.0f - t[i]) * act[i * lda + c] + t[i] * eps[i * a + c];
-}
-
-static void gaussian_range(size_t lo, size_t hi, size_t k, size_t a, const float *z_t, const float *t,
-                           const float *uniforms, float *noise, float *out, size_t ldo)
-{
-    for (size_t i = lo; i < hi; i++)
-        for (size_t j = 0; j < k; j++)
-            for (size_t c = 0; c < a; c++) {
-                size_t e = (i * k + j) * a + c;
-                out[(i * k + j) * ldo + c] = mfpo_gaussian_candidate(z_t[i * a + c], t[i], uniforms[e], noise + e);
-            }
-}
-
-typedef struct gaussian_args {
-    size_t n, k, a, ldo;
-    const float *z_t, *t, *uniforms;
-    float *noise, *out;
-} gaussian_args;
-
-static void gaussian_chunk(void *args, int chunk, int chunks)
-{
-    const gaussian_args *g = args;
-    CHUNK_ROWS(g->n);
-    gaussian_range(lo, hi, g->k, g->a, g->z_t, g->t, g->uniforms, g->noise, g->out, g->ldo);
-}
-
-static void cpu_gaussian_proposal(mfpo_backend *be, size_t n, size_t k, size_t a, const float *z_t, const float *t,
-                                  const float *uniforms, float *noise, float *out, size_t ldo)
-{
-    gaussian_args g = {n, k, a, ldo, z_t, t, uniforms, noise, out};
-    /* erfc and the quantile cost about as much as 64 multiply-adds per coordinate */
-    run_rows(be, n, k * a * 64, gaussian_chunk, &g);
-}
-
-typedef struct expected_q_args {
-    const cpu_kernels *k;
-    size_t n, atoms;
-    float v_min, v_max;
-    const float *logits;
-    float *q;
-} expected_q_args;
-
-static void expected_q_chunk(void *args, int chunk, int chunks)
-{
-    const expected_q_args *a = args;
-    CHUNK_ROWS(a->n);
-    a->k->expected_q(lo, hi, a->atoms, a->v_min, a->v_max, a->logits, a->q);
-}
-
-static void cpu_expected_q(mfpo_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits,
-                           float *q)
-{
-    expected_q_args a = {KERN(be), n, atoms, v_min, v_max, logits, q};
-    run_rows(be, n, atoms * 2, expected_q_chunk, &a);
-}
-
-static void cpu_combine_q(mfpo_backend *be, size_t n, const float *q1, const float *q2, int clipped, float *out)
-{
-    (void)be;
-    for (size_t i = 0; i < n; i++) out[i] = clipped ? (q1[i] < q2[i] ? q1[i] : q2[i]) : 0.5f * (q1[i] + q2[i]);
-}
-
-HOT static void cpu_c51_target(mfpo_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits1,
-                           const float *logits2, const float *reward, const float *mask, const float *next_logp,
-                           const float *log_alpha, float gamma, int clipped, float *target)
-{
-    float scratch[1024];
-    float alpha = expf(log_alpha[0]);
-    (void)be;
-    /* atoms <= 1024 is enforced at configuration time */
-    for (size_t i = 0; i < n; i++)
-        mfpo_c51_target_row(atoms, v_min, v_max, logits1 + i * atoms, logits2 + i * atoms, reward[i], mask[i],
-                            next_logp[i], alpha, gamma, clipped, target + i * atoms, scratch);
-}
-
-HOT static void cpu_softmax_xent(mfpo_backend *be, size_t n, size_t atoms, const float *logits, const float *target,
-                             float *grad, float *loss)
-{
-    double acc = 0.0;
-    (void)be;
-    for (size_t i = 0; i < n; i++)
-        acc += mfpo_xent_row(atoms, logits + i * atoms, target + i * atoms, 1.0f / (float)n, grad + i * atoms);
-    *loss = (float)(acc / (double)n);
-}
-
-HOT static void cpu_snis(mfpo_backend *be, size_t n, size_t k1, size_t k2, size_t a, const float *q_pol,
-                     const float *q_gauss, const float *pol_a, const float *pol_logp, const float *gauss_a,
-                     const float *z_t, const float *t, const float *log_alpha, float *log_w, float *w, float *ess_pol,
-                     float *ess_gauss, float *v_hat)
-{
-    float alpha = expf(log_alpha[0]);
-    (void)be;
-    for (size_t i = 0; i < n; i++)
-        mfpo_snis_row(k1, k2, a, q_pol + i * k1, q_gauss + i * k2, pol_a + i * k1 * a, pol_logp + i * k1,
-                      gauss_a + i * k2 * a, z_t + i * a, t[i], alpha, log_w + i * (k1 + k2), w + i * (k1 + k2),
-                      ess_pol + i, ess_gauss + i, v_hat + i * a);
-}
-
-HOT static void cpu_meanflow_loss(mfpo_backend *be, size_t n, size_t w, const float *pred, const float *dot,
-                              const float *vel, const float *h, float *tgt, float *grad, float *loss)
-{
-    double acc = 0.0;
-    float gs = 2.0f / (float)(n * w);
-    (void)be;
-    for (size_t i = 0; i < n; i++) {
-        float hc = mfpo_clampf(h[i], 0.0f, 1.0f);
-        for (size_t c = 0; c < w; c++) {
-            size_t e = i * w + c;
-            float tg = vel[e] - hc * dot[e];
-            float diff = pred[e] - tg;
-            tgt[e] = tg;
-            grad[e] = gs * diff;
-            acc += (double)diff * diff;
-        }
-    }
-    *loss = (float)(acc / (double)(n * w));
-}
-
-static void cpu_row_dot(mfpo_backend *be, size_t n, size_t a, const float *e, const float *jv, float scale, float *acc,
-                        int accumulate)
-{
-    (void)be;
-    for (size_t i = 0; i < n; i++) {
-        float s = 0.0f;
-        for (size_t c = 0; c < a; c++) s += e[i * a + c] * jv[i * a + c];
-        acc[i] = (accumulate ? acc[i] : 0.0f) + scale * s;
-    }
-}
-
-static void cpu_mean(mfpo_backend *be, size_t n, const float *x, float *out)
-{
-    double s = 0.0;
-    (void)be;
-    for (size_t i = 0; i < n; i++) s += x[i];
-    *out = (float)(s / (double)n);
-}
-
-static void cpu_temperature_grad(mfpo_backend *be, const float *mean_logp, const float *log_alpha,
-                                 float target_entropy, float *loss, float *grad)
-{
-    float alpha = expf(log_alpha[0]);
-    float l = alpha * (-mean_logp[0] - target_entropy);
-    (void)be;
-    *loss = l;
-    *grad = l; /* d/d log_alpha of exp(log_alpha) * c is the same expression */
-}
-
-static void cpu_select_best(mfpo_backend *be, size_t n, size_t k, size_t a, const float *q, const float *cand,
-                            size_t ldc, float *out)
-{
-    (void)be;
-    for (size_t i = 0; i < n; i++) {
-        size_t best = 0;
-        for (size_t j = 1; j < k; j++)
-            if (q[i * k + j] > q[i * k + best]) best = j;
-        memcpy(out + i * a, cand + (i * k + best) * ldc, a * sizeof(float));
-    }
+    be_cpu_run_rows(be, n, 32, normal_chunk, &a);
 }
 
 /* ------------------------------------------------------------------ optimizers */
@@ -632,26 +412,26 @@ static void adam_chunk(void *args, int chunk, int chunks)
     a->k->adam(hi - lo, a->p + lo, a->g + lo, a->m + lo, a->v + lo, a->lr, a->b1, a->b2, a->eps, a->c1, a->c2);
 }
 
-static void cpu_adam(mfpo_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1,
+static void cpu_adam(be_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1,
                      float b2, float eps, const uint64_t *step)
 {
     adam_args a = {KERN(be), n, p, m, v, g, lr, b1, b2, eps, 1.0f / (1.0f - powf(b1, (float)*step)),
                    1.0f / (1.0f - powf(b2, (float)*step))};
-    run_rows(be, n, 8, adam_chunk, &a);
+    be_cpu_run_rows(be, n, 8, adam_chunk, &a);
 }
 
-HOT static void cpu_polyak(mfpo_backend *be, size_t n, float *target, const float *online, float tau)
+HOT static void cpu_polyak(be_backend *be, size_t n, float *target, const float *online, float tau)
 {
     (void)be;
     for (size_t i = 0; i < n; i++) target[i] = tau * online[i] + (1.0f - tau) * target[i];
 }
 
-static int cpu_all_finite(mfpo_backend *be, const float *x, size_t n)
+static int cpu_all_finite(be_backend *be, const float *x, size_t n)
 {
     return KERN(be)->all_finite(n, x);
 }
 
-static const mfpo_backend_ops cpu_ops = {
+static const be_ops cpu_ops = {
     .destroy = cpu_destroy,
     .alloc = cpu_alloc,
     .free = cpu_free,
@@ -676,30 +456,14 @@ static const mfpo_backend_ops cpu_ops = {
     .ln_gelu_jvp = cpu_ln_gelu_jvp,
     .rng_uniform = cpu_rng_uniform,
     .rng_normal = cpu_rng_normal,
-    .sampler_init = cpu_sampler_init,
-    .sampler_step = cpu_sampler_step,
-    .clip_actions = cpu_clip_actions,
-    .flow_times = cpu_flow_times,
-    .noisy_point = cpu_noisy_point,
-    .gaussian_proposal = cpu_gaussian_proposal,
-    .expected_q = cpu_expected_q,
-    .combine_q = cpu_combine_q,
-    .c51_target = cpu_c51_target,
-    .softmax_xent = cpu_softmax_xent,
-    .snis = cpu_snis,
-    .meanflow_loss = cpu_meanflow_loss,
-    .row_dot = cpu_row_dot,
-    .mean = cpu_mean,
-    .temperature_grad = cpu_temperature_grad,
-    .select_best = cpu_select_best,
     .adam = cpu_adam,
     .polyak = cpu_polyak,
     .all_finite = cpu_all_finite,
 };
 
-mfpo_backend *mfpo_cpu_backend_create(const mfpo_allocator *allocator, int threads, char *reason, size_t reason_size)
+be_backend *be_cpu_create(const mfpo_allocator *allocator, int threads, char *reason, size_t reason_size)
 {
-    cpu_backend *be = mfpo_host_alloc(allocator, sizeof *be, ALIGN);
+    cpu_backend *be = core_alloc(allocator, sizeof *be, ALIGN);
     if (!be) {
         snprintf(reason, reason_size, "out of memory creating the CPU backend");
         return NULL;
@@ -714,10 +478,11 @@ mfpo_backend *mfpo_cpu_backend_create(const mfpo_allocator *allocator, int threa
     openblas_set_num_threads(1);
     be->pool = cpu_pool_create(allocator, threads - 1, reason, reason_size);
     if (!be->pool) {
-        mfpo_host_free(allocator, be);
+        core_free(allocator, be);
         return NULL;
     }
     be->base.threads = threads;
+    be->base.host_memory = 1;
     snprintf(be->base.device_name, sizeof be->base.device_name, "cpu (%s kernels, OpenBLAS %s, %d thread%s)",
              be->k->isa, openblas_get_config(), threads, threads == 1 ? "" : "s");
     return &be->base;

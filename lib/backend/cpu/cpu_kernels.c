@@ -50,10 +50,10 @@ static void K(ln_gelu_jvp)(size_t lo, size_t hi, size_t h, const float *t_pre, c
         rows_ln_gelu_jvp(h, t_pre + i * h, xhat + i * h, rstd[i], y + i * h, scale, t_act + i * h);
 }
 
-static void K(expected_q)(size_t lo, size_t hi, size_t atoms, float v_min, float v_max, const float *logits,
+static void K(softmax_mean)(size_t lo, size_t hi, size_t atoms, float v_min, float v_max, const float *logits,
                           float *q)
 {
-    for (size_t i = lo; i < hi; i++) q[i] = rows_expected_q(atoms, v_min, v_max, logits + i * atoms);
+    for (size_t i = lo; i < hi; i++) q[i] = rows_softmax_mean(atoms, v_min, v_max, logits + i * atoms);
 }
 
 static void K(adam)(size_t n, float *p, const float *g, float *m, float *v, float lr, float b1, float b2, float eps,
@@ -74,7 +74,7 @@ const cpu_kernels CAT(cpu_kernels, CPU_ISA) = {
     .ln_gelu_fwd = K(ln_gelu_fwd),
     .ln_gelu_bwd = K(ln_gelu_bwd),
     .ln_gelu_jvp = K(ln_gelu_jvp),
-    .expected_q = K(expected_q),
+    .softmax_mean = K(softmax_mean),
     .adam = K(adam),
     .all_finite = K(all_finite),
 };

@@ -25,8 +25,9 @@ typedef struct cpu_kernels {
                         const float *y, const float *scale, float *g_pre, float *g_scale, float *g_shift);
     void (*ln_gelu_jvp)(size_t lo, size_t hi, size_t h, const float *t_pre, const float *xhat, const float *rstd,
                         const float *y, const float *scale, float *t_act);
-    /* rows [lo, hi) of the C51 expectation */
-    void (*expected_q)(size_t lo, size_t hi, size_t atoms, float v_min, float v_max, const float *logits, float *q);
+    /* rows [lo, hi): the mean of a categorical distribution over the evenly spaced support
+     * [v_min, v_max] given by its logits (lib/algo's C51 expectation) */
+    void (*softmax_mean)(size_t lo, size_t hi, size_t atoms, float v_min, float v_max, const float *logits, float *q);
     /* one Adam step on n parameters */
     void (*adam)(size_t n, float *p, const float *g, float *m, float *v, float lr, float b1, float b2, float eps,
                  float c1, float c2);

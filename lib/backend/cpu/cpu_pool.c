@@ -84,7 +84,7 @@ static void *worker_main(void *arg)
 cpu_pool *cpu_pool_create(const mfpo_allocator *allocator, int workers, char *reason, size_t reason_size)
 {
     if (workers < 0) workers = 0;
-    cpu_pool *p = mfpo_host_alloc(allocator, sizeof *p, 64);
+    cpu_pool *p = core_alloc(allocator, sizeof *p, 64);
     if (!p) {
         snprintf(reason, reason_size, "out of memory for the CPU worker pool");
         return NULL;
@@ -96,12 +96,12 @@ cpu_pool *cpu_pool_create(const mfpo_allocator *allocator, int workers, char *re
     atomic_init(&p->sleeping, 0);
     atomic_init(&p->stop, 0);
     if (workers == 0) return p;
-    worker_start *starts = mfpo_host_alloc(allocator, (size_t)workers * sizeof *starts, 64);
-    p->tid = mfpo_host_alloc(allocator, (size_t)workers * sizeof *p->tid, 64);
+    worker_start *starts = core_alloc(allocator, (size_t)workers * sizeof *starts, 64);
+    p->tid = core_alloc(allocator, (size_t)workers * sizeof *p->tid, 64);
     if (!starts || !p->tid) {
-        mfpo_host_free(allocator, starts);
-        mfpo_host_free(allocator, p->tid);
-        mfpo_host_free(allocator, p);
+        core_free(allocator, starts);
+        core_free(allocator, p->tid);
+        core_free(allocator, p);
         snprintf(reason, reason_size, "out of memory for %d CPU worker threads", workers);
         return NULL;
     }
@@ -115,7 +115,7 @@ cpu_pool *cpu_pool_create(const mfpo_allocator *allocator, int workers, char *re
             snprintf(reason, reason_size, "cannot start CPU worker thread %d of %d: %s", i + 1, workers, strerror(rc));
             p->workers = i;
             cpu_pool_destroy(p);
-            mfpo_host_free(allocator, starts);
+            core_free(allocator, starts);
             return NULL;
         }
     }
@@ -131,7 +131,7 @@ cpu_pool *cpu_pool_create(const mfpo_allocator *allocator, int workers, char *re
     pthread_mutex_unlock(&p->mu);
     unsigned spins = 0;
     while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0) relax(&spins);
-    mfpo_host_free(allocator, starts);
+    core_free(allocator, starts);
     return p;
 }
 
@@ -149,8 +149,8 @@ void cpu_pool_destroy(cpu_pool *p)
         pthread_mutex_destroy(&p->mu);
         pthread_cond_destroy(&p->wake);
     }
-    mfpo_host_free(p->allocator, p->tid);
-    mfpo_host_free(p->allocator, p);
+    core_free(p->allocator, p->tid);
+    core_free(p->allocator, p);
 }
 
 int cpu_pool_threads(const cpu_pool *p)

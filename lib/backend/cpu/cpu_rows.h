@@ -2,8 +2,8 @@
  * The CPU backend's hot row kernels, written with the explicit vectors of simd.h: the fused
  * LayerNorm + GELU rows (forward, backward, JVP), the GELU passes and the C51 expectation.
  *
- * Each function is the vector form of a scalar row function of kernels_common.h or
- * kernels_mfpo.h (named beside it) and returns bit-identical results: the same operations in the
+ * Each function is the vector form of a scalar row function of kernels_common.h (or, for the
+ * softmax mean, lib/algo/kernels_mfpo.h; named beside it) and returns bit-identical results: the same operations in the
  * same order per lane, the same 16-lane partial sums, and the scalar twin on the tail. The CUDA
  * module keeps using the scalar forms. Included by cpu_kernels.c only, once per instruction set
  * (SIMD_BYTES).
@@ -13,7 +13,7 @@
 
 #include <math.h>
 
-#include "../kernels_mfpo.h"
+#include "../kernels_common.h"
 #include "simd.h"
 
 /* x[j] += a[j] */
@@ -24,7 +24,7 @@ SIMD_INLINE void rows_add(size_t n, float *x, const float *a)
     for (; j < n; j++) x[j] += a[j];
 }
 
-/* mfpo_ln_gelu_row: pre += add; LayerNorm; GELU (act may alias pre when xhat is NULL) */
+/* be_ln_gelu_row: pre += add; LayerNorm; GELU (act may alias pre when xhat is NULL) */
 SIMD_INLINE void rows_ln_gelu(size_t h, float *pre, const float *add, const float *scale, const float *shift,
                               float *xhat, float *rstd_out, float *y, float *act)
 {
@@ -45,16 +45,16 @@ SIMD_INLINE void rows_ln_gelu(size_t h, float *pre, const float *add, const floa
         for (; j < h; j++) {
             xhat[j] = (pre[j] - mean) * rstd;
             y[j] = scale[j] * xhat[j] + shift[j];
-            act[j] = mfpo_gelu(y[j]);
+            act[j] = be_gelu(y[j]);
         }
     } else {
         for (; j + SIMD_W <= h; j += SIMD_W)
             vf_store(act + j, vf_gelu(vf_load(scale + j) * ((vf_load(pre + j) - mean) * rstd) + vf_load(shift + j)));
-        for (; j < h; j++) act[j] = mfpo_gelu(scale[j] * ((pre[j] - mean) * rstd) + shift[j]);
+        for (; j < h; j++) act[j] = be_gelu(scale[j] * ((pre[j] - mean) * rstd) + shift[j]);
     }
 }
 
-/* mfpo_ln_apply_jacobian: out = rstd (t - mean(t) - xhat mean(xhat t)); out may alias t */
+/* be_ln_apply_jacobian: out = rstd (t - mean(t) - xhat mean(xhat t)); out may alias t */
 SIMD_INLINE void rows_ln_jacobian(size_t h, const float *t, const float *xhat, float rstd, float *out)
 {
     float mt = vf_sum(h, t) / (float)h;
@@ -77,7 +77,7 @@ SIMD_INLINE void rows_ln_gelu_bwd(size_t h, const float *ga, const float *xh, fl
         vf_store(gp + j, gy * vf_load(scale + j));
     }
     for (; j < h; j++) {
-        float gy = ga[j] * mfpo_gelu_grad(yy[j]);
+        float gy = ga[j] * be_gelu_grad(yy[j]);
         g_scale[j] += gy * xh[j];
         g_shift[j] += gy;
         gp[j] = gy * scale[j];
@@ -93,7 +93,7 @@ SIMD_INLINE void rows_ln_gelu_jvp(size_t h, const float *t_pre, const float *xh,
     rows_ln_jacobian(h, t_pre, xh, rstd, ta);
     for (; j + SIMD_W <= h; j += SIMD_W)
         vf_store(ta + j, vf_gelu_grad(vf_load(yy + j)) * vf_load(scale + j) * vf_load(ta + j));
-    for (; j < h; j++) ta[j] = mfpo_gelu_grad(yy[j]) * scale[j] * ta[j];
+    for (; j < h; j++) ta[j] = be_gelu_grad(yy[j]) * scale[j] * ta[j];
 }
 
 /* out[i] = g[i] * gelu'(x[i]) */
@@ -101,7 +101,7 @@ SIMD_INLINE void rows_gelu_grad_mul(size_t n, const float *g, const float *x, fl
 {
     size_t i = 0;
     for (; i + SIMD_W <= n; i += SIMD_W) vf_store(out + i, vf_load(g + i) * vf_gelu_grad(vf_load(x + i)));
-    for (; i < n; i++) out[i] = g[i] * mfpo_gelu_grad(x[i]);
+    for (; i < n; i++) out[i] = g[i] * be_gelu_grad(x[i]);
 }
 
 /* pre += bias; act = GELU(pre) */
@@ -116,7 +116,7 @@ SIMD_INLINE void rows_bias_gelu(size_t h, float *pre, const float *bias, float *
     for (; j < h; j++) {
         float v = pre[j] + bias[j];
         pre[j] = v;
-        act[j] = mfpo_gelu(v);
+        act[j] = be_gelu(v);
     }
 }
 
@@ -135,7 +135,7 @@ SIMD_INLINE float rows_exp_tail(const float *l, size_t j, size_t r, float c, siz
     return tail;
 }
 
-/* mfpo_softmax_stats: the row's max and the sum of exp(l - max) */
+/* The row's max and the sum of exp(l - max), as algo_softmax_stats (lib/algo/kernels_mfpo.h) */
 SIMD_INLINE void rows_softmax_stats(size_t n, const float *l, float *mx, float *sum)
 {
     lanes16 pm, ps = lanes_zero();
@@ -159,8 +159,10 @@ SIMD_INLINE void rows_softmax_stats(size_t n, const float *l, float *mx, float *
     *sum = lanes_total(&ps, rows_exp_tail(l, j, n - j, m, 0, 0.0f, 0.0f));
 }
 
-/* mfpo_expected_q_row: sum_k softmax(l)_k c_k */
-SIMD_INLINE float rows_expected_q(size_t atoms, float v_min, float v_max, const float *l)
+/* sum_k softmax(l)_k c_k over the evenly spaced support c_k = v_min + (v_max - v_min) k / (atoms - 1):
+ * the mean of a categorical distribution given by its logits; bit-identical to lib/algo's scalar
+ * algo_expected_q_row (the C51 expectation, docs/algorithm.md §2), which tests/engine/test_simd.c checks */
+SIMD_INLINE float rows_softmax_mean(size_t atoms, float v_min, float v_max, const float *l)
 {
     float mx, sum;
     lanes16 p = lanes_zero();
@@ -169,7 +171,7 @@ SIMD_INLINE float rows_expected_q(size_t atoms, float v_min, float v_max, const 
     for (; j + MFPO_LANES <= atoms; j += MFPO_LANES)
         for (int q = 0; q < SIMD_NV; q++) {
             size_t o = j + (size_t)q * SIMD_W;
-            /* mfpo_atom for the indices o..o+SIMD_W-1 */
+            /* the support at the indices o..o+SIMD_W-1 */
             vf atom = v_min + (v_max - v_min) * vf_iota((float)o) / (float)(atoms - 1);
             p.r[q] += vf_exp(vf_load(l + o) - mx) * atom;
         }

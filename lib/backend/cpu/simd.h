@@ -2,7 +2,7 @@
  * Explicit float vectors for the CPU backend's elementwise kernels, at the width of the
  * instruction set the including file is compiled for.
  *
- * Why explicit: the loops over mfpo_expf/mfpo_gelu (kernels_common.h) were left to GCC's
+ * Why explicit: the loops over be_expf/be_gelu (kernels_common.h) were left to GCC's
  * auto-vectoriser, which vectorised them for AVX-512 and left them scalar for AVX2 (its cost model
  * rejects the integer part of the exponential there): on an AVX2 machine, LayerNorm + GELU took
  * half of an update. Why one width per instruction set: a 64-byte vector on an AVX2 target is not
@@ -103,7 +103,7 @@ SIMD_INLINE vf vf_sqrt(vf x)
     return r;
 }
 
-/* mfpo_expf, lane by lane */
+/* be_expf, lane by lane */
 SIMD_INLINE vf vf_exp(vf x)
 {
     const vf shifter = vf_splat(12582912.0f);
@@ -128,7 +128,7 @@ SIMD_INLINE vf vf_exp(vf x)
     return vf_select(is_num, p * (vf)sc, x);
 }
 
-/* mfpo_gelu, lane by lane */
+/* be_gelu, lane by lane */
 SIMD_INLINE vf vf_gelu(vf x)
 {
     const float k2 = 2.0f * 0.7978845608028654f;
@@ -136,7 +136,7 @@ SIMD_INLINE vf vf_gelu(vf x)
     return x / (1.0f + vf_exp(-y2));
 }
 
-/* mfpo_gelu_grad, lane by lane */
+/* be_gelu_grad, lane by lane */
 SIMD_INLINE vf vf_gelu_grad(vf x)
 {
     const float k2 = 2.0f * 0.7978845608028654f;
@@ -149,7 +149,7 @@ SIMD_INLINE vf vf_gelu_grad(vf x)
 /* ---------------------------------------------------------------- the 16 partial sums
  *
  * The scalar code sums in 16 interleaved lanes p[0..15] (element j goes to lane j % 16) and then
- * adds tail + p[0] + ... + p[15] in that order (mfpo_lane_total). Here the 16 lanes are SIMD_NV
+ * adds tail + p[0] + ... + p[15] in that order (be_lane_total). Here the 16 lanes are SIMD_NV
  * registers: lane q * SIMD_W + k is lane k of register q. */
 
 typedef struct lanes16 {
@@ -163,7 +163,7 @@ SIMD_INLINE lanes16 lanes_zero(void)
     return s;
 }
 
-/* mfpo_lane_total */
+/* be_lane_total */
 SIMD_INLINE float lanes_total(const lanes16 *s, float tail)
 {
     float t = tail;
@@ -172,7 +172,7 @@ SIMD_INLINE float lanes_total(const lanes16 *s, float tail)
     return t;
 }
 
-/* mfpo_sum */
+/* be_sum */
 SIMD_INLINE float vf_sum(size_t n, const float *x)
 {
     lanes16 p = lanes_zero();
@@ -184,7 +184,7 @@ SIMD_INLINE float vf_sum(size_t n, const float *x)
     return lanes_total(&p, tail);
 }
 
-/* mfpo_sum_sq_dev */
+/* be_sum_sq_dev */
 SIMD_INLINE float vf_sum_sq_dev(size_t n, const float *x, float c)
 {
     lanes16 p = lanes_zero();
@@ -199,7 +199,7 @@ SIMD_INLINE float vf_sum_sq_dev(size_t n, const float *x, float c)
     return lanes_total(&p, tail);
 }
 
-/* mfpo_dot */
+/* be_dot */
 SIMD_INLINE float vf_dot(size_t n, const float *a, const float *b)
 {
     lanes16 p = lanes_zero();
