@@ -94,6 +94,7 @@ mfpo_status mfpo_agent_save(const mfpo_agent *ag, const char *path)
 {
     static const char who[] = "mfpo_agent_save";
     if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
+    core_clear_error(ag->ctx); /* the rule of mfpo_last_error (context.h) */
     mfpo_context *ctx = ag->ctx;
     be_backend *be = ctx->be;
     mfpo_status s = check_path(ctx, who, path);
@@ -140,6 +141,7 @@ mfpo_status mfpo_replay_save(const mfpo_replay *replay, const char *path)
     if (!replay) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", who);
     algo_replay_view v;
     algo_replay_raw(replay, &v);
+    core_clear_error(v.ctx); /* the rule of mfpo_last_error (context.h) */
     mfpo_status s = check_path(v.ctx, who, path);
     if (s != MFPO_OK) return s;
 
@@ -174,6 +176,7 @@ mfpo_status mfpo_agent_load(mfpo_agent *ag, const char *path)
     static const char who[] = "mfpo_agent_load";
     static const uint32_t ids[] = {SEC_CONFIG, SEC_COUNTERS, SEC_STATE};
     if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
+    core_clear_error(ag->ctx); /* the rule of mfpo_last_error (context.h) */
     mfpo_context *ctx = ag->ctx;
     be_backend *be = ctx->be;
     mfpo_status s = check_path(ctx, who, path);
@@ -278,6 +281,7 @@ mfpo_status mfpo_replay_load(mfpo_replay *replay, const char *path)
     if (!replay) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", who);
     algo_replay_view v;
     algo_replay_raw(replay, &v);
+    core_clear_error(v.ctx); /* the rule of mfpo_last_error (context.h) */
     mfpo_context *ctx = v.ctx;
     mfpo_status s = check_path(ctx, who, path);
     if (s != MFPO_OK) return s;

@@ -35,7 +35,7 @@ mfpo_status mfpo_agent_config_preset(mfpo_agent_config *config, const char *name
         c.lr_alpha = 3e-4f;
         c.eval_candidates = 32;
     } else if (!strcmp(name, "mujoco")) {
-        /* the paper's settings are the defaults (spec §2-§4) */
+        /* the paper's settings are the defaults (docs/algorithm.md §2-§4) */
     } else if (!strcmp(name, "halfcheetah")) {
         c.clipped_double_q = 0; /* the paper turns it off on HalfCheetah only */
     } else {

@@ -192,7 +192,9 @@ mfpo_status io_ckpt_open(io_ckpt_reader *in, mfpo_context *ctx, const char *who,
     in->who = who;
     in->path = path;
     in->names = names;
-    in->fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer; the S_ISREG check
+     * below refuses it (and the flag changes nothing for a regular file) */
+    in->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (in->fd < 0)
         return core_fail(ctx, MFPO_ERR_IO, "%s: cannot open '%s': %s", who, path, io_errno_text(errno, text, sizeof text));
     struct stat st;

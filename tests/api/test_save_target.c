@@ -1,6 +1,7 @@
 /*
  * Saving refuses an existing target that is not a regular file, as loading does: a symbolic link,
  * a FIFO, a directory or a device is left as it was, with MFPO_ERR_IO naming the path and the kind.
+ * Loading from a FIFO is refused at once (it used to wait for a writer in open()).
  */
 #include <sys/stat.h>
 #include <unistd.h>
@@ -48,6 +49,16 @@ static void save_refuses_special_targets(void **state)
     expect_refused(ctx, mfpo_agent_save(ag, fifo), fifo, "a FIFO");
     expect_refused(ctx, mfpo_agent_save(ag, sub), sub, "a directory");
     expect_refused(ctx, mfpo_agent_save(ag, "/dev/null"), "/dev/null", "a device");
+    /* loading from the FIFO: refused, not blocked (the test's timeout catches a hang) */
+    char want[256];
+    snprintf(want, sizeof want, "'%s' is not a regular file", fifo);
+    assert_int_equal(mfpo_agent_load(ag, fifo), MFPO_ERR_IO);
+    assert_contains(mfpo_last_error(ctx), want);
+    assert_int_equal(mfpo_replay_load(r, fifo), MFPO_ERR_IO);
+    assert_contains(mfpo_last_error(ctx), want);
+    /* the rule for mfpo_last_error: a successful call leaves it empty */
+    assert_int_equal(mfpo_agent_save(ag, regular), MFPO_OK);
+    assert_string_equal(mfpo_last_error(ctx), "");
     struct stat st;
     assert_int_equal(lstat(link, &st), 0);
     assert_true(S_ISLNK(st.st_mode)); /* still the link */
