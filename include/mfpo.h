@@ -22,5 +22,7 @@
 #include "mfpo/presets.h"
 #include "mfpo/parallel.h"
 #include "mfpo/train_vec.h"
+/* Diagnostics, declared only under MFPO_EXPERIMENTAL (include/mfpo/experimental.h). */
+#include "mfpo/experimental.h"
 
 #endif

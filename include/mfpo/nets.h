@@ -51,14 +51,8 @@ MFPO_API mfpo_status mfpo_policy_sample(mfpo_policy *policy, const float *obs, s
 MFPO_API mfpo_status mfpo_policy_sample_logp(mfpo_policy *policy, const mfpo_divergence *divergence,
                                              const float *obs, size_t n, float *actions, float *logp);
 
-/**
- * The sampler of docs/algorithm.md §3 as a deterministic map from caller-given noise: for each of the @p n
- * observations, runs the T steps from @p noise (n x A, standard-normal draws) and writes the
- * action (n x A) and, when @p divergence is non-NULL, log p(a | s) to @p logp (n). Useful to
- * differentiate the sampler numerically or to reproduce a draw exactly.
- */
-MFPO_API mfpo_status mfpo_policy_transport(mfpo_policy *policy, const mfpo_divergence *divergence, const float *obs,
-                                           const float *noise, size_t n, float *actions, float *logp);
+/* mfpo_policy_transport(), the sampler as a map from caller-given noise, is a diagnostic call:
+ * include/mfpo/experimental.h declares it when MFPO_EXPERIMENTAL is defined. */
 
 /** Creates a divergence net with freshly initialized weights. */
 MFPO_API mfpo_status mfpo_divergence_create(mfpo_context *ctx, const mfpo_agent_config *config, mfpo_divergence **out);

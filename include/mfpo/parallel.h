@@ -68,12 +68,8 @@ MFPO_API size_t mfpo_agent_gradient_size(const mfpo_agent *agent);
 /** Floats of the agent's trainable state: networks, target critics, Adam moments, log alpha; 0 for NULL. */
 MFPO_API size_t mfpo_agent_state_size(const mfpo_agent *agent);
 
-/**
- * Copies the agent's trainable state (mfpo_agent_state_size() floats, the layout internal but the
- * same for every agent of one configuration) to @p out. For comparing ranks and for tests.
- * @return #MFPO_OK, or #MFPO_ERR_INVALID_ARGUMENT when @p count differs from the state size.
- */
-MFPO_API mfpo_status mfpo_agent_get_state(const mfpo_agent *agent, float *out, size_t count);
+/* mfpo_agent_get_state(), a raw copy of that state for comparing ranks and for tests, is a
+ * diagnostic call: include/mfpo/experimental.h declares it when MFPO_EXPERIMENTAL is defined. */
 
 /**
  * Calls @p broadcast once over the agent's whole trainable state in place (rank 0's values to

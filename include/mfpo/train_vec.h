@@ -44,7 +44,7 @@ MFPO_API void mfpo_vec_options_init(mfpo_vec_options *options);
  * Each vector step: every instance that needs one is reset; during warm-up (the first
  * ceil(warmup / n) vector steps, warmup = warmup_steps less the transitions already in @p replay)
  * each instance's action is uniform in [-1, 1]^A, else ONE batched policy call
- * (mfpo_policy_transport()) maps the n instances' noise to n actions; the n instances are
+ * (mfpo_policy_transport(), experimental.h) maps the n instances' noise to n actions; the n instances are
  * stepped; the n transitions are appended with mfpo_replay_add_batch() (instance order); then
  * updates run so that after E environment steps past the warm-up floor(E * updates_per_step)
  * updates have run. The loop runs ceil(total_steps / n) vector steps.

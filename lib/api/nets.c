@@ -1,8 +1,12 @@
 /* The network handles: mfpo_policy, mfpo_divergence, mfpo_critic (include/mfpo/nets.h): argument
  * checks and handle bookkeeping; sampling and scoring are lib/algo/nets.c. */
+/* This file defines mfpo_policy_transport(), declared in include/mfpo/experimental.h. */
+#define MFPO_EXPERIMENTAL
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+
+#include <mfpo/experimental.h>
 
 #include "../algo/internal.h"
 #include "../core/alloc.h"

@@ -1,8 +1,11 @@
 /* Data-parallel training support (include/mfpo/parallel.h): the all-reduce hook, the state as one
  * buffer, and the context's random position. The reduction itself is lib/algo/reduce.c. */
+/* This file defines mfpo_agent_get_state(), declared in include/mfpo/experimental.h. */
+#define MFPO_EXPERIMENTAL
 #include <math.h>
 #include <string.h>
 
+#include <mfpo/experimental.h>
 #include <mfpo/parallel.h>
 
 #include "../algo/update.h"

@@ -2,6 +2,8 @@
  * Argument errors of the agent, network and update functions: each returns the documented status
  * and a message naming the function and the argument (and the value, where there is one).
  */
+/* This file checks the arguments of mfpo_policy_transport() (include/mfpo/experimental.h). */
+#define MFPO_EXPERIMENTAL
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -5,6 +5,8 @@
  * equal ranks gives) is bit-identical too, a failing hook restores the agent and names the part,
  * the broadcast and the random position, and argument errors name the argument.
  */
+/* This file compares agents through mfpo_agent_get_state() (include/mfpo/experimental.h). */
+#define MFPO_EXPERIMENTAL
 #include "test_support.h"
 
 typedef struct rig {

@@ -15,6 +15,8 @@
  * touching the buffers). Every context uses a capped allocator (fuzz_common.h), so that valid but
  * enormous configurations fail with MFPO_ERR_OUT_OF_MEMORY instead of exhausting the fuzzer.
  */
+/* This file drives mfpo_policy_transport() (include/mfpo/experimental.h). */
+#define MFPO_EXPERIMENTAL
 #include <unistd.h>
 
 #include "fuzz_common.h"

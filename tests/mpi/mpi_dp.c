@@ -19,6 +19,8 @@
  * Linked with the library's objects (the stage hook of halfbatch sets the batch) and the
  * component's source.
  */
+/* This file compares ranks through mfpo_agent_get_state() (include/mfpo/experimental.h). */
+#define MFPO_EXPERIMENTAL
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>

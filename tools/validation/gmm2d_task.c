@@ -1,3 +1,5 @@
+/* This file maps fixed noise through mfpo_policy_transport() (include/mfpo/experimental.h). */
+#define MFPO_EXPERIMENTAL
 #include "gmm2d_task.h"
 
 #include <math.h>
