@@ -58,10 +58,41 @@ for h in "$includedir"/mfpo/*.h "$includedir"/mfpo.h; do
     nheaders=$((nheaders + 1))
     # twice: the include guard must hold (the typedef keeps a macro-only header's unit non-empty)
     printf '#include <%s>\n#include <%s>\ntypedef int header_check;\n' "$rel" "$rel" >"$tmp/one.c"
-    "$CC" "${C_STRICT[@]}" -I"$includedir" -x c "$tmp/one.c" || fail "$rel does not compile alone as C99"
-    "$CXX" "${CXX_STRICT[@]}" -I"$includedir" -x c++ "$tmp/one.c" || fail "$rel does not compile alone as C++11"
+    # and once more with the diagnostics of experimental.h declared (MFPO_EXPERIMENTAL)
+    # shellcheck disable=SC2086 # $def is one flag or none
+    for def in "" -DMFPO_EXPERIMENTAL; do
+        "$CC" "${C_STRICT[@]}" $def -I"$includedir" -x c "$tmp/one.c" ||
+            fail "$rel does not compile alone as C99 ${def:-without MFPO_EXPERIMENTAL}"
+        "$CXX" "${CXX_STRICT[@]}" $def -I"$includedir" -x c++ "$tmp/one.c" ||
+            fail "$rel does not compile alone as C++11 ${def:-without MFPO_EXPERIMENTAL}"
+    done
 done
-echo "$nheaders headers checked"
+echo "$nheaders headers checked, with and without MFPO_EXPERIMENTAL"
+[ -f "$includedir/mfpo/experimental.h" ] || fail "mfpo/experimental.h not installed in $includedir"
+
+echo "== experimental.h declares its calls only under MFPO_EXPERIMENTAL"
+# A call of each moved diagnostic: it must compile with the macro and be undeclared without it.
+cat >"$tmp/exp.c" <<'EOF_EXP'
+#include <mfpo.h>
+int use_experimental(mfpo_policy *p, mfpo_agent *a, const float *obs, const float *noise, float *out);
+int use_experimental(mfpo_policy *p, mfpo_agent *a, const float *obs, const float *noise, float *out)
+{
+    return (int)mfpo_policy_transport(p, NULL, obs, noise, 1, out, NULL) + (int)mfpo_agent_get_state(a, out, 1);
+}
+EOF_EXP
+"$CC" "${C_STRICT[@]}" -DMFPO_EXPERIMENTAL -I"$includedir" -x c "$tmp/exp.c" ||
+    fail "the experimental calls do not compile through <mfpo.h> with -DMFPO_EXPERIMENTAL"
+"$CXX" "${CXX_STRICT[@]}" -DMFPO_EXPERIMENTAL -I"$includedir" -x c++ "$tmp/exp.c" ||
+    fail "the experimental calls do not compile through <mfpo.h> as C++11 with -DMFPO_EXPERIMENTAL"
+if "$CC" "${C_STRICT[@]}" -I"$includedir" -x c "$tmp/exp.c" 2>"$tmp/exp.err"; then
+    fail "mfpo_policy_transport/mfpo_agent_get_state are declared without MFPO_EXPERIMENTAL"
+else
+    for fn in mfpo_policy_transport mfpo_agent_get_state; do
+        # gcc: "implicit declaration of function 'f'"; clang: "call to undeclared function 'f'"
+        grep -Eq "(implicit declaration of|undeclared) function .$fn." "$tmp/exp.err" ||
+            { cat "$tmp/exp.err"; fail "$fn: expected an undeclared-function error without MFPO_EXPERIMENTAL"; }
+    done
+fi
 
 echo "== consumer.c (C99) and consumer.cpp (C++11) against the installed shared library"
 # shellcheck disable=SC2086 # pkg-config output is a list of flags
