@@ -4,12 +4,14 @@
  *
  *   mujoco_locomotion [--task NAME] [--model PATH] [--steps N] [--warmup N] [--eval-every N]
  *                     [--eval-episodes N] [--seed N] [--threads N] [--backend cpu|cuda|auto]
- *                     [--out PREFIX]
+ *                     [--out PREFIX] [--hidden W] [--depth D] [--batch B] [--k1 N] [--k2 N]
+ *                     [--lr LR] [--candidates N] [--cdq 0|1]
  *
  * Defaults are the paper's (spec §4–§5): mfpo_agent_config_init() networks and update, 1 000 000
  * steps, 10 000 uniform-random warm-up steps, one update per step, evaluation every 10 000 steps
  * over 10 episodes on a second task instance, time limit 1000; clipped double-Q is off for
- * HalfCheetah only. --model defaults to ../shared/mujoco/<file>.xml next to the source tree.
+ * HalfCheetah only. --hidden/--depth/--batch/--k1/--k2/--lr (all four learning rates)/--candidates/
+ * --cdq override those settings (a reduced size for side-by-side runs, bench/official/). --model defaults to ../shared/mujoco/<file>.xml next to the source tree.
  * Action bounds come from the model's actuator ctrlrange. Writes PREFIX.csv (step, wall seconds,
  * mean evaluation return) and PREFIX.png, and ends with
  *
@@ -143,12 +145,19 @@ int main(int argc, char **argv)
 {
     const char *task = "HalfCheetah", *model = NULL, *backend = "auto", *out = NULL;
     long steps = 1000000, warmup = 10000, eval_every = 10000, eval_episodes = 10, seed = 0, threads = 0;
+    /* -1 / negative: keep the paper's setting (mfpo_agent_config_init, clipped double-Q off on HalfCheetah) */
+    long hidden = -1, depth = -1, batch = -1, k1 = -1, k2 = -1, candidates = -1, cdq = -1;
+    double lr = -1.0;
     cli_arg args[] = {
         {"--task", CLI_STRING, &task},       {"--model", CLI_STRING, &model},
         {"--steps", CLI_LONG, &steps},       {"--warmup", CLI_LONG, &warmup},
         {"--eval-every", CLI_LONG, &eval_every}, {"--eval-episodes", CLI_LONG, &eval_episodes},
         {"--seed", CLI_LONG, &seed},         {"--threads", CLI_LONG, &threads},
         {"--backend", CLI_STRING, &backend}, {"--out", CLI_STRING, &out},
+        {"--hidden", CLI_LONG, &hidden},     {"--depth", CLI_LONG, &depth},
+        {"--batch", CLI_LONG, &batch},       {"--k1", CLI_LONG, &k1},
+        {"--k2", CLI_LONG, &k2},             {"--lr", CLI_DOUBLE, &lr},
+        {"--candidates", CLI_LONG, &candidates}, {"--cdq", CLI_LONG, &cdq},
     };
     if (cli_parse(argc, argv, args, (int)(sizeof args / sizeof args[0])) != 0) return 2;
     int which = -1;
@@ -161,6 +170,14 @@ int main(int argc, char **argv)
     }
     if (steps < 0 || warmup < 0 || eval_every < 0 || eval_episodes < 1 || seed < 0 || threads < 0) {
         fprintf(stderr, "mujoco_locomotion: counts must be >= 0 (--eval-episodes >= 1)\n");
+        return 2;
+    }
+    if ((hidden != -1 && hidden < 1) || (depth != -1 && depth < 1) || (batch != -1 && batch < 1) ||
+        (k1 != -1 && k1 < 1) || (k2 != -1 && k2 < 1) || (candidates != -1 && candidates < 1) ||
+        (cdq != -1 && cdq != 0 && cdq != 1) || (lr != -1.0 && !(lr > 0.0 && lr <= 1.0))) {
+        fprintf(stderr, "mujoco_locomotion: --hidden %ld, --depth %ld, --batch %ld, --k1 %ld, --k2 %ld, --candidates %ld "
+                        "must be >= 1, --cdq %ld 0 or 1, --lr %g in (0, 1]\n",
+                hidden, depth, batch, k1, k2, candidates, cdq, lr);
         return 2;
     }
     char xml[4096], csv_path[1024], png_path[1024], prefix[256];
@@ -198,6 +215,15 @@ int main(int argc, char **argv)
     mfpo_agent_config c;
     mfpo_agent_config_init(&c, env.obs_dim, env.act_dim); /* the paper's settings (spec §2–§4) */
     if (!strcmp(task, "HalfCheetah")) c.clipped_double_q = 0; /* the paper turns it off there only */
+    /* overrides; mfpo_agent_create checks each value and names a bad one */
+    if (hidden != -1) c.hidden_width = (size_t)hidden;
+    if (depth != -1) c.hidden_depth = (size_t)depth;
+    if (batch != -1) c.batch_size = (size_t)batch;
+    if (k1 != -1) c.policy_samples = (size_t)k1;
+    if (k2 != -1) c.gaussian_samples = (size_t)k2;
+    if (candidates != -1) c.eval_candidates = (size_t)candidates;
+    if (cdq != -1) c.clipped_double_q = cdq != 0;
+    if (lr != -1.0) c.lr_policy = c.lr_divergence = c.lr_critic = c.lr_alpha = (float)lr;
     mfpo_agent *ag = NULL;
     mfpo_replay *rb = NULL;
     size_t capacity = steps > 1000000 ? 1000000 : (size_t)(steps > 0 ? steps : 1);
@@ -228,8 +254,9 @@ int main(int argc, char **argv)
     t.progress_user = &r;
     t.progress_every = 1000;
     printf("mujoco_locomotion: %s (obs %zu, act %zu) from %s, seed %ld, %ld steps (%ld warm-up), clipped double-Q "
-           "%s, %s\n",
-           task, env.obs_dim, env.act_dim, xml, seed, steps, warmup, c.clipped_double_q ? "on" : "off",
+           "%s, networks %zux%zu, batch %zu, K1/K2 %zu/%zu, lr %g, %zu eval candidates, %s\n",
+           task, env.obs_dim, env.act_dim, xml, seed, steps, warmup, c.clipped_double_q ? "on" : "off", c.hidden_depth,
+           c.hidden_width, c.batch_size, c.policy_samples, c.gaussian_samples, (double)c.lr_policy, c.eval_candidates,
            mfpo_context_device_name(ctx));
     fflush(stdout);
     struct timespec t0, t1;
