@@ -5,13 +5,14 @@
  *   mujoco_locomotion [--task NAME] [--model PATH] [--steps N] [--warmup N] [--eval-every N]
  *                     [--eval-episodes N] [--seed N] [--threads N] [--backend cpu|cuda|auto]
  *                     [--out PREFIX] [--hidden W] [--depth D] [--batch B] [--k1 N] [--k2 N]
- *                     [--lr LR] [--candidates N] [--cdq 0|1]
+ *                     [--lr LR] [--candidates N] [--cdq 0|1] [--stats PATH]
  *
  * Defaults are the paper's (spec §4–§5): mfpo_agent_config_init() networks and update, 1 000 000
  * steps, 10 000 uniform-random warm-up steps, one update per step, evaluation every 10 000 steps
  * over 10 episodes on a second task instance, time limit 1000; clipped double-Q is off for
  * HalfCheetah only. --hidden/--depth/--batch/--k1/--k2/--lr (all four learning rates)/--candidates/
- * --cdq override those settings (a reduced size for side-by-side runs, bench/official/). --model defaults to ../shared/mujoco/<file>.xml next to the source tree.
+ * --cdq override those settings (a reduced size for side-by-side runs, bench/official/); --stats PATH
+ * writes the last update's statistics every 100 steps after warm-up (CSV). --model defaults to ../shared/mujoco/<file>.xml next to the source tree.
  * Action bounds come from the model's actuator ctrlrange. Writes PREFIX.csv (step, wall seconds,
  * mean evaluation return) and PREFIX.png, and ends with
  *
@@ -103,6 +104,8 @@ static int loco_env_open(const char *task, const char *xml, loco_env *e, mfpo_en
 
 typedef struct run_state {
     FILE *csv;
+    FILE *stats; /* --stats: one row per 100 steps after warm-up */
+    uint64_t warmup;
     double last_eval;
     uint64_t last_line;
 } run_state;
@@ -116,6 +119,13 @@ static int on_progress(void *user, const mfpo_progress *p)
             fprintf(r->csv, "%llu,%.3f,%.3f\n", (unsigned long long)p->step, p->elapsed_seconds, p->last_eval_return);
             fflush(r->csv);
         }
+    }
+    if (r->stats && p->step > r->warmup && p->step % 100 == 0) {
+        const mfpo_update_stats *u = &p->stats;
+        fprintf(r->stats, "%llu,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n",
+                (unsigned long long)(p->step - r->warmup), (double)u->critic_loss, (double)u->mean_q,
+                (double)u->entropy, (double)u->alpha, (double)u->actor_loss, (double)u->divergence_loss,
+                (double)u->ess_policy, (double)u->ess_gaussian);
     }
     if (!p->evaluated && p->step - r->last_line < 1000) return 0;
     r->last_line = p->step;
@@ -143,7 +153,7 @@ static void plot(const char *csv, const char *png, const char *task)
 
 int main(int argc, char **argv)
 {
-    const char *task = "HalfCheetah", *model = NULL, *backend = "auto", *out = NULL;
+    const char *task = "HalfCheetah", *model = NULL, *backend = "auto", *out = NULL, *stats = NULL;
     long steps = 1000000, warmup = 10000, eval_every = 10000, eval_episodes = 10, seed = 0, threads = 0;
     /* -1 / negative: keep the paper's setting (mfpo_agent_config_init, clipped double-Q off on HalfCheetah) */
     long hidden = -1, depth = -1, batch = -1, k1 = -1, k2 = -1, candidates = -1, cdq = -1;
@@ -158,6 +168,7 @@ int main(int argc, char **argv)
         {"--batch", CLI_LONG, &batch},       {"--k1", CLI_LONG, &k1},
         {"--k2", CLI_LONG, &k2},             {"--lr", CLI_DOUBLE, &lr},
         {"--candidates", CLI_LONG, &candidates}, {"--cdq", CLI_LONG, &cdq},
+        {"--stats", CLI_STRING, &stats},
     };
     if (cli_parse(argc, argv, args, (int)(sizeof args / sizeof args[0])) != 0) return 2;
     int which = -1;
@@ -236,7 +247,14 @@ int main(int argc, char **argv)
         mfpo_env_close(&eval_env);
         return 1;
     }
-    run_state r = {NULL, NAN, 0};
+    run_state r = {NULL, NULL, (uint64_t)warmup, NAN, 0};
+    if (stats) {
+        r.stats = fopen(stats, "w");
+        if (r.stats)
+            fprintf(r.stats, "update,critic_loss,mean_q,entropy,alpha,actor_loss,divergence_loss,ess_policy,ess_gaussian\n");
+        else
+            fprintf(stderr, "mujoco_locomotion: cannot write --stats %s; continuing without it\n", stats);
+    }
     r.csv = fopen(csv_path, "w");
     if (r.csv) fprintf(r.csv, "step,seconds,eval_return\n");
     else fprintf(stderr, "mujoco_locomotion: cannot write %s; continuing without the curve\n", csv_path);
@@ -252,7 +270,7 @@ int main(int argc, char **argv)
     t.eval_env = &eval_env;
     t.progress = on_progress;
     t.progress_user = &r;
-    t.progress_every = 1000;
+    t.progress_every = r.stats ? 100 : 1000;
     printf("mujoco_locomotion: %s (obs %zu, act %zu) from %s, seed %ld, %ld steps (%ld warm-up), clipped double-Q "
            "%s, networks %zux%zu, batch %zu, K1/K2 %zu/%zu, lr %g, %zu eval candidates, %s\n",
            task, env.obs_dim, env.act_dim, xml, seed, steps, warmup, c.clipped_double_q ? "on" : "off", c.hidden_depth,
@@ -277,6 +295,7 @@ int main(int argc, char **argv)
             if (r.csv) fprintf(r.csv, "%ld,%.3f,%.3f\n", steps, seconds, mean);
         }
     }
+    if (r.stats) fclose(r.stats);
     if (r.csv) {
         fclose(r.csv);
         plot(csv_path, png_path, task);

@@ -5,7 +5,7 @@
 #        [--out DIR] [--only libmfpo|official] [--analyze-only]
 #
 # TASK: pendulum     Pendulum-v1 at examples/pendulum's shipped settings (20 000 steps)
-#       halfcheetah  HalfCheetah-v4 at a reduced size, the same for both (2x128, batch 128; 30 000 steps)
+#       halfcheetah  HalfCheetah-v4 at a reduced size, the same for both (2x128, batch 128; 15 000 steps)
 #       gmm2d        the 2-D mixture at examples/gmm2d's settings (3x128, batch 64, K1/K2 32/64, lr 1e-3)
 #       gmm2d-paper  the 2-D mixture at the official defaults (3x256, batch 256, K1/K2 16/32, lr 3e-4)
 # (--steps counts environment steps, or updates for the 2-D mixture.)
@@ -83,7 +83,7 @@ pendulum)
 $rl_unmatched"
     ;;
 halfcheetah)
-    steps=${steps:-30000}
+    steps=${steps:-15000}
     lib_cmd=(mujoco_locomotion --task HalfCheetah --backend cpu --threads 1 --steps "$steps" --warmup 5000
         --eval-every 2500 --eval-episodes 5 --hidden 128 --depth 2 --batch 128 --k1 16 --k2 32 --lr 3e-4
         --candidates 10 --cdq 0)
@@ -163,6 +163,8 @@ if [ "$analyze_only" = 0 ]; then
                     printf 'nice -n %d %q --seed %d' "$nice_level" "$build/examples/${lib_cmd[0]}" "$s"
                     printf ' %q' "${lib_cmd[@]:1}"
                     printf ' --out libmfpo_seed%d' "$s"
+                    # per-update statistics (mujoco_locomotion --stats), for bisecting a difference
+                    [ "$task" = halfcheetah ] && printf ' --stats libmfpo_seed%d.stats.csv' "$s"
                 fi
                 printf ' >%s_seed%d.log 2>&1\n' "$impl" "$s"
                 if [ "$impl" = libmfpo ] && [ "${task#gmm2d}" != "$task" ]; then
