@@ -20,6 +20,13 @@ the "first" statistics.
 
   compare.py --task TASK --dir DIR [--seeds "0 1 2"]     table (DIR/summary.md), plot (DIR/curves.png)
   compare.py --gmm-log LOG CSV                          examples/gmm2d's log -> CSV
+  compare.py --stats-dir DIR [--seeds ...] [--bin 1000]  per-update statistics of both sides, binned
+                                                        (DIR/stats.md, DIR/stats.png), for bisecting
+
+Per-update statistics: official (c_loss_1, q_mean_1, entropy, temperature) against libmfpo's
+mfpo_update_stats (critic_loss = mean of the two critics' losses, mean_q, entropy, alpha). The
+official learner logs critic 1 only and its temperature before the update, libmfpo the mean of both
+critics and alpha after it: close, not identical, definitions.
 """
 import argparse
 import csv
@@ -186,15 +193,75 @@ def plot(task, d, runs, col, xkey, xlabel, thr):
     fig.savefig(os.path.join(d, "curves.png"), dpi=90)
 
 
+STAT_PAIRS = [("critic loss", "c_loss_1", "critic_loss"), ("mean Q", "q_mean_1", "mean_q"),
+              ("entropy", "entropy", "entropy"), ("alpha", "temperature", "alpha"),
+              ("actor loss", "actor_loss", "actor_loss"), ("divergence loss", "logp_loss", "divergence_loss")]
+
+
+def stats_compare(d, seeds, width):
+    binned = {}  # (impl, quantity) -> {bin: [per-seed means]}
+    for impl, col in (("official", 1), ("libmfpo", 2)):
+        for s in seeds:
+            p = os.path.join(d, f"{impl}_seed{s}.stats.csv")
+            if not os.path.isfile(p):
+                continue
+            rows = read_csv(p)
+            for name, *keys in STAT_PAIRS:
+                acc = {}
+                for r in rows:
+                    b = int((r["update"] - 1) // width)
+                    acc.setdefault(b, []).append(r[keys[col - 1]])
+                for b, v in acc.items():
+                    binned.setdefault((impl, name), {}).setdefault(b, []).append(sum(v) / len(v))
+    if not binned:
+        sys.exit(f"compare.py: no *_seed*.stats.csv in {d}")
+    bins = sorted({b for v in binned.values() for b in v})
+    lines = [f"per-update statistics, mean over each bin of {width} updates, then over seeds (official / libmfpo)", "",
+             "| updates | " + " | ".join(n for n, *_ in STAT_PAIRS) + " |", "|---" * (len(STAT_PAIRS) + 1) + "|"]
+    for b in bins:
+        cells = []
+        for name, *_ in STAT_PAIRS:
+            o = binned.get(("official", name), {}).get(b)
+            m = binned.get(("libmfpo", name), {}).get(b)
+            f = lambda v: "-" if not v else f"{sum(v) / len(v):.4g}"
+            cells.append(f"{f(o)} / {f(m)}")
+        lines.append(f"| {b * width + 1}-{(b + 1) * width} | " + " | ".join(cells) + " |")
+    with open(os.path.join(d, "stats.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(2, 3, figsize=(15, 7.5))
+    for ax, (name, *_) in zip(axes.flat, STAT_PAIRS):
+        for impl, c in (("official", "tab:orange"), ("libmfpo", "tab:blue")):
+            v = binned.get((impl, name), {})
+            xs = sorted(v)
+            for k in range(max((len(x) for x in v.values()), default=0)):
+                ax.plot([(b + 0.5) * width for b in xs if len(v[b]) > k], [v[b][k] for b in xs if len(v[b]) > k],
+                        color=c, alpha=0.35, lw=1)
+            ax.plot([(b + 0.5) * width for b in xs], [sum(v[b]) / len(v[b]) for b in xs], color=c, lw=2, label=impl)
+        ax.set_title(name)
+        ax.set_xlabel("updates")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(d, "stats.png"), dpi=80)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--task", choices=sorted(TASKS))
     p.add_argument("--dir")
     p.add_argument("--seeds", default="0 1 2")
     p.add_argument("--gmm-log", nargs=2, metavar=("LOG", "CSV"))
+    p.add_argument("--stats-dir")
+    p.add_argument("--bin", type=int, default=1000)
     a = p.parse_args()
     if a.gmm_log:
         gmm_log_to_csv(*a.gmm_log)
+    elif a.stats_dir:
+        stats_compare(a.stats_dir, [int(s) for s in a.seeds.split()], a.bin)
     elif a.task and a.dir:
         analyse(a.task, a.dir, [int(s) for s in a.seeds.split()])
     else:
