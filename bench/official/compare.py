@@ -100,7 +100,7 @@ def fmt(x, nd=1):
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{nd}f}"
 
 
-def analyse(task, d, seeds):
+def analyse(task, d, seeds, max_step=None):
     col, higher, thr, margin, margin_first, xlabel = TASKS[task]
     xkey = "updates" if task.startswith("gmm2d") else "step"
     nd = 4 if col == "far" else 1
@@ -110,11 +110,13 @@ def analyse(task, d, seeds):
             p = os.path.join(d, f"{impl}_seed{s}.csv")
             if os.path.isfile(p):
                 rows = read_csv(p)
+                if max_step:  # a run cut at max_step is the shorter run: nothing later feeds back
+                    rows = [r for r in rows if r[xkey] <= max_step]
                 if rows:
                     runs[(impl, s)] = rows
     if not runs:
         sys.exit(f"compare.py: no run CSVs in {d}")
-    total = max(r[-1][xkey] for r in runs.values())
+    total = max_step or max(r[-1][xkey] for r in runs.values())
     per = {impl: [] for impl in IMPLS}
     lines = [f"## {task}", "",
              f"final = mean {col} over the evaluations at {xkey} > {total / 2:g} (of {total:g}); "
@@ -256,6 +258,8 @@ def main():
     p.add_argument("--seeds", default="0 1 2")
     p.add_argument("--gmm-log", nargs=2, metavar=("LOG", "CSV"))
     p.add_argument("--stats-dir")
+    p.add_argument("--max-step", type=float, default=None,
+                   help="analyse the runs up to this step (update) only, as if they had been that long")
     p.add_argument("--bin", type=int, default=1000)
     a = p.parse_args()
     if a.gmm_log:
@@ -263,7 +267,7 @@ def main():
     elif a.stats_dir:
         stats_compare(a.stats_dir, [int(s) for s in a.seeds.split()], a.bin)
     elif a.task and a.dir:
-        analyse(a.task, a.dir, [int(s) for s in a.seeds.split()])
+        analyse(a.task, a.dir, [int(s) for s in a.seeds.split()], a.max_step)
     else:
         p.error("give --task and --dir, or --gmm-log LOG CSV")
 

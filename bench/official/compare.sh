@@ -2,7 +2,7 @@
 # Side-by-side training runs of libmfpo and the paper's official JAX code (issue 16).
 #
 #   bash bench/official/compare.sh OFFICIAL_CHECKOUT TASK [--seeds "0 1 2"] [--steps N] [--jobs N]
-#        [--out DIR] [--only libmfpo|official] [--analyze-only]
+#        [--out DIR] [--only libmfpo|official] [--analyze-only] [--max-step N]
 #
 # TASK: pendulum     Pendulum-v1 at examples/pendulum's shipped settings (20 000 steps)
 #       halfcheetah  HalfCheetah-v4 at a reduced size, the same for both (2x128, batch 128; 15 000 steps)
@@ -39,7 +39,7 @@ shift
 [ $# -ge 1 ] || { usage >&2; exit 2; }
 task=$1
 shift
-seeds="0 1 2" steps="" jobs=1 out="$root/out/official-compare" only="" analyze_only=0
+seeds="0 1 2" steps="" jobs=1 out="$root/out/official-compare" only="" analyze_only=0 max_step=()
 while [ $# -gt 0 ]; do
     case "$1" in
     --seeds) seeds=$2; shift 2 ;;
@@ -48,6 +48,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --analyze-only) analyze_only=1; shift ;;
+    --max-step) max_step=(--max-step "$2"); shift 2 ;; # analyse up to this step only (runs cut short)
     *) echo "compare.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
@@ -125,7 +126,8 @@ gmm2d | gmm2d-paper)
 esac
 
 dir="$out/$task"
-mkdir -p "$dir/jobs"
+jobdir="$dir/jobs-${only:-both}" # per --only, so that two invocations (one per side) can share DIR
+mkdir -p "$jobdir"
 {
     echo "task $task, $steps $([ "${task#gmm2d}" != "$task" ] && echo updates || echo steps), seeds $seeds"
     echo "settings (both sides): $settings"
@@ -142,14 +144,14 @@ if [ "$analyze_only" = 0 ]; then
         echo "compare.sh: $py cannot import jax, flax, optax, gym and gymnasium; set PYTHON to the venv of README.md" >&2
         exit 1
     }
-    rm -f "$dir"/jobs/*.sh
+    rm -f "$jobdir"/*.sh
     # official runs first: they are the longer ones, so the queue packs better
     n=0
     for impl in official libmfpo; do
         [ -n "$only" ] && [ "$only" != "$impl" ] && continue
         for s in $seeds; do
             n=$((n + 1))
-            job="$dir/jobs/$(printf %02d "$n")_${impl}_seed$s.sh"
+            job="$jobdir/$(printf %02d "$n")_${impl}_seed$s.sh"
             {
                 echo "set -o pipefail"
                 echo "cd $(printf %q "$dir")"
@@ -174,10 +176,10 @@ if [ "$analyze_only" = 0 ]; then
             } >"$job"
         done
     done
-    echo "compare.sh: $(ls "$dir"/jobs/*.sh | wc -l) runs, $jobs at a time, logs in $dir (load $(cut -d' ' -f1-3 /proc/loadavg))"
+    echo "compare.sh: $(ls "$jobdir"/*.sh | wc -l) runs, $jobs at a time, logs in $dir (load $(cut -d' ' -f1-3 /proc/loadavg))"
     t0=$(date +%s)
-    ls "$dir"/jobs/*.sh | xargs -P "$jobs" -I{} bash -c 'echo "start $(basename {} .sh) $(date +%T)"; bash {}; echo "end   $(basename {} .sh) $(date +%T) rc $?"'
+    ls "$jobdir"/*.sh | xargs -P "$jobs" -I{} bash -c 'echo "start $(basename {} .sh) $(date +%T)"; bash {}; echo "end   $(basename {} .sh) $(date +%T) rc $?"'
     echo "compare.sh: all runs ended after $(($(date +%s) - t0)) s"
     grep -h '^RESULT' "$dir"/*_seed*.log || true
 fi
-"$py" "$here/compare.py" --task "$task" --dir "$dir" --seeds "$seeds"
+"$py" "$here/compare.py" --task "$task" --dir "$dir" --seeds "$seeds" ${max_step[@]+"${max_step[@]}"}
