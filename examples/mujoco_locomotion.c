@@ -126,6 +126,7 @@ static int on_progress(void *user, const mfpo_progress *p)
                 (unsigned long long)(p->step - r->warmup), (double)u->critic_loss, (double)u->mean_q,
                 (double)u->entropy, (double)u->alpha, (double)u->actor_loss, (double)u->divergence_loss,
                 (double)u->ess_policy, (double)u->ess_gaussian);
+        fflush(r->stats); /* a run stopped from outside keeps its rows */
     }
     if (!p->evaluated && p->step - r->last_line < 1000) return 0;
     r->last_line = p->step;
