@@ -200,14 +200,14 @@ STAT_PAIRS = [("critic loss", "c_loss_1", "critic_loss"), ("mean Q", "q_mean_1",
               ("actor loss", "actor_loss", "actor_loss"), ("divergence loss", "logp_loss", "divergence_loss")]
 
 
-def stats_compare(d, seeds, width):
+def stats_compare(d, seeds, width, max_update=None):
     binned = {}  # (impl, quantity) -> {bin: [per-seed means]}
     for impl, col in (("official", 1), ("libmfpo", 2)):
         for s in seeds:
             p = os.path.join(d, f"{impl}_seed{s}.stats.csv")
             if not os.path.isfile(p):
                 continue
-            rows = read_csv(p)
+            rows = [r for r in read_csv(p) if not max_update or r["update"] <= max_update]
             for name, *keys in STAT_PAIRS:
                 acc = {}
                 for r in rows:
@@ -265,7 +265,7 @@ def main():
     if a.gmm_log:
         gmm_log_to_csv(*a.gmm_log)
     elif a.stats_dir:
-        stats_compare(a.stats_dir, [int(s) for s in a.seeds.split()], a.bin)
+        stats_compare(a.stats_dir, [int(s) for s in a.seeds.split()], a.bin, a.max_step)
     elif a.task and a.dir:
         analyse(a.task, a.dir, [int(s) for s in a.seeds.split()], a.max_step)
     else:
