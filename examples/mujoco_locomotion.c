@@ -22,12 +22,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <time.h>
 
 #include <mfpo.h>
 
 #include "common/cli.h"
 #include "locomotion.h"
+
+#define NOT_GIVEN LONG_MIN /* an override option that was not on the command line */
 
 #ifndef MFPO_SOURCE_ROOT
 #define MFPO_SOURCE_ROOT "."
@@ -156,9 +159,10 @@ int main(int argc, char **argv)
 {
     const char *task = "HalfCheetah", *model = NULL, *backend = "auto", *out = NULL, *stats = NULL;
     long steps = 1000000, warmup = 10000, eval_every = 10000, eval_episodes = 10, seed = 0, threads = 0;
-    /* -1 / negative: keep the paper's setting (mfpo_agent_config_init, clipped double-Q off on HalfCheetah) */
-    long hidden = -1, depth = -1, batch = -1, k1 = -1, k2 = -1, candidates = -1, cdq = -1;
-    double lr = -1.0;
+    /* NOT_GIVEN / NaN: keep the paper's setting (mfpo_agent_config_init, clipped double-Q off on HalfCheetah) */
+    long hidden = NOT_GIVEN, depth = NOT_GIVEN, batch = NOT_GIVEN, k1 = NOT_GIVEN, k2 = NOT_GIVEN;
+    long candidates = NOT_GIVEN, cdq = NOT_GIVEN;
+    double lr = NAN;
     cli_arg args[] = {
         {"--task", CLI_STRING, &task},       {"--model", CLI_STRING, &model},
         {"--steps", CLI_LONG, &steps},       {"--warmup", CLI_LONG, &warmup},
@@ -184,12 +188,23 @@ int main(int argc, char **argv)
         fprintf(stderr, "mujoco_locomotion: counts must be >= 0 (--eval-episodes >= 1)\n");
         return 2;
     }
-    if ((hidden != -1 && hidden < 1) || (depth != -1 && depth < 1) || (batch != -1 && batch < 1) ||
-        (k1 != -1 && k1 < 1) || (k2 != -1 && k2 < 1) || (candidates != -1 && candidates < 1) ||
-        (cdq != -1 && cdq != 0 && cdq != 1) || (lr != -1.0 && !(lr > 0.0 && lr <= 1.0))) {
-        fprintf(stderr, "mujoco_locomotion: --hidden %ld, --depth %ld, --batch %ld, --k1 %ld, --k2 %ld, --candidates %ld "
-                        "must be >= 1, --cdq %ld 0 or 1, --lr %g in (0, 1]\n",
-                hidden, depth, batch, k1, k2, candidates, cdq, lr);
+    /* overrides: each given one must be a positive count (--cdq 0 or 1, --lr in (0, 1]) */
+    const struct {
+        const char *name;
+        long value;
+    } counts[] = {{"--hidden", hidden}, {"--depth", depth}, {"--batch", batch},
+                  {"--k1", k1},         {"--k2", k2},       {"--candidates", candidates}};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+        if (counts[i].value != NOT_GIVEN && counts[i].value < 1) {
+            fprintf(stderr, "mujoco_locomotion: %s %ld must be >= 1\n", counts[i].name, counts[i].value);
+            return 2;
+        }
+    if (cdq != NOT_GIVEN && cdq != 0 && cdq != 1) {
+        fprintf(stderr, "mujoco_locomotion: --cdq %ld must be 0 or 1\n", cdq);
+        return 2;
+    }
+    if (!isnan(lr) && !(lr > 0.0 && lr <= 1.0)) {
+        fprintf(stderr, "mujoco_locomotion: --lr %g must be in (0, 1]\n", lr);
         return 2;
     }
     char xml[4096], csv_path[1024], png_path[1024], prefix[256];
@@ -228,14 +243,14 @@ int main(int argc, char **argv)
     mfpo_agent_config_init(&c, env.obs_dim, env.act_dim); /* the paper's settings (spec §2–§4) */
     if (!strcmp(task, "HalfCheetah")) c.clipped_double_q = 0; /* the paper turns it off there only */
     /* overrides; mfpo_agent_create checks each value and names a bad one */
-    if (hidden != -1) c.hidden_width = (size_t)hidden;
-    if (depth != -1) c.hidden_depth = (size_t)depth;
-    if (batch != -1) c.batch_size = (size_t)batch;
-    if (k1 != -1) c.policy_samples = (size_t)k1;
-    if (k2 != -1) c.gaussian_samples = (size_t)k2;
-    if (candidates != -1) c.eval_candidates = (size_t)candidates;
-    if (cdq != -1) c.clipped_double_q = cdq != 0;
-    if (lr != -1.0) c.lr_policy = c.lr_divergence = c.lr_critic = c.lr_alpha = (float)lr;
+    if (hidden != NOT_GIVEN) c.hidden_width = (size_t)hidden;
+    if (depth != NOT_GIVEN) c.hidden_depth = (size_t)depth;
+    if (batch != NOT_GIVEN) c.batch_size = (size_t)batch;
+    if (k1 != NOT_GIVEN) c.policy_samples = (size_t)k1;
+    if (k2 != NOT_GIVEN) c.gaussian_samples = (size_t)k2;
+    if (candidates != NOT_GIVEN) c.eval_candidates = (size_t)candidates;
+    if (cdq != NOT_GIVEN) c.clipped_double_q = cdq != 0;
+    if (!isnan(lr)) c.lr_policy = c.lr_divergence = c.lr_critic = c.lr_alpha = (float)lr;
     mfpo_agent *ag = NULL;
     mfpo_replay *rb = NULL;
     size_t capacity = steps > 1000000 ? 1000000 : (size_t)(steps > 0 ? steps : 1);
