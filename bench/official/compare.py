@@ -121,7 +121,7 @@ def analyse(task, d, seeds, max_step=None):
     lines = [f"## {task}", "",
              f"final = mean {col} over the evaluations at {xkey} > {total / 2:g} (of {total:g}); "
              f"first = first {xkey} with {col} {'>=' if higher else '<'} {thr:g}", "",
-             f"| implementation | seed | {xkey}s run | final | first | last evaluation | wall s |",
+             f"| implementation | seed | {xkey if xkey == 'updates' else 'steps'} run | final | first | last evaluation | wall s |",
              "|---|---|---|---|---|---|---|"]
     for impl in IMPLS:
         for s in seeds:
