@@ -4,12 +4,15 @@
  *
  *   mujoco_locomotion [--task NAME] [--model PATH | --model-dir DIR] [--steps N] [--warmup N]
  *                     [--eval-every N] [--eval-episodes N] [--seed N] [--threads N]
- *                     [--backend cpu|cuda|auto] [--out PREFIX]
+ *                     [--backend cpu|cuda|auto] [--out PREFIX] [--hidden W] [--depth D] [--batch B]
+ *                     [--k1 N] [--k2 N] [--lr LR] [--candidates N] [--cdq 0|1] [--stats PATH]
  *
  * Defaults are the paper's (docs/algorithm.md §2.5, §5): mfpo_agent_config_init() networks and update, 1 000 000
  * steps, 10 000 uniform-random warm-up steps, one update per step, evaluation every 10 000 steps
  * over 10 episodes on a second task instance, time limit 1000; clipped double-Q is off for
- * HalfCheetah only.
+ * HalfCheetah only. --hidden/--depth/--batch/--k1/--k2/--lr (all four learning rates)/--candidates/
+ * --cdq override those settings (a reduced size for side-by-side runs, bench/official/); --stats PATH
+ * writes the last update's statistics every 100 steps after warm-up (CSV).
  *
  * The task's MuJoCo model (Gymnasium's XML file, e.g. half_cheetah.xml; not part of libmfpo) is
  * --model PATH, or <file>.xml in the first of: --model-dir DIR, the directory in the environment
@@ -23,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <time.h>
 
 #include <mfpo.h>
@@ -144,8 +148,12 @@ static int find_model(const char *file, const char *model_dir, char *out, size_t
 
 /* ------------------------------------------------------------------ progress, curve */
 
+#define NOT_GIVEN LONG_MIN /* an override option that was not on the command line */
+
 typedef struct run_state {
     curve curve;
+    FILE *stats; /* --stats: one row per 100 steps after warm-up */
+    uint64_t warmup;
     double last_eval;
     uint64_t last_line;
 } run_state;
@@ -156,6 +164,14 @@ static int on_progress(void *user, const mfpo_progress *p)
     if (p->evaluated) {
         r->last_eval = p->last_eval_return;
         curve_add(&r->curve, p->step, p->elapsed_seconds, p->last_eval_return);
+    }
+    if (r->stats && p->step > r->warmup && p->step % 100 == 0) {
+        const mfpo_update_stats *u = &p->stats;
+        fprintf(r->stats, "%llu,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n",
+                (unsigned long long)(p->step - r->warmup), (double)u->critic_loss, (double)u->mean_q,
+                (double)u->entropy, (double)u->alpha, (double)u->actor_loss, (double)u->divergence_loss,
+                (double)u->ess_policy, (double)u->ess_gaussian);
+        fflush(r->stats); /* a run stopped from outside keeps its rows */
     }
     if (!p->evaluated && p->step - r->last_line < 1000) return 0;
     r->last_line = p->step;
@@ -171,8 +187,12 @@ static int on_progress(void *user, const mfpo_progress *p)
 
 int main(int argc, char **argv)
 {
-    const char *task = "HalfCheetah", *model = NULL, *model_dir = NULL, *backend = "auto", *out = NULL;
+    const char *task = "HalfCheetah", *model = NULL, *model_dir = NULL, *backend = "auto", *out = NULL, *stats = NULL;
     long steps = 1000000, warmup = 10000, eval_every = 10000, eval_episodes = 10, seed = 0, threads = 0;
+    /* NOT_GIVEN / NaN: keep the paper's setting (mfpo_agent_config_init, clipped double-Q off on HalfCheetah) */
+    long hidden = NOT_GIVEN, depth = NOT_GIVEN, batch = NOT_GIVEN, k1 = NOT_GIVEN, k2 = NOT_GIVEN;
+    long candidates = NOT_GIVEN, cdq = NOT_GIVEN;
+    double lr = NAN;
     cli_arg args[] = {
         {"--task", CLI_STRING, &task},       {"--model", CLI_STRING, &model},
         {"--model-dir", CLI_STRING, &model_dir},
@@ -180,6 +200,11 @@ int main(int argc, char **argv)
         {"--eval-every", CLI_LONG, &eval_every}, {"--eval-episodes", CLI_LONG, &eval_episodes},
         {"--seed", CLI_LONG, &seed},         {"--threads", CLI_LONG, &threads},
         {"--backend", CLI_STRING, &backend}, {"--out", CLI_STRING, &out},
+        {"--hidden", CLI_LONG, &hidden},     {"--depth", CLI_LONG, &depth},
+        {"--batch", CLI_LONG, &batch},       {"--k1", CLI_LONG, &k1},
+        {"--k2", CLI_LONG, &k2},             {"--lr", CLI_DOUBLE, &lr},
+        {"--candidates", CLI_LONG, &candidates}, {"--cdq", CLI_LONG, &cdq},
+        {"--stats", CLI_STRING, &stats},
     };
     if (cli_parse(argc, argv, args, (int)(sizeof args / sizeof args[0])) != 0) return 2;
     int which = -1;
@@ -192,6 +217,25 @@ int main(int argc, char **argv)
     }
     if (steps < 0 || warmup < 0 || eval_every < 0 || eval_episodes < 1 || seed < 0 || threads < 0) {
         fprintf(stderr, "mujoco_locomotion: counts must be >= 0 (--eval-episodes >= 1)\n");
+        return 2;
+    }
+    /* overrides: each given one must be a positive count (--cdq 0 or 1, --lr in (0, 1]) */
+    const struct {
+        const char *name;
+        long value;
+    } counts[] = {{"--hidden", hidden}, {"--depth", depth}, {"--batch", batch},
+                  {"--k1", k1},         {"--k2", k2},       {"--candidates", candidates}};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+        if (counts[i].value != NOT_GIVEN && counts[i].value < 1) {
+            fprintf(stderr, "mujoco_locomotion: %s %ld must be >= 1\n", counts[i].name, counts[i].value);
+            return 2;
+        }
+    if (cdq != NOT_GIVEN && cdq != 0 && cdq != 1) {
+        fprintf(stderr, "mujoco_locomotion: --cdq %ld must be 0 or 1\n", cdq);
+        return 2;
+    }
+    if (!isnan(lr) && !(lr > 0.0 && lr <= 1.0)) {
+        fprintf(stderr, "mujoco_locomotion: --lr %g must be in (0, 1]\n", lr);
         return 2;
     }
     char xml[4096], prefix[256];
@@ -231,6 +275,15 @@ int main(int argc, char **argv)
     mfpo_agent_config c;
     mfpo_agent_config_init(&c, env.obs_dim, env.act_dim); /* the paper's settings (docs/algorithm.md §2.5) */
     if (!strcmp(task, "HalfCheetah")) c.clipped_double_q = 0; /* the paper turns it off there only */
+    /* overrides; mfpo_agent_create checks each value and names a bad one */
+    if (hidden != NOT_GIVEN) c.hidden_width = (size_t)hidden;
+    if (depth != NOT_GIVEN) c.hidden_depth = (size_t)depth;
+    if (batch != NOT_GIVEN) c.batch_size = (size_t)batch;
+    if (k1 != NOT_GIVEN) c.policy_samples = (size_t)k1;
+    if (k2 != NOT_GIVEN) c.gaussian_samples = (size_t)k2;
+    if (candidates != NOT_GIVEN) c.eval_candidates = (size_t)candidates;
+    if (cdq != NOT_GIVEN) c.clipped_double_q = cdq != 0;
+    if (!isnan(lr)) c.lr_policy = c.lr_divergence = c.lr_critic = c.lr_alpha = (float)lr;
     mfpo_agent *ag = NULL;
     mfpo_replay *rb = NULL;
     size_t capacity = steps > 1000000 ? 1000000 : (size_t)(steps > 0 ? steps : 1);
@@ -243,7 +296,14 @@ int main(int argc, char **argv)
         mfpo_env_close(&eval_env);
         return 1;
     }
-    run_state r = {.last_eval = NAN};
+    run_state r = {.last_eval = NAN, .warmup = (uint64_t)warmup};
+    if (stats) {
+        r.stats = fopen(stats, "w");
+        if (r.stats)
+            fprintf(r.stats, "update,critic_loss,mean_q,entropy,alpha,actor_loss,divergence_loss,ess_policy,ess_gaussian\n");
+        else
+            fprintf(stderr, "mujoco_locomotion: cannot write --stats %s; continuing without it\n", stats);
+    }
     curve_open(&r.curve, "mujoco_locomotion", out);
 
     mfpo_train_options t;
@@ -257,10 +317,11 @@ int main(int argc, char **argv)
     t.eval_env = &eval_env;
     t.progress = on_progress;
     t.progress_user = &r;
-    t.progress_every = 1000;
+    t.progress_every = r.stats ? 100 : 1000;
     printf("mujoco_locomotion: %s (obs %zu, act %zu) from %s, seed %ld, %ld steps (%ld warm-up), clipped double-Q "
-           "%s, %s\n",
-           task, env.obs_dim, env.act_dim, xml, seed, steps, warmup, c.clipped_double_q ? "on" : "off",
+           "%s, networks %zux%zu, batch %zu, K1/K2 %zu/%zu, lr %g, %zu eval candidates, %s\n",
+           task, env.obs_dim, env.act_dim, xml, seed, steps, warmup, c.clipped_double_q ? "on" : "off", c.hidden_depth,
+           c.hidden_width, c.batch_size, c.policy_samples, c.gaussian_samples, (double)c.lr_policy, c.eval_candidates,
            mfpo_context_device_name(ctx));
     fflush(stdout);
     struct timespec t0, t1;
@@ -281,6 +342,7 @@ int main(int argc, char **argv)
             curve_add(&r.curve, (uint64_t)steps, seconds, mean);
         }
     }
+    if (r.stats) fclose(r.stats);
     char title[64];
     snprintf(title, sizeof title, "MFPO on %s", task);
     curve_finish(&r.curve, title, "evaluation", NULL);
