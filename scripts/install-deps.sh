@@ -8,6 +8,7 @@ PACKAGES=(
     build-essential meson ninja-build pkg-config   # toolchain
     libopenblas-dev librandom123-dev zlib1g-dev    # library dependencies
     libcmocka-dev valgrind clang libclang-rt-14-dev abigail-tools  # tests, sanitizers, ABI check
+    clang-format                                   # the format check (tools/check_format.sh)
     doxygen                                        # API reference
     gnuplot-nox                                    # learning-curve plots of the examples
     libmujoco-dev                                  # MuJoCo examples
