@@ -16,8 +16,10 @@
 int main(int argc, char **argv)
 {
     long calls = 20000, rounds = 1, hidden = 64, depth = 2;
-    cli_arg args[] = {{"--calls", CLI_LONG, &calls}, {"--rounds", CLI_LONG, &rounds},
-                      {"--hidden", CLI_LONG, &hidden}, {"--depth", CLI_LONG, &depth}};
+    cli_arg args[] = { { "--calls", CLI_LONG, &calls },
+                       { "--rounds", CLI_LONG, &rounds },
+                       { "--hidden", CLI_LONG, &hidden },
+                       { "--depth", CLI_LONG, &depth } };
     if (cli_parse(argc, argv, args, 4) != 0) return 2;
     if (calls < 1 || rounds < 1 || hidden < 1 || depth < 1) {
         fprintf(stderr, "act_latency: --calls, --rounds, --hidden and --depth must be >= 1\n");
@@ -35,7 +37,7 @@ int main(int argc, char **argv)
     c.hidden_depth = (size_t)depth;
     mfpo_agent *ag = NULL;
     BENCH_CHECK(ctx, mfpo_agent_create(ctx, &c, &ag));
-    float obs[3] = {0.5f, -0.25f, 1.0f}, act[1];
+    float obs[3] = { 0.5f, -0.25f, 1.0f }, act[1];
     for (long i = 0; i < calls; i++) BENCH_CHECK(ctx, mfpo_agent_act(ag, obs, 1, act));
     for (long r = 0; r < rounds; r++) {
         double t0 = bench_now();

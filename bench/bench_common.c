@@ -86,7 +86,6 @@ void bench_fill_uniform(float *x, size_t n, float lo, float hi, unsigned long lo
 
 void bench_die_status(const char *what, int status, const struct mfpo_context *ctx)
 {
-    fprintf(stderr, "bench: %s failed: %s: %s\n", what, mfpo_status_string((mfpo_status)status),
-            mfpo_last_error(ctx));
+    fprintf(stderr, "bench: %s failed: %s: %s\n", what, mfpo_status_string((mfpo_status)status), mfpo_last_error(ctx));
     exit(1);
 }

@@ -23,10 +23,10 @@ void bench_print_blas(void);
 void bench_fill_uniform(float *x, size_t n, float lo, float hi, unsigned long long *state);
 
 /* Exits with a message naming the call when @p status is not MFPO_OK. */
-#define BENCH_CHECK(ctx, call)                                                                                  \
-    do {                                                                                                       \
-        mfpo_status bench_s_ = (call);                                                                         \
-        if (bench_s_ != MFPO_OK) bench_die_status(#call, bench_s_, (ctx));                                     \
+#define BENCH_CHECK(ctx, call)                                                                                         \
+    do {                                                                                                               \
+        mfpo_status bench_s_ = (call);                                                                                 \
+        if (bench_s_ != MFPO_OK) bench_die_status(#call, bench_s_, (ctx));                                             \
     } while (0)
 
 struct mfpo_context;

@@ -29,9 +29,9 @@ int main(int argc, char **argv)
         calls = 20;
         warmup = 2;
     }
-    cli_arg args[] = {{"--obs", CLI_INT, &obs_dim},     {"--act", CLI_INT, &act_dim},
-                      {"--calls", CLI_INT, &calls},     {"--warmup", CLI_INT, &warmup},
-                      {"--backend", CLI_STRING, &backend}, {"--seed", CLI_LONG, &seed}};
+    cli_arg args[] = { { "--obs", CLI_INT, &obs_dim },        { "--act", CLI_INT, &act_dim },
+                       { "--calls", CLI_INT, &calls },        { "--warmup", CLI_INT, &warmup },
+                       { "--backend", CLI_STRING, &backend }, { "--seed", CLI_LONG, &seed } };
     if (cli_parse(argc, argv, args, (int)(sizeof args / sizeof args[0])) != 0) {
         fprintf(stderr, "       (and --smoke: a few calls, for CI)\n");
         return 2;
@@ -60,7 +60,7 @@ int main(int argc, char **argv)
 
     size_t S = (size_t)obs_dim, A = (size_t)act_dim, n = (size_t)calls;
     float *obs = malloc(S * sizeof(float)), *a = malloc(A * sizeof(float)), logp = 0.0f;
-    double *t[3] = {malloc(n * sizeof(double)), malloc(n * sizeof(double)), malloc(n * sizeof(double))};
+    double *t[3] = { malloc(n * sizeof(double)), malloc(n * sizeof(double)), malloc(n * sizeof(double)) };
     if (!obs || !a || !t[0] || !t[1] || !t[2]) {
         fprintf(stderr, "bench_infer: out of memory\n");
         return 1;

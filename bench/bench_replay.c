@@ -27,16 +27,16 @@ int main(int argc, char **argv)
     int smoke = bench_take_flag(&argc, argv, "--smoke");
     long capacity = 1000000, adds = 0, samples = 0, seed = 1;
     int obs_dim = 17, act_dim = 6, batch = 1000, sample_batch = 256;
-    cli_arg args[] = {{"--capacity", CLI_LONG, &capacity}, {"--obs", CLI_INT, &obs_dim},
-                      {"--act", CLI_INT, &act_dim},        {"--adds", CLI_LONG, &adds},
-                      {"--batch", CLI_INT, &batch},        {"--sample-batch", CLI_INT, &sample_batch},
-                      {"--samples", CLI_LONG, &samples},   {"--seed", CLI_LONG, &seed}};
+    cli_arg args[] = { { "--capacity", CLI_LONG, &capacity }, { "--obs", CLI_INT, &obs_dim },
+                       { "--act", CLI_INT, &act_dim },        { "--adds", CLI_LONG, &adds },
+                       { "--batch", CLI_INT, &batch },        { "--sample-batch", CLI_INT, &sample_batch },
+                       { "--samples", CLI_LONG, &samples },   { "--seed", CLI_LONG, &seed } };
     if (cli_parse(argc, argv, args, (int)(sizeof args / sizeof args[0])) != 0) {
         fprintf(stderr, "       (and --smoke: a few operations, for CI)\n");
         return 2;
     }
-    if (adds <= 0) adds = smoke ? 20000 : 1200000;      /* per round: single adds */
-    if (samples <= 0) samples = smoke ? 40 : 4000;       /* per round: sample calls */
+    if (adds <= 0) adds = smoke ? 20000 : 1200000; /* per round: single adds */
+    if (samples <= 0) samples = smoke ? 40 : 4000; /* per round: sample calls */
     if (capacity < 1 || obs_dim < 1 || act_dim < 1 || batch < 1 || sample_batch < 1) {
         fprintf(stderr, "bench_replay: sizes must be >= 1\n");
         return 2;

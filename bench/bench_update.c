@@ -74,8 +74,10 @@ static int parse_list(const char *text, size_t *a, size_t *b, int pairs, size_t 
             b[n] = y;
         }
         a[n++] = x;
-        if (*p == ',') p++;
-        else if (*p) return -1;
+        if (*p == ',')
+            p++;
+        else if (*p)
+            return -1;
     }
     return *p ? -1 : (int)n;
 }
@@ -96,12 +98,12 @@ static double sgemm_rate(size_t m, size_t n, size_t k, int threads, int reps)
     memset(c, 0, m * n * sizeof(float));
     openblas_set_num_threads(threads);
     for (int i = 0; i < 2; i++) /* warm-up: thread start, page faults */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)k, b, (int)n,
-                    0.0f, c, (int)n);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)k, b, (int)n, 0.0f,
+                    c, (int)n);
     for (int i = 0; i < reps; i++) {
         double t0 = bench_now();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)k, b, (int)n,
-                    0.0f, c, (int)n);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)k, b, (int)n, 0.0f,
+                    c, (int)n);
         t[i] = bench_now() - t0;
     }
     double med = bench_quantile(t, (size_t)reps, 0.5);
@@ -163,7 +165,7 @@ static void run_one(size_t S, size_t A, int threads, const run_opts *o)
     free(rew);
     free(term);
 
-    mfpo_update_stats stats = {.struct_size = sizeof stats};
+    mfpo_update_stats stats = { .struct_size = sizeof stats };
     for (int i = 0; i < o->warmup; i++) BENCH_CHECK(ctx, mfpo_update(ag, rb, &stats));
 
     /* the timed updates run without the stage hook: a hook turns off recorded updates (graph
@@ -185,7 +187,7 @@ static void run_one(size_t S, size_t A, int threads, const run_opts *o)
         }
     }
     /* then the per-stage breakdown: each stage boundary stamped through the internal hook */
-    stamps st = {ctx->be, {0}, 0};
+    stamps st = { ctx->be, { 0 }, 0 };
     ag->hook = stage_hook;
     ag->hook_user = &st;
     for (size_t i = 0; i < np; i++) {
@@ -243,7 +245,7 @@ int main(int argc, char **argv)
 {
     int smoke = bench_take_flag(&argc, argv, "--smoke");
     const char *sizes = "17x6,376x17", *threads = "1,2", *backend = "cpu";
-    run_opts o = {50, 5, 20, 10, 0, 0, 0, 0, 0, 1, MFPO_BACKEND_CPU};
+    run_opts o = { 50, 5, 20, 10, 0, 0, 0, 0, 0, 1, MFPO_BACKEND_CPU };
     if (smoke) {
         o.updates = 3;
         o.warmup = 1;
@@ -251,13 +253,19 @@ int main(int argc, char **argv)
         o.sgemm_reps = 2;
     }
     cli_arg args[] = {
-        {"--sizes", CLI_STRING, &sizes},        {"--threads", CLI_STRING, &threads},
-        {"--updates", CLI_INT, &o.updates},     {"--warmup", CLI_INT, &o.warmup},
-        {"--phase-updates", CLI_INT, &o.phase_updates},
-        {"--sgemm-reps", CLI_INT, &o.sgemm_reps}, {"--backend", CLI_STRING, &backend},
-        {"--seed", CLI_LONG, &o.seed},          {"--hidden", CLI_INT, &o.hidden},
-        {"--depth", CLI_INT, &o.depth},         {"--batch", CLI_INT, &o.batch},
-        {"--k1", CLI_INT, &o.k1},               {"--k2", CLI_INT, &o.k2},
+        { "--sizes", CLI_STRING, &sizes },
+        { "--threads", CLI_STRING, &threads },
+        { "--updates", CLI_INT, &o.updates },
+        { "--warmup", CLI_INT, &o.warmup },
+        { "--phase-updates", CLI_INT, &o.phase_updates },
+        { "--sgemm-reps", CLI_INT, &o.sgemm_reps },
+        { "--backend", CLI_STRING, &backend },
+        { "--seed", CLI_LONG, &o.seed },
+        { "--hidden", CLI_INT, &o.hidden },
+        { "--depth", CLI_INT, &o.depth },
+        { "--batch", CLI_INT, &o.batch },
+        { "--k1", CLI_INT, &o.k1 },
+        { "--k2", CLI_INT, &o.k2 },
     };
     if (cli_parse(argc, argv, args, (int)(sizeof args / sizeof args[0])) != 0) {
         fprintf(stderr, "       (and --smoke: a few updates, for CI)\n");

@@ -82,10 +82,14 @@ int main(int argc, char **argv)
     int smoke = 0, rounds = 3;
     long steps = 480, act_steps = 4800;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--smoke")) smoke = 1;
-        else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--steps") && i + 1 < argc) steps = atol(argv[++i]);
-        else if (!strcmp(argv[i], "--act-steps") && i + 1 < argc) act_steps = atol(argv[++i]);
+        if (!strcmp(argv[i], "--smoke"))
+            smoke = 1;
+        else if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
+            rounds = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--steps") && i + 1 < argc)
+            steps = atol(argv[++i]);
+        else if (!strcmp(argv[i], "--act-steps") && i + 1 < argc)
+            act_steps = atol(argv[++i]);
         else {
             fprintf(stderr, "usage: bench_vec [--smoke] [--rounds R] [--steps N] [--act-steps N]\n");
             return 2;
@@ -96,7 +100,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_vec: --rounds in [1, 50], --steps and --act-steps >= 16\n");
         return 2;
     }
-    const size_t ns[3] = {1, 4, 16};
+    const size_t ns[3] = { 1, 4, 16 };
     double utd1[3][50], act[3][50];
     for (int r = 0; r < rounds; r++)
         for (int k = 0; k < 3; k++) {

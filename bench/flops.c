@@ -15,11 +15,10 @@ static double gemm(double m, double n, double k)
  * row, plus `shared` columns (the state) that come once per group of n / groups rows, so that
  * their share of the first layer is computed for `groups` rows only. A plain nn_forward is
  * shared = 0. */
-static double net_forward(const shape *s, double in, double shared, double groups, double out, int timed,
-                          double n, double m)
+static double net_forward(const shape *s, double in, double shared, double groups, double out, int timed, double n,
+                          double m)
 {
-    double f = gemm(n, s->H, in) + gemm(groups, s->H, shared) + (s->L - 1.0) * gemm(n, s->H, s->H) +
-               gemm(n, out, s->H);
+    double f = gemm(n, s->H, in) + gemm(groups, s->H, shared) + (s->L - 1.0) * gemm(n, s->H, s->H) + gemm(n, out, s->H);
     /* two embedders (2F -> D -> D), then the condition's projection D -> H */
     if (timed) f += 2.0 * (gemm(m, s->D, 2.0 * s->F) + gemm(m, s->D, s->D)) + gemm(m, s->H, s->D);
     return f;
@@ -37,9 +36,9 @@ static double net_jvp(const shape *s, double dot, double out, int timed, int tim
 /* nn_backward with parameter gradients only (g_x, g_t, g_h NULL, as the update calls it). */
 static double net_backward(const shape *s, double in, double out, int timed, double n, double m)
 {
-    double f = gemm(s->H, out, n) + gemm(n, s->H, out);                      /* head: weights, input */
-    f += (s->L - 1.0) * (gemm(s->H, s->H, n) + gemm(n, s->H, s->H));         /* hidden 1..L-1 */
-    f += gemm(in, s->H, n);                                                 /* layer 0 weights */
+    double f = gemm(s->H, out, n) + gemm(n, s->H, out);              /* head: weights, input */
+    f += (s->L - 1.0) * (gemm(s->H, s->H, n) + gemm(n, s->H, s->H)); /* hidden 1..L-1 */
+    f += gemm(in, s->H, n);                                          /* layer 0 weights */
     if (timed)
         f += gemm(s->D, s->H, m) + gemm(m, s->D, s->H) /* condition projection: weights, g_cond */
              + 2.0 * (gemm(s->D, s->D, m) + gemm(m, s->D, s->D) + gemm(2.0 * s->F, s->D, m) +
@@ -52,8 +51,8 @@ static double net_backward(const shape *s, double in, double out, int timed, dou
  * proposal's sampler and in the scoring, a state's share once per state, not once per candidate. */
 static void count(const mfpo_agent_config *c, int grouped, bench_flops *o)
 {
-    shape s = {(double)c->hidden_width, (double)c->hidden_depth, (double)c->fourier_features,
-               (double)c->time_embed_dim};
+    shape s = { (double)c->hidden_width, (double)c->hidden_depth, (double)c->fourier_features,
+                (double)c->time_embed_dim };
     double B = (double)c->batch_size, S = (double)c->obs_dim, A = (double)c->act_dim, N = (double)c->atoms;
     double T = (double)c->sampling_steps, K1 = (double)c->policy_samples, K2 = (double)c->gaussian_samples;
     double P = (double)c->hutchinson_probes;
@@ -62,7 +61,7 @@ static void count(const mfpo_agent_config *c, int grouped, bench_flops *o)
 
     /* §3 sampler with likelihood on n rows, states repeated g times: per step one u and one d
      * forward on one time row; input columns z per row, s per state */
-#define SAMPLER(n, g)                                                                                           \
+#define SAMPLER(n, g)                                                                                                  \
     (T * (net_forward(&s, A, S, (n) / (g), A, 1, (n), 1.0) + net_forward(&s, A, S, (n) / (g), 1.0, 1, (n), 1.0)))
     /* one critic on n (s, a) rows, states repeated g times */
 #define CRITIC(n, g) net_forward(&s, A, S, (n) / (g), N, 0, (n), 1.0)

@@ -217,7 +217,7 @@ static void token(const char *name, char *out, size_t n)
 
 int main(int argc, char **argv)
 {
-    bench_opts o = {0, 0, 0, 60, 10, 500, 0, 1};
+    bench_opts o = { 0, 0, 0, 60, 10, 500, 0, 1 };
     int cpu_updates = 50;
     const char *sizes = "17x6,376x17", *device = "cuda";
     for (int i = 1; i < argc; i++) {
@@ -227,15 +227,24 @@ int main(int argc, char **argv)
             continue;
         }
         if (!v) goto usage;
-        if (!strcmp(a, "--sizes")) sizes = v;
-        else if (!strcmp(a, "--updates")) o.updates = atoi(v);
-        else if (!strcmp(a, "--warmup")) o.warmup = atoi(v);
-        else if (!strcmp(a, "--cpu-updates")) cpu_updates = atoi(v);
-        else if (!strcmp(a, "--cpu-threads")) o.threads = atoi(v);
-        else if (!strcmp(a, "--calls")) o.calls = atoi(v);
-        else if (!strcmp(a, "--device")) device = v;
-        else if (!strcmp(a, "--seed")) o.seed = strtoull(v, NULL, 10);
-        else goto usage;
+        if (!strcmp(a, "--sizes"))
+            sizes = v;
+        else if (!strcmp(a, "--updates"))
+            o.updates = atoi(v);
+        else if (!strcmp(a, "--warmup"))
+            o.warmup = atoi(v);
+        else if (!strcmp(a, "--cpu-updates"))
+            cpu_updates = atoi(v);
+        else if (!strcmp(a, "--cpu-threads"))
+            o.threads = atoi(v);
+        else if (!strcmp(a, "--calls"))
+            o.calls = atoi(v);
+        else if (!strcmp(a, "--device"))
+            device = v;
+        else if (!strcmp(a, "--seed"))
+            o.seed = strtoull(v, NULL, 10);
+        else
+            goto usage;
         i++;
     }
     if (o.smoke) {
@@ -247,9 +256,12 @@ int main(int argc, char **argv)
     }
     if (o.updates < 1 || o.warmup < 0 || cpu_updates < 0 || o.calls < 1 || o.threads < 0) goto usage;
     mfpo_backend_kind dev_kind;
-    if (!strcmp(device, "cuda")) dev_kind = MFPO_BACKEND_CUDA;
-    else if (!strcmp(device, "cpu")) dev_kind = MFPO_BACKEND_CPU;
-    else goto usage;
+    if (!strcmp(device, "cuda"))
+        dev_kind = MFPO_BACKEND_CUDA;
+    else if (!strcmp(device, "cpu"))
+        dev_kind = MFPO_BACKEND_CPU;
+    else
+        goto usage;
     unsetenv("MFPO_BACKEND"); /* the kinds asked for are meant literally */
 
     printf("gpu_bench: libmfpo %s; %d updates after %d warm-up (CPU: %d), %d inference calls%s\n",

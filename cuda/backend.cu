@@ -27,7 +27,6 @@ extern "C" {
 #include "../include/mfpo/status.h"
 }
 
-
 /* ------------------------------------------------------------------ errors */
 
 /* The first failure, on the backend's error channel (lib/backend/backend.h: error_status/message). */
@@ -58,17 +57,28 @@ void cu_note(cuda_backend *be, cudaError_t err, const char *what)
 static const char *blas_status_name(cublasStatus_t st)
 {
     switch (st) {
-    case CUBLAS_STATUS_SUCCESS: return "CUBLAS_STATUS_SUCCESS";
-    case CUBLAS_STATUS_NOT_INITIALIZED: return "CUBLAS_STATUS_NOT_INITIALIZED";
-    case CUBLAS_STATUS_ALLOC_FAILED: return "CUBLAS_STATUS_ALLOC_FAILED";
-    case CUBLAS_STATUS_INVALID_VALUE: return "CUBLAS_STATUS_INVALID_VALUE";
-    case CUBLAS_STATUS_ARCH_MISMATCH: return "CUBLAS_STATUS_ARCH_MISMATCH";
-    case CUBLAS_STATUS_MAPPING_ERROR: return "CUBLAS_STATUS_MAPPING_ERROR";
-    case CUBLAS_STATUS_EXECUTION_FAILED: return "CUBLAS_STATUS_EXECUTION_FAILED";
-    case CUBLAS_STATUS_INTERNAL_ERROR: return "CUBLAS_STATUS_INTERNAL_ERROR";
-    case CUBLAS_STATUS_NOT_SUPPORTED: return "CUBLAS_STATUS_NOT_SUPPORTED";
-    case CUBLAS_STATUS_LICENSE_ERROR: return "CUBLAS_STATUS_LICENSE_ERROR";
-    default: return "unknown cuBLAS status";
+    case CUBLAS_STATUS_SUCCESS:
+        return "CUBLAS_STATUS_SUCCESS";
+    case CUBLAS_STATUS_NOT_INITIALIZED:
+        return "CUBLAS_STATUS_NOT_INITIALIZED";
+    case CUBLAS_STATUS_ALLOC_FAILED:
+        return "CUBLAS_STATUS_ALLOC_FAILED";
+    case CUBLAS_STATUS_INVALID_VALUE:
+        return "CUBLAS_STATUS_INVALID_VALUE";
+    case CUBLAS_STATUS_ARCH_MISMATCH:
+        return "CUBLAS_STATUS_ARCH_MISMATCH";
+    case CUBLAS_STATUS_MAPPING_ERROR:
+        return "CUBLAS_STATUS_MAPPING_ERROR";
+    case CUBLAS_STATUS_EXECUTION_FAILED:
+        return "CUBLAS_STATUS_EXECUTION_FAILED";
+    case CUBLAS_STATUS_INTERNAL_ERROR:
+        return "CUBLAS_STATUS_INTERNAL_ERROR";
+    case CUBLAS_STATUS_NOT_SUPPORTED:
+        return "CUBLAS_STATUS_NOT_SUPPORTED";
+    case CUBLAS_STATUS_LICENSE_ERROR:
+        return "CUBLAS_STATUS_LICENSE_ERROR";
+    default:
+        return "unknown cuBLAS status";
     }
 }
 
@@ -88,7 +98,8 @@ void cu_note_blas(cuda_backend *be, cublasStatus_t st, const char *what)
 void cu_use_device(cuda_backend *be)
 {
     int cur = -1;
-    if (cudaGetDevice(&cur) != cudaSuccess || cur != be->device) cu_note(be, cudaSetDevice(be->device), "cudaSetDevice");
+    if (cudaGetDevice(&cur) != cudaSuccess || cur != be->device)
+        cu_note(be, cudaSetDevice(be->device), "cudaSetDevice");
 }
 
 /* ------------------------------------------------------------------ cuBLAS, opened at run time */
@@ -118,13 +129,13 @@ static blas_api load_blas(void)
         snprintf(b.error, sizeof b.error, "cannot load %s: %s", CUBLAS_SONAME, dlerror());
         return b;
     }
-#define SYM(field, name)                                                                            \
-    do {                                                                                            \
-        *(void **)&b.field = dlsym(h, name);                                                        \
-        if (!b.field) {                                                                             \
-            snprintf(b.error, sizeof b.error, "%s lacks %s", CUBLAS_SONAME, name);                  \
-            return b;                                                                               \
-        }                                                                                           \
+#define SYM(field, name)                                                                                               \
+    do {                                                                                                               \
+        *(void **)&b.field = dlsym(h, name);                                                                           \
+        if (!b.field) {                                                                                                \
+            snprintf(b.error, sizeof b.error, "%s lacks %s", CUBLAS_SONAME, name);                                     \
+            return b;                                                                                                  \
+        }                                                                                                              \
     } while (0)
     SYM(create, "cublasCreate_v2");
     SYM(destroy, "cublasDestroy_v2");
@@ -216,8 +227,7 @@ static void cu_upload(be_backend *be, void *dst, const void *src, size_t bytes)
         cudaGetLastError();
         attr.type = cudaMemoryTypeUnregistered;
     }
-    if (attr.type != cudaMemoryTypeUnregistered)
-        cu_note(cb, cudaStreamSynchronize(cb->stream), "upload");
+    if (attr.type != cudaMemoryTypeUnregistered) cu_note(cb, cudaStreamSynchronize(cb->stream), "upload");
 }
 
 static void cu_download(be_backend *be, void *dst, const void *src, size_t bytes)
@@ -276,8 +286,8 @@ static void cu_synchronize(be_backend *be)
 /* Row-major C = alpha op(A) op(B) + beta C is column-major C^T = alpha op(B)^T op(A)^T + beta C^T:
  * the same buffers, with the operands swapped. cuBLAS runs in its default math mode (full FP32,
  * no TF32). */
-static void cu_gemm(be_backend *be, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
-                    const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
+static void cu_gemm(be_backend *be, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a,
+                    size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
 {
     cuda_backend *cb = CB(be);
     if (m == 0 || n == 0) return;
@@ -286,8 +296,9 @@ static void cu_gemm(be_backend *be, int trans_a, int trans_b, size_t m, size_t n
         cu_gemm_k0(be, m, n, beta, c, ldc);
         return;
     }
-    cublasStatus_t st = blas()->sgemm(cb->blas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N,
-                                    (int)n, (int)m, (int)k, &alpha, b, (int)ldb, a, (int)lda, &beta, c, (int)ldc);
+    cublasStatus_t st =
+        blas()->sgemm(cb->blas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, (int)n,
+                      (int)m, (int)k, &alpha, b, (int)ldb, a, (int)lda, &beta, c, (int)ldc);
     cu_note_blas(cb, st, "gemm (cublasSgemm)");
 }
 
@@ -410,7 +421,9 @@ static const be_ops *ops_table(int graphs)
 /* ------------------------------------------------------------------ entry point */
 
 /* The kernel whose attributes tell whether this module's code runs on the device. */
-__global__ void k_probe(void) {}
+__global__ void k_probe(void)
+{
+}
 
 static void say(char *reason, size_t size, const char *fmt, ...)
 {
@@ -467,8 +480,8 @@ static int check_device(int device, char *reason, size_t reason_size, int *prev)
         return -1;
     }
     if (device < 0 || device >= count) {
-        say(reason, reason_size, "CUDA device ordinal %d is out of range: %d device%s present (ordinals 0..%d)",
-            device, count, count == 1 ? "" : "s", count - 1);
+        say(reason, reason_size, "CUDA device ordinal %d is out of range: %d device%s present (ordinals 0..%d)", device,
+            count, count == 1 ? "" : "s", count - 1);
         return -1;
     }
     cudaDeviceProp prop;
@@ -532,15 +545,19 @@ static be_backend *cu_create(int device, int threads, char *reason, size_t reaso
     }
     b->device = device;
     b->blas_workspace_size = workspace_bytes();
-    if ((e = cudaStreamCreateWithFlags(&b->stream, cudaStreamNonBlocking)) != cudaSuccess) fail = "cudaStreamCreate";
+    if ((e = cudaStreamCreateWithFlags(&b->stream, cudaStreamNonBlocking)) != cudaSuccess)
+        fail = "cudaStreamCreate";
     else if ((e = cudaMalloc((void **)&b->partials, MFPO_CUDA_MAX_PARTIALS * sizeof(double))) != cudaSuccess)
         fail = "cudaMalloc";
-    else if ((e = cudaMalloc((void **)&b->counter, sizeof(unsigned))) != cudaSuccess) fail = "cudaMalloc";
-    else if ((e = cudaMemsetAsync(b->counter, 0, sizeof(unsigned), b->stream)) != cudaSuccess) fail = "cudaMemset";
-    else if ((e = cudaMalloc((void **)&b->d_flag, sizeof(int))) != cudaSuccess) fail = "cudaMalloc";
-    else if ((e = cudaMallocHost((void **)&b->h_flag, sizeof(int))) != cudaSuccess) fail = "cudaMallocHost";
-    else if (b->blas_workspace_size &&
-             (e = cudaMalloc(&b->blas_workspace, b->blas_workspace_size)) != cudaSuccess)
+    else if ((e = cudaMalloc((void **)&b->counter, sizeof(unsigned))) != cudaSuccess)
+        fail = "cudaMalloc";
+    else if ((e = cudaMemsetAsync(b->counter, 0, sizeof(unsigned), b->stream)) != cudaSuccess)
+        fail = "cudaMemset";
+    else if ((e = cudaMalloc((void **)&b->d_flag, sizeof(int))) != cudaSuccess)
+        fail = "cudaMalloc";
+    else if ((e = cudaMallocHost((void **)&b->h_flag, sizeof(int))) != cudaSuccess)
+        fail = "cudaMallocHost";
+    else if (b->blas_workspace_size && (e = cudaMalloc(&b->blas_workspace, b->blas_workspace_size)) != cudaSuccess)
         fail = "cudaMalloc (cuBLAS workspace)";
     if (fail) snprintf(detail, sizeof detail, "%s", cudaGetErrorString(e));
     if (!fail) {

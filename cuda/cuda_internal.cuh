@@ -200,15 +200,14 @@ void cu_scale(be_backend *be, float *x, float s, size_t n);
 void cu_fill(be_backend *be, float *x, float value, size_t n);
 void cu_gemm_k0(be_backend *be, size_t m, size_t n, float beta, float *c, size_t ldc);
 void cu_fourier_fwd(be_backend *be, size_t n, size_t f, const float *x, const float *w, float *out);
-void cu_fourier_jvp(be_backend *be, size_t n, size_t f, const float *x, const float *w, float xdot,
-                    float *out_dot);
-void cu_fourier_bwd(be_backend *be, size_t n, size_t f, const float *x, const float *w, const float *g,
-                    float *gw, float *gx);
+void cu_fourier_jvp(be_backend *be, size_t n, size_t f, const float *x, const float *w, float xdot, float *out_dot);
+void cu_fourier_bwd(be_backend *be, size_t n, size_t f, const float *x, const float *w, const float *g, float *gw,
+                    float *gx);
 void cu_bias_gelu_fwd(be_backend *be, size_t n, size_t h, float *pre, const float *bias, float *act);
 void cu_gelu_bwd(be_backend *be, size_t n, size_t h, const float *g_act, const float *pre, float *g_pre);
 void cu_gelu_jvp(be_backend *be, size_t n, size_t h, const float *t_pre, const float *pre, float *t_act);
-void cu_ln_gelu_fwd(be_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m,
-                    const float *scale, const float *shift, float *xhat, float *rstd, float *y, float *act);
+void cu_ln_gelu_fwd(be_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m, const float *scale,
+                    const float *shift, float *xhat, float *rstd, float *y, float *act);
 void cu_ln_gelu_bwd(be_backend *be, size_t n, size_t h, const float *g_act, const float *xhat, const float *rstd,
                     const float *y, const float *scale, float *g_pre, float *g_scale, float *g_shift);
 void cu_ln_gelu_jvp(be_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat, const float *rstd,

@@ -13,8 +13,8 @@ extern "C" {
 
 #define BLOCK 256
 #define RED_BLOCK 64
-#define GRID_STRIDE(i, n) for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n); \
-                               i += (size_t)gridDim.x * blockDim.x)
+#define GRID_STRIDE(i, n)                                                                                              \
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (size_t)gridDim.x * blockDim.x)
 
 /* ------------------------------------------------------------------ sampler (§3) */
 
@@ -47,7 +47,7 @@ __global__ void k_sampler_step(size_t n, size_t a, float h, const float *u, floa
 }
 
 static void cu_sampler_step(be_backend *be, size_t n, size_t a, float h, const float *u, float *z, size_t ldz,
-                     const float *d, float *logp)
+                            const float *d, float *logp)
 {
     cu_use_device(CB(be));
     if (!n || !a) return;
@@ -81,7 +81,7 @@ __global__ void k_flow_times(size_t n, const float *normals, float mean, float s
 }
 
 static void cu_flow_times(be_backend *be, size_t n, const float *normals, float mean, float std, size_t flow_rows,
-                   float *t, float *r, float *h)
+                          float *t, float *r, float *h)
 {
     cu_use_device(CB(be));
     if (!n) return;
@@ -100,7 +100,7 @@ __global__ void k_noisy_point(size_t n, size_t a, const float *act, size_t lda, 
 }
 
 static void cu_noisy_point(be_backend *be, size_t n, size_t a, const float *act, size_t lda, const float *t,
-                    const float *eps, float *z_t)
+                           const float *eps, float *z_t)
 {
     cu_use_device(CB(be));
     if (!n || !a) return;
@@ -119,12 +119,12 @@ __global__ void k_gaussian_proposal(size_t n, size_t k, size_t a, const float *z
 }
 
 static void cu_gaussian_proposal(be_backend *be, size_t n, size_t k, size_t a, const float *z_t, const float *t,
-                          const float *uniforms, float *noise, float *out, size_t ldo)
+                                 const float *uniforms, float *noise, float *out, size_t ldo)
 {
     cu_use_device(CB(be));
     if (!n || !k || !a) return;
-    k_gaussian_proposal<<<cu_grid(n * k * a, 128), 128, 0, CB(be)->stream>>>(n, k, a, z_t, t, uniforms,
-                                                                                     noise, out, ldo);
+    k_gaussian_proposal<<<cu_grid(n * k * a, 128), 128, 0, CB(be)->stream>>>(n, k, a, z_t, t, uniforms, noise, out,
+                                                                             ldo);
     MFPO_CUDA_LAUNCHED(CB(be), "gaussian_proposal");
 }
 
@@ -136,7 +136,7 @@ __global__ void k_expected_q(size_t n, size_t atoms, float v_min, float v_max, c
 }
 
 static void cu_expected_q(be_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits,
-                   float *q)
+                          float *q)
 {
     cu_use_device(CB(be));
     if (!n) return;
@@ -166,13 +166,13 @@ __global__ void k_c51_target(size_t n, size_t atoms, float v_min, float v_max, c
     float alpha = cr_expf(log_alpha[0]);
     size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
-    algo_c51_target_row(atoms, v_min, v_max, logits1 + i * atoms, logits2 + i * atoms, reward[i], mask[i],
-                        next_logp[i], alpha, gamma, clipped, target + i * atoms, c51_scratch + threadIdx.x * atoms);
+    algo_c51_target_row(atoms, v_min, v_max, logits1 + i * atoms, logits2 + i * atoms, reward[i], mask[i], next_logp[i],
+                        alpha, gamma, clipped, target + i * atoms, c51_scratch + threadIdx.x * atoms);
 }
 
 static void cu_c51_target(be_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits1,
-                   const float *logits2, const float *reward, const float *mask, const float *next_logp,
-                   const float *log_alpha, float gamma, int clipped, float *target)
+                          const float *logits2, const float *reward, const float *mask, const float *next_logp,
+                          const float *log_alpha, float gamma, int clipped, float *target)
 {
     cu_use_device(CB(be));
     if (!n || !atoms) return;
@@ -199,12 +199,12 @@ __global__ void k_softmax_xent(size_t n, size_t atoms, const float *logits, cons
 }
 
 static void cu_softmax_xent(be_backend *be, size_t n, size_t atoms, const float *logits, const float *target,
-                     float *grad, float *loss)
+                            float *grad, float *loss)
 {
     cu_use_device(CB(be));
     cuda_backend *cb = CB(be);
     k_softmax_xent<<<cu_reduce_grid(n, RED_BLOCK), RED_BLOCK, 0, cb->stream>>>(n, atoms, logits, target, grad, loss,
-                                                                                cb->partials, cb->counter);
+                                                                               cb->partials, cb->counter);
     MFPO_CUDA_LAUNCHED(cb, "softmax_xent");
 }
 
@@ -212,24 +212,24 @@ static void cu_softmax_xent(be_backend *be, size_t n, size_t atoms, const float 
 
 __global__ void k_snis(size_t n, size_t k1, size_t k2, size_t a, const float *q_pol, const float *q_gauss,
                        const float *pol_a, const float *pol_logp, const float *gauss_a, const float *z_t,
-                       const float *t, const float *log_alpha, float *log_w, float *w, float *ess_pol,
-                       float *ess_gauss, float *v_hat)
+                       const float *t, const float *log_alpha, float *log_w, float *w, float *ess_pol, float *ess_gauss,
+                       float *v_hat)
 {
     float alpha = cr_expf(log_alpha[0]);
     GRID_STRIDE(i, n)
     algo_snis_row(k1, k2, a, q_pol + i * k1, q_gauss + i * k2, pol_a + i * k1 * a, pol_logp + i * k1,
-                  gauss_a + i * k2 * a, z_t + i * a, t[i], alpha, log_w + i * (k1 + k2), w + i * (k1 + k2),
-                  ess_pol + i, ess_gauss + i, v_hat + i * a);
+                  gauss_a + i * k2 * a, z_t + i * a, t[i], alpha, log_w + i * (k1 + k2), w + i * (k1 + k2), ess_pol + i,
+                  ess_gauss + i, v_hat + i * a);
 }
 
 static void cu_snis(be_backend *be, size_t n, size_t k1, size_t k2, size_t a, const float *q_pol, const float *q_gauss,
-             const float *pol_a, const float *pol_logp, const float *gauss_a, const float *z_t, const float *t,
-             const float *log_alpha, float *log_w, float *w, float *ess_pol, float *ess_gauss, float *v_hat)
+                    const float *pol_a, const float *pol_logp, const float *gauss_a, const float *z_t, const float *t,
+                    const float *log_alpha, float *log_w, float *w, float *ess_pol, float *ess_gauss, float *v_hat)
 {
     cu_use_device(CB(be));
     if (!n) return;
-    k_snis<<<cu_grid(n, 32), 32, 0, CB(be)->stream>>>(n, k1, k2, a, q_pol, q_gauss, pol_a, pol_logp, gauss_a,
-                                                             z_t, t, log_alpha, log_w, w, ess_pol, ess_gauss, v_hat);
+    k_snis<<<cu_grid(n, 32), 32, 0, CB(be)->stream>>>(n, k1, k2, a, q_pol, q_gauss, pol_a, pol_logp, gauss_a, z_t, t,
+                                                      log_alpha, log_w, w, ess_pol, ess_gauss, v_hat);
     MFPO_CUDA_LAUNCHED(CB(be), "snis");
 }
 
@@ -251,20 +251,19 @@ __global__ void k_meanflow_loss(size_t n, size_t w, const float *pred, const flo
 }
 
 static void cu_meanflow_loss(be_backend *be, size_t n, size_t w, const float *pred, const float *dot, const float *vel,
-                      const float *h, float *tgt, float *grad, float *loss)
+                             const float *h, float *tgt, float *grad, float *loss)
 {
     cu_use_device(CB(be));
     cuda_backend *cb = CB(be);
     float gs = 2.0f / (float)(n * w);
-    k_meanflow_loss<<<cu_reduce_grid(n * w, BLOCK * 4), BLOCK, 0, cb->stream>>>(
-        n, w, pred, dot, vel, h, tgt, grad, loss, gs, cb->partials, cb->counter);
+    k_meanflow_loss<<<cu_reduce_grid(n * w, BLOCK * 4), BLOCK, 0, cb->stream>>>(n, w, pred, dot, vel, h, tgt, grad,
+                                                                                loss, gs, cb->partials, cb->counter);
     MFPO_CUDA_LAUNCHED(cb, "meanflow_loss");
 }
 
 /* ------------------------------------------------------------------ (c), (d), reductions, selection */
 
-__global__ void k_row_dot(size_t n, size_t a, const float *e, const float *jv, float scale, float *acc,
-                          int accumulate)
+__global__ void k_row_dot(size_t n, size_t a, const float *e, const float *jv, float scale, float *acc, int accumulate)
 {
     GRID_STRIDE(i, n)
     {
@@ -275,7 +274,7 @@ __global__ void k_row_dot(size_t n, size_t a, const float *e, const float *jv, f
 }
 
 static void cu_row_dot(be_backend *be, size_t n, size_t a, const float *e, const float *jv, float scale, float *acc,
-                int accumulate)
+                       int accumulate)
 {
     cu_use_device(CB(be));
     if (!n) return;
@@ -298,8 +297,8 @@ static void cu_mean(be_backend *be, size_t n, const float *x, float *out)
     MFPO_CUDA_LAUNCHED(cb, "mean");
 }
 
-__global__ void k_temperature_grad(const float *mean_logp, const float *log_alpha, float target_entropy,
-                                   float *loss, float *grad)
+__global__ void k_temperature_grad(const float *mean_logp, const float *log_alpha, float target_entropy, float *loss,
+                                   float *grad)
 {
     float alpha = cr_expf(log_alpha[0]);
     float l = alpha * (-mean_logp[0] - target_entropy);
@@ -308,15 +307,14 @@ __global__ void k_temperature_grad(const float *mean_logp, const float *log_alph
 }
 
 static void cu_temperature_grad(be_backend *be, const float *mean_logp, const float *log_alpha, float target_entropy,
-                         float *loss, float *grad)
+                                float *loss, float *grad)
 {
     cu_use_device(CB(be));
     k_temperature_grad<<<1, 1, 0, CB(be)->stream>>>(mean_logp, log_alpha, target_entropy, loss, grad);
     MFPO_CUDA_LAUNCHED(CB(be), "temperature_grad");
 }
 
-__global__ void k_select_best(size_t n, size_t k, size_t a, const float *q, const float *cand, size_t ldc,
-                              float *out)
+__global__ void k_select_best(size_t n, size_t k, size_t a, const float *q, const float *cand, size_t ldc, float *out)
 {
     GRID_STRIDE(i, n)
     {
@@ -328,7 +326,7 @@ __global__ void k_select_best(size_t n, size_t k, size_t a, const float *q, cons
 }
 
 static void cu_select_best(be_backend *be, size_t n, size_t k, size_t a, const float *q, const float *cand, size_t ldc,
-                    float *out)
+                           float *out)
 {
     cu_use_device(CB(be));
     if (!n) return;
@@ -337,22 +335,9 @@ static void cu_select_best(be_backend *be, size_t n, size_t k, size_t a, const f
 }
 
 static const algo_kernels cu_kernels_table = {
-    cu_sampler_init,
-    cu_sampler_step,
-    cu_clip_actions,
-    cu_flow_times,
-    cu_noisy_point,
-    cu_gaussian_proposal,
-    cu_expected_q,
-    cu_combine_q,
-    cu_c51_target,
-    cu_softmax_xent,
-    cu_snis,
-    cu_meanflow_loss,
-    cu_row_dot,
-    cu_mean,
-    cu_temperature_grad,
-    cu_select_best,
+    cu_sampler_init, cu_sampler_step, cu_clip_actions,     cu_flow_times,   cu_noisy_point, cu_gaussian_proposal,
+    cu_expected_q,   cu_combine_q,    cu_c51_target,       cu_softmax_xent, cu_snis,        cu_meanflow_loss,
+    cu_row_dot,      cu_mean,         cu_temperature_grad, cu_select_best,
 };
 
 const void *cu_mfpo_kernels(void)

@@ -6,8 +6,8 @@
 #include "cuda_internal.cuh"
 
 #define BLOCK 256
-#define GRID_STRIDE(i, n) for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n); \
-                               i += (size_t)gridDim.x * blockDim.x)
+#define GRID_STRIDE(i, n)                                                                                              \
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (size_t)gridDim.x * blockDim.x)
 
 /* ------------------------------------------------------------------ dense helpers */
 
@@ -58,8 +58,7 @@ void cu_fold_rows(be_backend *be, size_t n, size_t cols, const float *g, size_t 
     MFPO_CUDA_LAUNCHED(CB(be), "fold_rows");
 }
 
-__global__ void k_copy_rows(size_t n, size_t cols, float *dst, size_t ldd, const float *src, size_t lds,
-                            size_t repeat)
+__global__ void k_copy_rows(size_t n, size_t cols, float *dst, size_t ldd, const float *src, size_t lds, size_t repeat)
 {
     GRID_STRIDE(e, n * cols)
     {
@@ -155,8 +154,7 @@ __global__ void k_fourier_jvp(size_t n, size_t f, const float *x, const float *w
     }
 }
 
-void cu_fourier_jvp(be_backend *be, size_t n, size_t f, const float *x, const float *w, float xdot,
-                    float *out_dot)
+void cu_fourier_jvp(be_backend *be, size_t n, size_t f, const float *x, const float *w, float xdot, float *out_dot)
 {
     cu_use_device(CB(be));
     if (!n || !f) return;
@@ -204,8 +202,8 @@ __global__ void k_fourier_bwd_x(size_t n, size_t f, const float *x, const float 
     }
 }
 
-void cu_fourier_bwd(be_backend *be, size_t n, size_t f, const float *x, const float *w, const float *g,
-                    float *gw, float *gx)
+void cu_fourier_bwd(be_backend *be, size_t n, size_t f, const float *x, const float *w, const float *g, float *gw,
+                    float *gx)
 {
     cu_use_device(CB(be));
     if (!f) return;
@@ -307,13 +305,13 @@ __global__ void k_ln_gelu_fwd(size_t n, size_t h, float *pre, const float *add, 
     }
 }
 
-void cu_ln_gelu_fwd(be_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m,
-                    const float *scale, const float *shift, float *xhat, float *rstd, float *y, float *act)
+void cu_ln_gelu_fwd(be_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m, const float *scale,
+                    const float *shift, float *xhat, float *rstd, float *y, float *act)
 {
     cu_use_device(CB(be));
     if (!n || !h) return;
-    k_ln_gelu_fwd<<<ln_grid(n), LN_BLOCK, 0, CB(be)->stream>>>(n, h, pre, add, m ? m : 1, scale, shift, xhat, rstd,
-                                                                y, act);
+    k_ln_gelu_fwd<<<ln_grid(n), LN_BLOCK, 0, CB(be)->stream>>>(n, h, pre, add, m ? m : 1, scale, shift, xhat, rstd, y,
+                                                               act);
     MFPO_CUDA_LAUNCHED(CB(be), "ln_gelu_fwd");
 }
 
@@ -416,8 +414,8 @@ void cu_ln_gelu_jvp(be_backend *be, size_t n, size_t h, const float *t_pre, cons
 
 /* The bias corrections are read from backend memory at execution time (a recorded update
  * replays with the step uploaded anew); one thread per block computes them. */
-__global__ void k_adam(size_t n, float *p, const float *g, float *m, float *v, float lr, float b1, float b2,
-                       float eps, const uint64_t *step)
+__global__ void k_adam(size_t n, float *p, const float *g, float *m, float *v, float lr, float b1, float b2, float eps,
+                       const uint64_t *step)
 {
     __shared__ float corr[2];
     if (threadIdx.x == 0) {
@@ -465,7 +463,7 @@ void cu_polyak(be_backend *be, size_t n, float *target, const float *online, flo
 __global__ void k_any_nonfinite(const float *x, size_t n, int *flag)
 {
     int bad = 0;
-    GRID_STRIDE(i, n) bad |= (x[i] - x[i]) != 0.0f; /* NaN for inf and NaN, as on the CPU */
+    GRID_STRIDE(i, n) bad |= (x[i] - x[i]) != 0.0f;                            /* NaN for inf and NaN, as on the CPU */
     if (__any_sync(MFPO_FULL_MASK, bad) && (threadIdx.x & 31) == 0) *flag = 1; /* only ever 1: order-free */
 }
 

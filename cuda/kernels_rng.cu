@@ -2,8 +2,8 @@
 #include "cuda_internal.cuh"
 
 #define BLOCK 256
-#define GRID_STRIDE(i, n) for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n); \
-                               i += (size_t)gridDim.x * blockDim.x)
+#define GRID_STRIDE(i, n)                                                                                              \
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (size_t)gridDim.x * blockDim.x)
 
 /* ------------------------------------------------------------------ Philox draws */
 
@@ -35,4 +35,3 @@ void cu_rng_normal(be_backend *be, float *out, size_t n, const uint64_t *key, ui
     k_rng_normal<<<cu_grid(n, BLOCK), BLOCK, 0, CB(be)->stream>>>(out, n, key, offset);
     MFPO_CUDA_LAUNCHED(CB(be), "rng_normal");
 }
-

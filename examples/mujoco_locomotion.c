@@ -43,8 +43,9 @@
 static const struct {
     const char *name, *file;
 } tasks[] = {
-    {"HalfCheetah", "half_cheetah.xml"}, {"Hopper", "hopper.xml"},     {"Walker2d", "walker2d.xml"},
-    {"Ant", "ant.xml"},                  {"Humanoid", "humanoid.xml"},
+    { "HalfCheetah", "half_cheetah.xml" }, { "Hopper", "hopper.xml" },
+    { "Walker2d", "walker2d.xml" },        { "Ant", "ant.xml" },
+    { "Humanoid", "humanoid.xml" },
 };
 
 /* ------------------------------------------------------------------ the task as an mfpo_env */
@@ -123,7 +124,7 @@ static int find_model(const char *file, const char *model_dir, char *out, size_t
 {
     const char *env = getenv("MFPO_MUJOCO_MODELS");
     /* an explicit --model-dir must hold the file; otherwise the variable, then the data directory */
-    const char *dirs[2] = {model_dir, NULL}, *what[2] = {"--model-dir", NULL};
+    const char *dirs[2] = { model_dir, NULL }, *what[2] = { "--model-dir", NULL };
     int n = 1;
     if (!model_dir) {
         n = 0;
@@ -140,9 +141,8 @@ static int find_model(const char *file, const char *model_dir, char *out, size_t
     }
     fprintf(stderr, "mujoco_locomotion: cannot find the model %s; looked in", file);
     for (int i = 0; i < n; i++) fprintf(stderr, "%s %s (%s)", i ? "," : "", dirs[i], what[i]);
-    fprintf(stderr,
-            ".\nGive the file with --model PATH, or its directory with --model-dir DIR or MFPO_MUJOCO_MODELS "
-            "(Gymnasium's are in gymnasium/envs/mujoco/assets/ of its Python package).\n");
+    fprintf(stderr, ".\nGive the file with --model PATH, or its directory with --model-dir DIR or MFPO_MUJOCO_MODELS "
+                    "(Gymnasium's are in gymnasium/envs/mujoco/assets/ of its Python package).\n");
     return -1;
 }
 
@@ -167,10 +167,9 @@ static int on_progress(void *user, const mfpo_progress *p)
     }
     if (r->stats && p->step > r->warmup && p->step % 100 == 0) {
         const mfpo_update_stats *u = &p->stats;
-        fprintf(r->stats, "%llu,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n",
-                (unsigned long long)(p->step - r->warmup), (double)u->critic_loss, (double)u->mean_q,
-                (double)u->entropy, (double)u->alpha, (double)u->actor_loss, (double)u->divergence_loss,
-                (double)u->ess_policy, (double)u->ess_gaussian);
+        fprintf(r->stats, "%llu,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", (unsigned long long)(p->step - r->warmup),
+                (double)u->critic_loss, (double)u->mean_q, (double)u->entropy, (double)u->alpha, (double)u->actor_loss,
+                (double)u->divergence_loss, (double)u->ess_policy, (double)u->ess_gaussian);
         fflush(r->stats); /* a run stopped from outside keeps its rows */
     }
     if (!p->evaluated && p->step - r->last_line < 1000) return 0;
@@ -194,17 +193,26 @@ int main(int argc, char **argv)
     long candidates = NOT_GIVEN, cdq = NOT_GIVEN;
     double lr = NAN;
     cli_arg args[] = {
-        {"--task", CLI_STRING, &task},       {"--model", CLI_STRING, &model},
-        {"--model-dir", CLI_STRING, &model_dir},
-        {"--steps", CLI_LONG, &steps},       {"--warmup", CLI_LONG, &warmup},
-        {"--eval-every", CLI_LONG, &eval_every}, {"--eval-episodes", CLI_LONG, &eval_episodes},
-        {"--seed", CLI_LONG, &seed},         {"--threads", CLI_LONG, &threads},
-        {"--backend", CLI_STRING, &backend}, {"--out", CLI_STRING, &out},
-        {"--hidden", CLI_LONG, &hidden},     {"--depth", CLI_LONG, &depth},
-        {"--batch", CLI_LONG, &batch},       {"--k1", CLI_LONG, &k1},
-        {"--k2", CLI_LONG, &k2},             {"--lr", CLI_DOUBLE, &lr},
-        {"--candidates", CLI_LONG, &candidates}, {"--cdq", CLI_LONG, &cdq},
-        {"--stats", CLI_STRING, &stats},
+        { "--task", CLI_STRING, &task },
+        { "--model", CLI_STRING, &model },
+        { "--model-dir", CLI_STRING, &model_dir },
+        { "--steps", CLI_LONG, &steps },
+        { "--warmup", CLI_LONG, &warmup },
+        { "--eval-every", CLI_LONG, &eval_every },
+        { "--eval-episodes", CLI_LONG, &eval_episodes },
+        { "--seed", CLI_LONG, &seed },
+        { "--threads", CLI_LONG, &threads },
+        { "--backend", CLI_STRING, &backend },
+        { "--out", CLI_STRING, &out },
+        { "--hidden", CLI_LONG, &hidden },
+        { "--depth", CLI_LONG, &depth },
+        { "--batch", CLI_LONG, &batch },
+        { "--k1", CLI_LONG, &k1 },
+        { "--k2", CLI_LONG, &k2 },
+        { "--lr", CLI_DOUBLE, &lr },
+        { "--candidates", CLI_LONG, &candidates },
+        { "--cdq", CLI_LONG, &cdq },
+        { "--stats", CLI_STRING, &stats },
     };
     if (cli_parse(argc, argv, args, (int)(sizeof args / sizeof args[0])) != 0) return 2;
     int which = -1;
@@ -223,8 +231,8 @@ int main(int argc, char **argv)
     const struct {
         const char *name;
         long value;
-    } counts[] = {{"--hidden", hidden}, {"--depth", depth}, {"--batch", batch},
-                  {"--k1", k1},         {"--k2", k2},       {"--candidates", candidates}};
+    } counts[] = { { "--hidden", hidden }, { "--depth", depth }, { "--batch", batch },
+                   { "--k1", k1 },         { "--k2", k2 },       { "--candidates", candidates } };
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
         if (counts[i].value != NOT_GIVEN && counts[i].value < 1) {
             fprintf(stderr, "mujoco_locomotion: %s %ld must be >= 1\n", counts[i].name, counts[i].value);
@@ -273,7 +281,7 @@ int main(int argc, char **argv)
         return 1;
     }
     mfpo_agent_config c;
-    mfpo_agent_config_init(&c, env.obs_dim, env.act_dim); /* the paper's settings (docs/algorithm.md §2.5) */
+    mfpo_agent_config_init(&c, env.obs_dim, env.act_dim);     /* the paper's settings (docs/algorithm.md §2.5) */
     if (!strcmp(task, "HalfCheetah")) c.clipped_double_q = 0; /* the paper turns it off there only */
     /* overrides; mfpo_agent_create checks each value and names a bad one */
     if (hidden != NOT_GIVEN) c.hidden_width = (size_t)hidden;
@@ -296,11 +304,12 @@ int main(int argc, char **argv)
         mfpo_env_close(&eval_env);
         return 1;
     }
-    run_state r = {.last_eval = NAN, .warmup = (uint64_t)warmup};
+    run_state r = { .last_eval = NAN, .warmup = (uint64_t)warmup };
     if (stats) {
         r.stats = fopen(stats, "w");
         if (r.stats)
-            fprintf(r.stats, "update,critic_loss,mean_q,entropy,alpha,actor_loss,divergence_loss,ess_policy,ess_gaussian\n");
+            fprintf(r.stats,
+                    "update,critic_loss,mean_q,entropy,alpha,actor_loss,divergence_loss,ess_policy,ess_gaussian\n");
         else
             fprintf(stderr, "mujoco_locomotion: cannot write --stats %s; continuing without it\n", stats);
     }
@@ -337,7 +346,8 @@ int main(int argc, char **argv)
     /* a run shorter than one evaluation period still reports a return */
     if (s == MFPO_OK && isnan(r.last_eval) && steps > 0) {
         double mean;
-        if (mfpo_evaluate(ag, &eval_env, (size_t)eval_episodes, LOCO_MAX_EPISODE_STEPS, 1000000007u, &mean) == MFPO_OK) {
+        if (mfpo_evaluate(ag, &eval_env, (size_t)eval_episodes, LOCO_MAX_EPISODE_STEPS, 1000000007u, &mean) ==
+            MFPO_OK) {
             r.last_eval = mean;
             curve_add(&r.curve, (uint64_t)steps, seconds, mean);
         }

@@ -57,7 +57,8 @@ static int on_progress(void *user, const mfpo_progress *p)
            (unsigned long long)p->step, (unsigned long long)p->total_steps, p->steps_per_second, eta,
            p->last_episode_return, p->last_eval_return, (double)p->stats.alpha, (double)p->stats.entropy,
            (double)p->stats.critic_loss, (double)p->stats.actor_loss, (double)p->stats.divergence_loss,
-           (double)p->stats.ess_policy, (double)p->stats.ess_gaussian, r->solved_step == (long)p->step ? "  <- solved" : "");
+           (double)p->stats.ess_policy, (double)p->stats.ess_gaussian,
+           r->solved_step == (long)p->step ? "  <- solved" : "");
     fflush(stdout);
     return 0;
 }
@@ -78,20 +79,34 @@ int main(int argc, char **argv)
     double lr_alpha = c.lr_alpha, alpha0 = c.init_alpha, tau = c.tau, utd = t.updates_per_step;
     const char *backend = "cpu", *out = "pendulum";
     cli_arg args[] = {
-        {"--seed", CLI_LONG, &seed},           {"--steps", CLI_LONG, &steps},
-        {"--eval-every", CLI_LONG, &eval_every}, {"--eval-episodes", CLI_LONG, &eval_episodes},
-        {"--threads", CLI_LONG, &threads},     {"--backend", CLI_STRING, &backend},
-        {"--out", CLI_STRING, &out},           {"--hidden", CLI_LONG, &hidden},
-        {"--depth", CLI_LONG, &depth},         {"--batch", CLI_LONG, &batch},
-        {"--k1", CLI_LONG, &k1},               {"--k2", CLI_LONG, &k2},
-        {"--atoms", CLI_LONG, &atoms},         {"--vmin", CLI_DOUBLE, &vmin},
-        {"--vmax", CLI_DOUBLE, &vmax},         {"--gamma", CLI_DOUBLE, &gamma},
-        {"--lr", CLI_DOUBLE, &lr},             {"--lr-critic", CLI_DOUBLE, &lr_critic},
-        {"--lr-alpha", CLI_DOUBLE, &lr_alpha}, {"--alpha0", CLI_DOUBLE, &alpha0},
-        {"--tau", CLI_DOUBLE, &tau},           {"--warmup", CLI_LONG, &warmup},
-        {"--utd", CLI_DOUBLE, &utd},           {"--candidates", CLI_LONG, &candidates},
-        {"--fourier", CLI_LONG, &fourier},     {"--embed", CLI_LONG, &embed},
-        {"--auto-alpha", CLI_LONG, &auto_alpha}, {"--target-entropy", CLI_DOUBLE, &target_entropy},
+        { "--seed", CLI_LONG, &seed },
+        { "--steps", CLI_LONG, &steps },
+        { "--eval-every", CLI_LONG, &eval_every },
+        { "--eval-episodes", CLI_LONG, &eval_episodes },
+        { "--threads", CLI_LONG, &threads },
+        { "--backend", CLI_STRING, &backend },
+        { "--out", CLI_STRING, &out },
+        { "--hidden", CLI_LONG, &hidden },
+        { "--depth", CLI_LONG, &depth },
+        { "--batch", CLI_LONG, &batch },
+        { "--k1", CLI_LONG, &k1 },
+        { "--k2", CLI_LONG, &k2 },
+        { "--atoms", CLI_LONG, &atoms },
+        { "--vmin", CLI_DOUBLE, &vmin },
+        { "--vmax", CLI_DOUBLE, &vmax },
+        { "--gamma", CLI_DOUBLE, &gamma },
+        { "--lr", CLI_DOUBLE, &lr },
+        { "--lr-critic", CLI_DOUBLE, &lr_critic },
+        { "--lr-alpha", CLI_DOUBLE, &lr_alpha },
+        { "--alpha0", CLI_DOUBLE, &alpha0 },
+        { "--tau", CLI_DOUBLE, &tau },
+        { "--warmup", CLI_LONG, &warmup },
+        { "--utd", CLI_DOUBLE, &utd },
+        { "--candidates", CLI_LONG, &candidates },
+        { "--fourier", CLI_LONG, &fourier },
+        { "--embed", CLI_LONG, &embed },
+        { "--auto-alpha", CLI_LONG, &auto_alpha },
+        { "--target-entropy", CLI_DOUBLE, &target_entropy },
     };
     if (cli_parse(argc, argv, args, (int)(sizeof args / sizeof args[0])) != 0) return 2;
     if (seed < 0 || steps < 0 || eval_every < 0 || eval_episodes < 1 || threads < 0 || hidden < 1 || depth < 1 ||
@@ -143,7 +158,7 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    run_state r = {.solved_step = -1, .solved_seconds = -1.0, .last_eval = NAN};
+    run_state r = { .solved_step = -1, .solved_seconds = -1.0, .last_eval = NAN };
     curve_open(&r.curve, "pendulum", out);
 
     t.total_steps = (uint64_t)steps;

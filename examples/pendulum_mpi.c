@@ -46,11 +46,16 @@ int main(int argc, char **argv)
     double utd = 1.0;
     const char *ckpt = NULL;
     const cli_arg args[] = {
-        {"--seed", CLI_LONG, &seed},       {"--steps", CLI_LONG, &steps},
-        {"--envs", CLI_LONG, &envs},       {"--warmup", CLI_LONG, &warmup},
-        {"--utd", CLI_DOUBLE, &utd},       {"--chunk", CLI_LONG, &chunk},
-        {"--eval-episodes", CLI_LONG, &eval_episodes}, {"--checkpoint", CLI_STRING, &ckpt},
-        {"--resume", CLI_LONG, &resume},   {"--capacity", CLI_LONG, &capacity},
+        { "--seed", CLI_LONG, &seed },
+        { "--steps", CLI_LONG, &steps },
+        { "--envs", CLI_LONG, &envs },
+        { "--warmup", CLI_LONG, &warmup },
+        { "--utd", CLI_DOUBLE, &utd },
+        { "--chunk", CLI_LONG, &chunk },
+        { "--eval-episodes", CLI_LONG, &eval_episodes },
+        { "--checkpoint", CLI_STRING, &ckpt },
+        { "--resume", CLI_LONG, &resume },
+        { "--capacity", CLI_LONG, &capacity },
     };
     if (cli_parse(argc, argv, args, (int)(sizeof args / sizeof args[0])) != 0) {
         MPI_Finalize();
@@ -58,9 +63,10 @@ int main(int argc, char **argv)
     }
     if (envs < 1 || envs > MAX_ENVS || steps < 1 || chunk < 1 || warmup < 0 || eval_episodes < 0 || capacity < 1) {
         if (rank == 0)
-            fprintf(stderr, "pendulum_mpi: --envs must be in [1, %d], --steps and --chunk >= 1, --warmup and "
-                    "--eval-episodes >= 0, --capacity >= 1 (got %ld, %ld, %ld, %ld, %ld, %ld)\n", MAX_ENVS, envs, steps,
-                    chunk, warmup, eval_episodes, capacity);
+            fprintf(stderr,
+                    "pendulum_mpi: --envs must be in [1, %d], --steps and --chunk >= 1, --warmup and "
+                    "--eval-episodes >= 0, --capacity >= 1 (got %ld, %ld, %ld, %ld, %ld, %ld)\n",
+                    MAX_ENVS, envs, steps, chunk, warmup, eval_episodes, capacity);
         MPI_Finalize();
         return 2;
     }

@@ -26,22 +26,22 @@
 #include "common/pendulum_env.h"
 
 /* Every failure goes to the cleanup at the end of main(), which releases what exists. */
-#define CHECK(call)                                                                                     \
-    do {                                                                                                \
-        mfpo_status s_ = (call);                                                                        \
-        if (s_ != MFPO_OK) {                                                                            \
-            fprintf(stderr, "step_loop: %s failed: %s\n", #call, mfpo_last_error(ctx));                 \
-            goto cleanup;                                                                               \
-        }                                                                                               \
+#define CHECK(call)                                                                                                    \
+    do {                                                                                                               \
+        mfpo_status s_ = (call);                                                                                       \
+        if (s_ != MFPO_OK) {                                                                                           \
+            fprintf(stderr, "step_loop: %s failed: %s\n", #call, mfpo_last_error(ctx));                                \
+            goto cleanup;                                                                                              \
+        }                                                                                                              \
     } while (0)
 
 /* The simulator's own failures (it reports no text). */
-#define SIM_CHECK(call)                                                                                 \
-    do {                                                                                                \
-        if ((call) != MFPO_OK) {                                                                        \
-            fprintf(stderr, "step_loop: the simulator failed: %s\n", #call);                            \
-            goto cleanup;                                                                               \
-        }                                                                                               \
+#define SIM_CHECK(call)                                                                                                \
+    do {                                                                                                               \
+        if ((call) != MFPO_OK) {                                                                                       \
+            fprintf(stderr, "step_loop: the simulator failed: %s\n", #call);                                           \
+            goto cleanup;                                                                                              \
+        }                                                                                                              \
     } while (0)
 
 /* The program's own generator for warm-up actions (any will do). */
@@ -64,8 +64,7 @@ static double seconds_since(const struct timespec *t0)
 
 /* Mean return of `episodes` episodes with evaluation-time action selection on the simulator `p`
  * (bounds from `env`); episode i uses seed base + i. */
-static mfpo_status evaluate(mfpo_agent *ag, pendulum *p, const mfpo_env *env, int episodes, uint64_t base,
-                            double *mean)
+static mfpo_status evaluate(mfpo_agent *ag, pendulum *p, const mfpo_env *env, int episodes, uint64_t base, double *mean)
 {
     float obs[PENDULUM_OBS_DIM], next[PENDULUM_OBS_DIM], a[PENDULUM_ACT_DIM], torque[PENDULUM_ACT_DIM];
     double total = 0.0;
@@ -98,10 +97,13 @@ int main(int argc, char **argv)
     long seed = 0, steps = 20000, warmup = 1000, eval_every = 1000, eval_episodes = 10, threads = 0;
     const char *backend = "cpu";
     cli_arg args[] = {
-        {"--seed", CLI_LONG, &seed},           {"--steps", CLI_LONG, &steps},
-        {"--warmup", CLI_LONG, &warmup},       {"--eval-every", CLI_LONG, &eval_every},
-        {"--eval-episodes", CLI_LONG, &eval_episodes}, {"--threads", CLI_LONG, &threads},
-        {"--backend", CLI_STRING, &backend},
+        { "--seed", CLI_LONG, &seed },
+        { "--steps", CLI_LONG, &steps },
+        { "--warmup", CLI_LONG, &warmup },
+        { "--eval-every", CLI_LONG, &eval_every },
+        { "--eval-episodes", CLI_LONG, &eval_episodes },
+        { "--threads", CLI_LONG, &threads },
+        { "--backend", CLI_STRING, &backend },
     };
     if (cli_parse(argc, argv, args, (int)(sizeof args / sizeof args[0])) != 0) return 2;
     if (seed < 0 || steps < 0 || warmup < 0 || eval_every < 1 || eval_episodes < 1 || threads < 0) {
@@ -135,7 +137,7 @@ int main(int argc, char **argv)
     CHECK(mfpo_replay_create(ctx, env.obs_dim, env.act_dim, (size_t)(steps > 0 ? steps : 1), &rb));
 
     float obs[PENDULUM_OBS_DIM], next[PENDULUM_OBS_DIM], a[PENDULUM_ACT_DIM], torque[PENDULUM_ACT_DIM];
-    mfpo_update_stats st = {.struct_size = sizeof st};
+    mfpo_update_stats st = { .struct_size = sizeof st };
     uint64_t episode = 0;
     double episode_return = 0.0, last_return = NAN, eval_return = NAN;
     struct timespec t0;
@@ -172,8 +174,8 @@ int main(int argc, char **argv)
             CHECK(evaluate(ag, &eval_p, &eval_env, (int)eval_episodes, 1000000007u, &eval_return));
             double sec = seconds_since(&t0);
             printf("step %6ld  %6.1f steps/s  episode %8.1f  eval %8.1f  alpha %.4f  critic %.3f  actor %.4f\n", step,
-                   (double)step / sec, last_return, eval_return, (double)mfpo_agent_alpha(ag),
-                   (double)st.critic_loss, (double)st.actor_loss);
+                   (double)step / sec, last_return, eval_return, (double)mfpo_agent_alpha(ag), (double)st.critic_loss,
+                   (double)st.actor_loss);
             fflush(stdout);
         }
     }

@@ -173,7 +173,7 @@ const char *mfpo_mpi_last_error(const mfpo_mpi *m)
 /* Combines a status over the ranks: the largest code wins, with the lowest rank that had it. */
 static mfpo_status agree(mfpo_mpi *m, mfpo_status s, int *failed_rank)
 {
-    int in[2] = {(int)s, -m->rank}, out[2] = {(int)s, -m->rank};
+    int in[2] = { (int)s, -m->rank }, out[2] = { (int)s, -m->rank };
     if (MPI_Allreduce(in, out, 1, MPI_2INT, MPI_MAXLOC, m->comm) != MPI_SUCCESS) return MFPO_ERR_COMM;
     if (failed_rank) *failed_rank = -out[1];
     return (mfpo_status)out[0];
@@ -209,8 +209,10 @@ mfpo_status mfpo_mpi_setup(mfpo_context *ctx, mfpo_agent *agent, MPI_Comm comm, 
     mfpo_status s = MFPO_OK;
     /* the hooks get the backend's buffers: host memory, which MPI can send, only on the CPU backend */
     if (mfpo_context_backend(ctx) != MFPO_BACKEND_CPU) {
-        set_error(m->error, "rank %d of %d: the context's backend is not the CPU (MPI needs host buffers; the "
-                  "CUDA path is NCCL, docs/distributed.md)", m->rank, m->size);
+        set_error(m->error,
+                  "rank %d of %d: the context's backend is not the CPU (MPI needs host buffers; the "
+                  "CUDA path is NCCL, docs/distributed.md)",
+                  m->rank, m->size);
         s = MFPO_ERR_INVALID_ARGUMENT;
     }
     /* every rank must hold an agent of the same shape */
@@ -322,7 +324,9 @@ mfpo_status mfpo_mpi_save(mfpo_mpi *m, const mfpo_agent *agent, const mfpo_repla
     m->error[0] = '\0';
     if (!agent || !replay || !dir) {
         set_error(m->error, "rank %d: mfpo_mpi_save: argument '%s' is NULL", m->rank,
-                  !agent ? "agent" : !replay ? "replay" : "dir");
+                  !agent    ? "agent"
+                  : !replay ? "replay"
+                            : "dir");
         s = MFPO_ERR_INVALID_ARGUMENT;
     }
     char path[PATH_MAX];
@@ -442,7 +446,9 @@ mfpo_status mfpo_mpi_load(mfpo_mpi *m, mfpo_agent *agent, mfpo_replay *replay, c
     m->error[0] = '\0';
     if (!agent || !replay || !dir) {
         set_error(m->error, "rank %d: mfpo_mpi_load: argument '%s' is NULL", m->rank,
-                  !agent ? "agent" : !replay ? "replay" : "dir");
+                  !agent    ? "agent"
+                  : !replay ? "replay"
+                            : "dir");
         s = MFPO_ERR_INVALID_ARGUMENT;
     }
     unsigned long long t = 0;

@@ -30,14 +30,18 @@ static char *table_text(void)
     size_t cap = 16384, len = 0;
     char *out = malloc(cap);
     if (!out) return NULL;
-    len += (size_t)snprintf(out + len, cap - len, "| field | type | default | allowed | meaning |\n"
-                                                  "|---|---|---|---|---|\n");
+    len += (size_t)snprintf(out + len, cap - len,
+                            "| field | type | default | allowed | meaning |\n"
+                            "|---|---|---|---|---|\n");
     for (size_t i = 0; i < config_field_count; i++) {
         const config_field *f = &config_fields[i];
         char def[32];
-        if (f->from_argument) snprintf(def, sizeof def, "(argument)");
-        else if (f->type == CONFIG_TYPE_FLOAT) snprintf(def, sizeof def, "%g", f->def);
-        else snprintf(def, sizeof def, "%.0f", f->def);
+        if (f->from_argument)
+            snprintf(def, sizeof def, "(argument)");
+        else if (f->type == CONFIG_TYPE_FLOAT)
+            snprintf(def, sizeof def, "%g", f->def);
+        else
+            snprintf(def, sizeof def, "%.0f", f->def);
         const char *type = f->type == CONFIG_TYPE_SIZE ? "size" : f->type == CONFIG_TYPE_FLOAT ? "float" : "int";
         len += (size_t)snprintf(out + len, cap - len, "| `%s` | %s | %s | %s | %s |\n", f->name, type, def, f->bounds,
                                 f->doc);

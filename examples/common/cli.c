@@ -35,7 +35,9 @@ static int parse_one(const cli_arg *a, const char *text)
         *(double *)a->value = v;
         return 0;
     }
-    case CLI_STRING: *(const char **)a->value = text; return 0;
+    case CLI_STRING:
+        *(const char **)a->value = text;
+        return 0;
     }
     return -1;
 }
@@ -69,9 +71,12 @@ int cli_parse(int argc, char **argv, const cli_arg *args, int n)
 
 int cli_backend(const char *name, mfpo_backend_kind *kind)
 {
-    if (!strcmp(name, "cpu")) *kind = MFPO_BACKEND_CPU;
-    else if (!strcmp(name, "cuda")) *kind = MFPO_BACKEND_CUDA;
-    else if (!strcmp(name, "auto")) *kind = MFPO_BACKEND_AUTO;
+    if (!strcmp(name, "cpu"))
+        *kind = MFPO_BACKEND_CPU;
+    else if (!strcmp(name, "cuda"))
+        *kind = MFPO_BACKEND_CUDA;
+    else if (!strcmp(name, "auto"))
+        *kind = MFPO_BACKEND_AUTO;
     else {
         fprintf(stderr, "--backend must be cpu, cuda or auto (got '%s')\n", name);
         return -1;

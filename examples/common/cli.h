@@ -9,7 +9,7 @@ typedef enum { CLI_INT, CLI_LONG, CLI_DOUBLE, CLI_STRING } cli_type;
 typedef struct cli_arg {
     const char *name; /* "--seed" */
     cli_type type;
-    void *value;      /* int *, long *, double *, const char ** */
+    void *value; /* int *, long *, double *, const char ** */
 } cli_arg;
 
 /* Parses argv into the table; prints usage and returns -1 on an unknown name or a bad value,

@@ -68,8 +68,7 @@ mfpo_status pendulum_reset(void *user, uint64_t seed, float *obs)
     return MFPO_OK;
 }
 
-mfpo_status pendulum_step(void *user, const float *action, float *obs, float *reward, int *terminated,
-                          int *truncated)
+mfpo_status pendulum_step(void *user, const float *action, float *obs, float *reward, int *terminated, int *truncated)
 {
     pendulum *p = user;
     if (!p || !action || !obs || !reward || !terminated || !truncated) return MFPO_ERR_INVALID_ARGUMENT;

@@ -35,8 +35,7 @@ void pendulum_env(pendulum *p, mfpo_env *env);
 
 /* The callbacks, for programs that drive the pendulum themselves (user is a pendulum *). */
 mfpo_status pendulum_reset(void *user, uint64_t seed, float *obs);
-mfpo_status pendulum_step(void *user, const float *action, float *obs, float *reward, int *terminated,
-                          int *truncated);
+mfpo_status pendulum_step(void *user, const float *action, float *obs, float *reward, int *terminated, int *truncated);
 
 /*
  * The agent settings shipped for the pendulum (examples/pendulum.c's defaults, tuned so that seeds

@@ -15,13 +15,7 @@
 
 #include <mujoco/mujoco.h>
 
-typedef enum {
-    LOCO_HALF_CHEETAH,
-    LOCO_HOPPER,
-    LOCO_WALKER2D,
-    LOCO_ANT,
-    LOCO_HUMANOID
-} loco_kind;
+typedef enum { LOCO_HALF_CHEETAH, LOCO_HOPPER, LOCO_WALKER2D, LOCO_ANT, LOCO_HUMANOID } loco_kind;
 
 /* Where the forward velocity is measured. */
 typedef enum {
@@ -34,16 +28,16 @@ typedef struct {
     const char *name;
     loco_kind kind;
     int nq, nv, nu;
-    int nbody;              /* required body count, 0 = any */
+    int nbody; /* required body count, 0 = any */
     int frame_skip;
     double forward_reward_weight;
     double ctrl_cost_weight;
-    double healthy_reward;  /* 0 for tasks without a healthy reward */
-    int can_terminate;      /* terminate_when_unhealthy (v4 default True) */
+    double healthy_reward; /* 0 for tasks without a healthy reward */
+    int can_terminate;     /* terminate_when_unhealthy (v4 default True) */
     double reset_noise_scale;
-    int qvel_noise_normal;  /* 1: qvel += scale * N(0,1); 0: qvel += U(-scale, scale) */
-    int qpos_excluded;      /* leading qpos entries left out of the observation */
-    double qvel_clip;       /* > 0: observation velocities clipped to +-qvel_clip */
+    int qvel_noise_normal; /* 1: qvel += scale * N(0,1); 0: qvel += U(-scale, scale) */
+    int qpos_excluded;     /* leading qpos entries left out of the observation */
+    double qvel_clip;      /* > 0: observation velocities clipped to +-qvel_clip */
     loco_pos_kind pos_kind;
 } loco_spec;
 
@@ -51,21 +45,19 @@ typedef struct {
 static const loco_spec loco_specs[] = {
     /* HalfCheetah-v4: forward_reward_weight=1.0, ctrl_cost_weight=0.1,
        reset_noise_scale=0.1 (qpos uniform, qvel normal), never terminates. */
-    {"HalfCheetah", LOCO_HALF_CHEETAH, 9, 9, 6, 0, 5, 1.0, 0.1, 0.0, 0, 0.1, 1, 1, 0.0,
-     POS_QPOS0},
+    { "HalfCheetah", LOCO_HALF_CHEETAH, 9, 9, 6, 0, 5, 1.0, 0.1, 0.0, 0, 0.1, 1, 1, 0.0, POS_QPOS0 },
     /* Hopper-v4: ctrl_cost_weight=1e-3, healthy_reward=1.0,
        reset_noise_scale=5e-3 (uniform), obs qvel clipped to +-10. */
-    {"Hopper", LOCO_HOPPER, 6, 6, 3, 0, 4, 1.0, 1e-3, 1.0, 1, 5e-3, 0, 1, 10.0, POS_QPOS0},
+    { "Hopper", LOCO_HOPPER, 6, 6, 3, 0, 4, 1.0, 1e-3, 1.0, 1, 5e-3, 0, 1, 10.0, POS_QPOS0 },
     /* Walker2d-v4: same weights/noise as Hopper, own health ranges. */
-    {"Walker2d", LOCO_WALKER2D, 9, 9, 6, 0, 4, 1.0, 1e-3, 1.0, 1, 5e-3, 0, 1, 10.0, POS_QPOS0},
+    { "Walker2d", LOCO_WALKER2D, 9, 9, 6, 0, 4, 1.0, 1e-3, 1.0, 1, 5e-3, 0, 1, 10.0, POS_QPOS0 },
     /* Ant-v4: forward_reward = x_velocity (no weight), ctrl_cost_weight=0.5,
        use_contact_forces=False (no contact cost, obs 27), healthy_reward=1.0,
        reset_noise_scale=0.1 (qpos uniform, qvel normal). */
-    {"Ant", LOCO_ANT, 15, 14, 8, 0, 5, 1.0, 0.5, 1.0, 1, 0.1, 1, 2, 0.0, POS_TORSO_XPOS},
+    { "Ant", LOCO_ANT, 15, 14, 8, 0, 5, 1.0, 0.5, 1.0, 1, 0.1, 1, 2, 0.0, POS_TORSO_XPOS },
     /* Humanoid-v4: forward_reward_weight=1.25, ctrl_cost_weight=0.1,
        healthy_reward=5.0, reset_noise_scale=1e-2 (uniform), no contact cost. */
-    {"Humanoid", LOCO_HUMANOID, 24, 23, 17, 14, 5, 1.25, 0.1, 5.0, 1, 1e-2, 0, 2, 0.0,
-     POS_MASS_CENTER},
+    { "Humanoid", LOCO_HUMANOID, 24, 23, 17, 14, 5, 1.25, 0.1, 5.0, 1, 1e-2, 0, 2, 0.0, POS_MASS_CENTER },
 };
 
 #define LOCO_NSPECS (sizeof loco_specs / sizeof loco_specs[0])
@@ -74,14 +66,14 @@ struct loco_task {
     const loco_spec *spec;
     mjModel *m;
     mjData *d;
-    double dt;          /* timestep * frame_skip */
-    double *init_qpos;  /* data.qpos of a fresh MjData (qpos0) */
-    double *init_qvel;  /* zeros */
+    double dt;         /* timestep * frame_skip */
+    double *init_qpos; /* data.qpos of a fresh MjData (qpos0) */
+    double *init_qvel; /* zeros */
     double *qpos_tmp;
     double *qvel_tmp;
     size_t obs_dim;
-    int torso_id;       /* Ant */
-    double total_mass;  /* Humanoid */
+    int torso_id;      /* Ant */
+    double total_mass; /* Humanoid */
     double ref_xy[2];
     long elapsed_steps;
     int needs_reset;
@@ -96,8 +88,7 @@ struct loco_task {
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
-    if (err == NULL || errlen == 0)
-        return;
+    if (err == NULL || errlen == 0) return;
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
@@ -108,11 +99,9 @@ static void one_line(char *msg)
 {
     size_t n;
     for (char *p = msg; *p; p++)
-        if (*p == '\n' || *p == '\r' || *p == '\t')
-            *p = ' ';
+        if (*p == '\n' || *p == '\r' || *p == '\t') *p = ' ';
     n = strlen(msg);
-    while (n > 0 && msg[n - 1] == ' ')
-        msg[--n] = '\0';
+    while (n > 0 && msg[n - 1] == ' ') msg[--n] = '\0';
 }
 
 /* ---------------------------------------------------------------- RNG */
@@ -125,13 +114,15 @@ static uint64_t splitmix64(uint64_t *x)
     return z ^ (z >> 31);
 }
 
-static uint64_t rotl64(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t rotl64(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
 
 static void rng_seed(loco_task *t, uint64_t seed)
 {
     uint64_t x = seed;
-    for (int i = 0; i < 4; i++)
-        t->rng[i] = splitmix64(&x);
+    for (int i = 0; i < 4; i++) t->rng[i] = splitmix64(&x);
     t->have_spare_normal = 0;
 }
 
@@ -183,8 +174,7 @@ static double rng_normal(loco_task *t)
 static const loco_spec *find_spec(const char *name)
 {
     for (size_t i = 0; i < LOCO_NSPECS; i++)
-        if (strcmp(loco_specs[i].name, name) == 0)
-            return &loco_specs[i];
+        if (strcmp(loco_specs[i].name, name) == 0) return &loco_specs[i];
     return NULL;
 }
 
@@ -196,8 +186,7 @@ static size_t compute_obs_dim(const loco_spec *s, const mjModel *m)
     return n;
 }
 
-int loco_task_create(const char *task_name, const char *xml_path, loco_task **out,
-                     char *err, size_t errlen)
+int loco_task_create(const char *task_name, const char *xml_path, loco_task **out, char *err, size_t errlen)
 {
     char mjerr[1024];
     const loco_spec *s;
@@ -286,8 +275,7 @@ int loco_task_create(const char *task_name, const char *xml_path, loco_task **ou
     memcpy(t->init_qvel, t->d->qvel, (size_t)m->nv * sizeof(double));
     t->dt = m->opt.timestep * s->frame_skip;
     t->obs_dim = compute_obs_dim(s, m);
-    for (int b = 0; b < m->nbody; b++)
-        t->total_mass += m->body_mass[b];
+    for (int b = 0; b < m->nbody; b++) t->total_mass += m->body_mass[b];
     t->needs_reset = 1;
     *out = t;
     return 0;
@@ -295,12 +283,9 @@ int loco_task_create(const char *task_name, const char *xml_path, loco_task **ou
 
 void loco_task_destroy(loco_task *t)
 {
-    if (t == NULL)
-        return;
-    if (t->d)
-        mj_deleteData(t->d);
-    if (t->m)
-        mj_deleteModel(t->m);
+    if (t == NULL) return;
+    if (t->d) mj_deleteData(t->d);
+    if (t->m) mj_deleteModel(t->m);
     free(t->init_qpos);
     free(t->init_qvel);
     free(t->qpos_tmp);
@@ -308,18 +293,28 @@ void loco_task_destroy(loco_task *t)
     free(t);
 }
 
-size_t loco_task_obs_dim(const loco_task *t) { return t->obs_dim; }
-size_t loco_task_act_dim(const loco_task *t) { return (size_t)t->m->nu; }
-size_t loco_task_nq(const loco_task *t) { return (size_t)t->m->nq; }
-size_t loco_task_nv(const loco_task *t) { return (size_t)t->m->nv; }
+size_t loco_task_obs_dim(const loco_task *t)
+{
+    return t->obs_dim;
+}
+size_t loco_task_act_dim(const loco_task *t)
+{
+    return (size_t)t->m->nu;
+}
+size_t loco_task_nq(const loco_task *t)
+{
+    return (size_t)t->m->nq;
+}
+size_t loco_task_nv(const loco_task *t)
+{
+    return (size_t)t->m->nv;
+}
 
 void loco_task_action_bounds(const loco_task *t, float *low, float *high)
 {
     for (int i = 0; i < t->m->nu; i++) {
-        if (low)
-            low[i] = (float)t->m->actuator_ctrlrange[2 * i];
-        if (high)
-            high[i] = (float)t->m->actuator_ctrlrange[2 * i + 1];
+        if (low) low[i] = (float)t->m->actuator_ctrlrange[2 * i];
+        if (high) high[i] = (float)t->m->actuator_ctrlrange[2 * i + 1];
     }
 }
 
@@ -382,16 +377,13 @@ void loco_task_set_state(loco_task *t, const double *qpos, const double *qvel)
 
 void loco_task_get_state(const loco_task *t, double *qpos, double *qvel)
 {
-    if (qpos)
-        memcpy(qpos, t->d->qpos, (size_t)t->m->nq * sizeof(double));
-    if (qvel)
-        memcpy(qvel, t->d->qvel, (size_t)t->m->nv * sizeof(double));
+    if (qpos) memcpy(qpos, t->d->qpos, (size_t)t->m->nq * sizeof(double));
+    if (qvel) memcpy(qvel, t->d->qvel, (size_t)t->m->nv * sizeof(double));
 }
 
 static void put_block(float **o, const double *src, int n)
 {
-    for (int i = 0; i < n; i++)
-        *(*o)++ = (float)src[i];
+    for (int i = 0; i < n; i++) *(*o)++ = (float)src[i];
 }
 
 void loco_task_get_obs(const loco_task *t, float *obs)
@@ -424,7 +416,10 @@ void loco_task_get_obs(const loco_task *t, float *obs)
 }
 
 /* In (lo, hi), false for NaN. */
-static int open_in(double x, double lo, double hi) { return lo < x && x < hi; }
+static int open_in(double x, double lo, double hi)
+{
+    return lo < x && x < hi;
+}
 
 static int is_healthy(const loco_task *t)
 {
@@ -440,11 +435,9 @@ static int is_healthy(const loco_task *t)
            all of qvel; healthy_z_range (0.7, inf) on qpos[1]; healthy_angle_range
            (-0.2, 0.2) on qpos[2]; all bounds exclusive. */
         for (int i = 2; i < m->nq; i++)
-            if (!open_in(qpos[i], -100.0, 100.0))
-                return 0;
+            if (!open_in(qpos[i], -100.0, 100.0)) return 0;
         for (int i = 0; i < m->nv; i++)
-            if (!open_in(qvel[i], -100.0, 100.0))
-                return 0;
+            if (!open_in(qvel[i], -100.0, 100.0)) return 0;
         return open_in(qpos[1], 0.7, INFINITY) && open_in(qpos[2], -0.2, 0.2);
     case LOCO_WALKER2D:
         /* healthy_z_range (0.8, 2.0), healthy_angle_range (-1, 1), exclusive */
@@ -452,11 +445,9 @@ static int is_healthy(const loco_task *t)
     case LOCO_ANT:
         /* state_vector() all finite and 0.2 <= qpos[2] <= 1.0 (inclusive) */
         for (int i = 0; i < m->nq; i++)
-            if (!isfinite(qpos[i]))
-                return 0;
+            if (!isfinite(qpos[i])) return 0;
         for (int i = 0; i < m->nv; i++)
-            if (!isfinite(qvel[i]))
-                return 0;
+            if (!isfinite(qvel[i])) return 0;
         return 0.2 <= qpos[2] && qpos[2] <= 1.0;
     case LOCO_HUMANOID:
         /* healthy_z_range (1.0, 2.0) on qpos[2], exclusive */
@@ -471,19 +462,17 @@ int loco_task_reset(loco_task *t, uint64_t seed, float *obs)
     const mjModel *m;
     double scale;
 
-    if (t == NULL || obs == NULL)
-        return -1;
+    if (t == NULL || obs == NULL) return -1;
     s = t->spec;
     m = t->m;
     scale = s->reset_noise_scale;
 
     mj_resetData(m, t->d);
     rng_seed(t, seed);
-    for (int i = 0; i < m->nq; i++)
-        t->qpos_tmp[i] = t->init_qpos[i] + rng_uniform(t, -scale, scale);
+    for (int i = 0; i < m->nq; i++) t->qpos_tmp[i] = t->init_qpos[i] + rng_uniform(t, -scale, scale);
     for (int i = 0; i < m->nv; i++)
-        t->qvel_tmp[i] = t->init_qvel[i] + (s->qvel_noise_normal ? scale * rng_normal(t)
-                                                                 : rng_uniform(t, -scale, scale));
+        t->qvel_tmp[i] =
+            t->init_qvel[i] + (s->qvel_noise_normal ? scale * rng_normal(t) : rng_uniform(t, -scale, scale));
     loco_task_set_state(t, t->qpos_tmp, t->qvel_tmp);
     t->elapsed_steps = 0;
     t->needs_reset = 0;
@@ -491,8 +480,7 @@ int loco_task_reset(loco_task *t, uint64_t seed, float *obs)
     return 0;
 }
 
-int loco_task_step(loco_task *t, const float *action, float *obs, float *reward,
-                   int *terminated, int *truncated)
+int loco_task_step(loco_task *t, const float *action, float *obs, float *reward, int *terminated, int *truncated)
 {
     const loco_spec *s;
     const mjModel *m;
@@ -500,8 +488,8 @@ int loco_task_step(loco_task *t, const float *action, float *obs, float *reward,
     double before[2], after[2], x_velocity, ctrl_cost, healthy_reward, r;
     int healthy;
 
-    if (t == NULL || action == NULL || obs == NULL || reward == NULL || terminated == NULL ||
-        truncated == NULL || t->needs_reset)
+    if (t == NULL || action == NULL || obs == NULL || reward == NULL || terminated == NULL || truncated == NULL ||
+        t->needs_reset)
         return -1;
     s = t->spec;
     m = t->m;
@@ -513,10 +501,8 @@ int loco_task_step(loco_task *t, const float *action, float *obs, float *reward,
 
     /* MujocoEnv.do_simulation: ctrl = action, frame_skip mj_steps, then
        mj_rnePostConstraint so that cfrc_ext is filled in. */
-    for (int i = 0; i < m->nu; i++)
-        d->ctrl[i] = (double)action[i];
-    for (int k = 0; k < s->frame_skip; k++)
-        mj_step(m, d);
+    for (int i = 0; i < m->nu; i++) d->ctrl[i] = (double)action[i];
+    for (int k = 0; k < s->frame_skip; k++) mj_step(m, d);
     mj_rnePostConstraint(m, d);
 
     current_position(t, after);
@@ -526,8 +512,7 @@ int loco_task_step(loco_task *t, const float *action, float *obs, float *reward,
 
     /* ctrl_cost_weight * sum(action^2) (Humanoid: sum(data.ctrl^2), the same values) */
     ctrl_cost = 0.0;
-    for (int i = 0; i < m->nu; i++)
-        ctrl_cost += (double)action[i] * (double)action[i];
+    for (int i = 0; i < m->nu; i++) ctrl_cost += (double)action[i] * (double)action[i];
     ctrl_cost *= s->ctrl_cost_weight;
 
     healthy = is_healthy(t);

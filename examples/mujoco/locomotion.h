@@ -28,8 +28,7 @@ typedef struct loco_task loco_task;
  * xml_path: the MuJoCo model file (Gymnasium's half_cheetah.xml, ...).
  * Returns 0 on success; on failure returns -1, sets *out to NULL and writes a
  * message naming the bad argument/value into err (if err != NULL && errlen > 0). */
-int loco_task_create(const char *task_name, const char *xml_path, loco_task **out,
-                     char *err, size_t errlen);
+int loco_task_create(const char *task_name, const char *xml_path, loco_task **out, char *err, size_t errlen);
 void loco_task_destroy(loco_task *t);
 
 size_t loco_task_obs_dim(const loco_task *t);
@@ -48,8 +47,7 @@ int loco_task_reset(loco_task *t, uint64_t seed, float *obs);
  * terminated: unhealthy (never for HalfCheetah); truncated: the
  * LOCO_MAX_EPISODE_STEPS-th step since the last reset.
  * Returns 0, or -1 on NULL arguments or if the task was never reset. */
-int loco_task_step(loco_task *t, const float *action, float *obs, float *reward,
-                   int *terminated, int *truncated);
+int loco_task_step(loco_task *t, const float *action, float *obs, float *reward, int *terminated, int *truncated);
 
 /* Writes the observation of the current state (as reset/step would). */
 void loco_task_get_obs(const loco_task *t, float *obs);

@@ -22,16 +22,16 @@ typedef struct mfpo_agent mfpo_agent;
 
 /** What one mfpo_update() measured. The struct only grows at its end. */
 typedef struct mfpo_update_stats {
-    size_t struct_size;     /**< Set by the caller to sizeof(mfpo_update_stats). */
-    float critic_loss;      /**< Mean of the two critics' cross-entropy losses (§4a). */
-    float actor_loss;       /**< MeanFlow loss of u (§4b); 0 when the actor was not updated. */
-    float divergence_loss;  /**< Loss of d (§4c). */
-    float alpha;            /**< Temperature after this update. */
-    float entropy;          /**< Entropy estimate H = -mean(log p) over the policy proposal. */
-    float mean_q;           /**< Mean Q of the batch's (s, a) under the online critics (min or mean). */
-    float ess_policy;       /**< Mean effective sample size of the policy proposal (of K1). */
-    float ess_gaussian;     /**< Mean effective sample size of the Gaussian proposal (of K2). */
-    int actor_updated;      /**< 1 when (b)–(d) ran in this update (actor_delay). */
+    size_t struct_size;    /**< Set by the caller to sizeof(mfpo_update_stats). */
+    float critic_loss;     /**< Mean of the two critics' cross-entropy losses (§4a). */
+    float actor_loss;      /**< MeanFlow loss of u (§4b); 0 when the actor was not updated. */
+    float divergence_loss; /**< Loss of d (§4c). */
+    float alpha;           /**< Temperature after this update. */
+    float entropy;         /**< Entropy estimate H = -mean(log p) over the policy proposal. */
+    float mean_q;          /**< Mean Q of the batch's (s, a) under the online critics (min or mean). */
+    float ess_policy;      /**< Mean effective sample size of the policy proposal (of K1). */
+    float ess_gaussian;    /**< Mean effective sample size of the Gaussian proposal (of K2). */
+    int actor_updated;     /**< 1 when (b)–(d) ran in this update (actor_delay). */
 } mfpo_update_stats;
 
 /** Creates an agent; the configuration is validated and copied. Weights come from the context stream. */

@@ -43,13 +43,13 @@ typedef struct mfpo_allocator {
  * ever grows at its end, and `struct_size` tells the library which fields the caller knows.
  */
 typedef struct mfpo_context_options {
-    size_t struct_size;                /**< sizeof(mfpo_context_options), set by the init call. */
-    mfpo_backend_kind backend;         /**< Default #MFPO_BACKEND_AUTO. The environment variable
+    size_t struct_size;              /**< sizeof(mfpo_context_options), set by the init call. */
+    mfpo_backend_kind backend;       /**< Default #MFPO_BACKEND_AUTO. The environment variable
                                             MFPO_BACKEND=cpu|cuda|auto, when set, overrides it. */
-    int threads;                       /**< Host threads for BLAS and loops; 0 = library default (all cores). */
-    uint64_t seed;                     /**< Seed of the context's Philox4x32-10 stream; default 0. */
-    const mfpo_allocator *allocator;   /**< Host allocator, or NULL for the C library's. Copied. */
-    int device;                        /**< CUDA device ordinal; default 0. */
+    int threads;                     /**< Host threads for BLAS and loops; 0 = library default (all cores). */
+    uint64_t seed;                   /**< Seed of the context's Philox4x32-10 stream; default 0. */
+    const mfpo_allocator *allocator; /**< Host allocator, or NULL for the C library's. Copied. */
+    int device;                      /**< CUDA device ordinal; default 0. */
 } mfpo_context_options;
 
 /** Fills @p options with the defaults listed at each field. */

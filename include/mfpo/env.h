@@ -21,12 +21,12 @@ MFPO_BEGIN_DECLS
  * to stop training with #MFPO_ERR_ENV.
  */
 typedef struct mfpo_env {
-    size_t struct_size;        /**< sizeof(mfpo_env), set by mfpo_env_init(). */
-    size_t obs_dim;            /**< Observation size. */
-    size_t act_dim;            /**< Action size. */
-    const float *action_low;   /**< act_dim lower bounds, or NULL for -1. */
-    const float *action_high;  /**< act_dim upper bounds, or NULL for +1. */
-    void *user;                /**< Passed to every callback. */
+    size_t struct_size;       /**< sizeof(mfpo_env), set by mfpo_env_init(). */
+    size_t obs_dim;           /**< Observation size. */
+    size_t act_dim;           /**< Action size. */
+    const float *action_low;  /**< act_dim lower bounds, or NULL for -1. */
+    const float *action_high; /**< act_dim upper bounds, or NULL for +1. */
+    void *user;               /**< Passed to every callback. */
     /** Starts an episode from a state drawn with @p seed; writes obs_dim floats. */
     mfpo_status (*reset)(void *user, uint64_t seed, float *obs_out);
     /**
@@ -34,8 +34,8 @@ typedef struct mfpo_env {
      * reward, and whether the episode ended by a true termination (`terminated`, bootstrap mask 0)
      * or was cut off (`truncated`, mask 1).
      */
-    mfpo_status (*step)(void *user, const float *action, float *obs_out, float *reward,
-                        int *terminated, int *truncated);
+    mfpo_status (*step)(void *user, const float *action, float *obs_out, float *reward, int *terminated,
+                        int *truncated);
     /** Optional: called by mfpo_env_close(). */
     void (*close)(void *user);
 } mfpo_env;

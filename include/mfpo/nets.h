@@ -48,8 +48,8 @@ MFPO_API mfpo_status mfpo_policy_sample(mfpo_policy *policy, const float *obs, s
  * Sampling with log-likelihood (docs/algorithm.md §3): actions (n x A) and log p(a | s) (n) from the
  * divergence net's running estimate. @p divergence must have the policy's dimensions.
  */
-MFPO_API mfpo_status mfpo_policy_sample_logp(mfpo_policy *policy, const mfpo_divergence *divergence,
-                                             const float *obs, size_t n, float *actions, float *logp);
+MFPO_API mfpo_status mfpo_policy_sample_logp(mfpo_policy *policy, const mfpo_divergence *divergence, const float *obs,
+                                             size_t n, float *actions, float *logp);
 
 /* mfpo_policy_transport(), the sampler as a map from caller-given noise, is a diagnostic call:
  * include/mfpo/experimental.h declares it when MFPO_EXPERIMENTAL is defined. */
@@ -79,8 +79,8 @@ MFPO_API mfpo_context *mfpo_critic_context(const mfpo_critic *critic);
  * Q values of @p n (observation, action) pairs: the min of the two critics' means when clipped
  * double-Q is on, else their average. @p use_targets selects the target copies.
  */
-MFPO_API mfpo_status mfpo_critic_q(mfpo_critic *critic, const float *obs, const float *actions,
-                                   size_t n, int use_targets, float *q);
+MFPO_API mfpo_status mfpo_critic_q(mfpo_critic *critic, const float *obs, const float *actions, size_t n,
+                                   int use_targets, float *q);
 
 MFPO_END_DECLS
 

@@ -20,8 +20,8 @@ typedef struct mfpo_replay mfpo_replay;
  * Creates a buffer holding up to @p capacity transitions of the given sizes (all >= 1).
  * The whole ring is allocated here, never later.
  */
-MFPO_API mfpo_status mfpo_replay_create(mfpo_context *ctx, size_t obs_dim, size_t act_dim,
-                                        size_t capacity, mfpo_replay **out);
+MFPO_API mfpo_status mfpo_replay_create(mfpo_context *ctx, size_t obs_dim, size_t act_dim, size_t capacity,
+                                        mfpo_replay **out);
 /** Destroys a buffer. NULL is ignored. */
 MFPO_API void mfpo_replay_destroy(mfpo_replay *replay);
 
@@ -31,13 +31,12 @@ MFPO_API void mfpo_replay_destroy(mfpo_replay *replay);
  * a time-limit truncation or a continuing step. Non-finite values are refused
  * (#MFPO_ERR_NON_FINITE) and leave the buffer unchanged.
  */
-MFPO_API mfpo_status mfpo_replay_add(mfpo_replay *replay, const float *obs, const float *action,
-                                     float reward, const float *next_obs, int terminated);
+MFPO_API mfpo_status mfpo_replay_add(mfpo_replay *replay, const float *obs, const float *action, float reward,
+                                     const float *next_obs, int terminated);
 
 /** Appends @p n transitions stored row after row; all are checked before any is written. */
-MFPO_API mfpo_status mfpo_replay_add_batch(mfpo_replay *replay, size_t n, const float *obs,
-                                           const float *actions, const float *rewards,
-                                           const float *next_obs, const int *terminated);
+MFPO_API mfpo_status mfpo_replay_add_batch(mfpo_replay *replay, size_t n, const float *obs, const float *actions,
+                                           const float *rewards, const float *next_obs, const int *terminated);
 
 /** Number of transitions stored (<= capacity); 0 for NULL. */
 MFPO_API size_t mfpo_replay_size(const mfpo_replay *replay);
@@ -53,8 +52,8 @@ MFPO_API size_t mfpo_replay_memory_bytes(const mfpo_replay *replay);
  * copies them out: obs and next_obs n x S, actions n x A, rewards and masks n (mask = 1 - terminated).
  * Any output pointer may be NULL to skip it. The buffer must hold at least one transition.
  */
-MFPO_API mfpo_status mfpo_replay_sample(mfpo_replay *replay, size_t n, float *obs, float *actions,
-                                        float *rewards, float *next_obs, float *masks);
+MFPO_API mfpo_status mfpo_replay_sample(mfpo_replay *replay, size_t n, float *obs, float *actions, float *rewards,
+                                        float *next_obs, float *masks);
 
 /** @return the buffer's observation size; 0 for NULL. */
 MFPO_API size_t mfpo_replay_obs_dim(const mfpo_replay *replay);

@@ -18,16 +18,16 @@ MFPO_BEGIN_DECLS
 
 /** What the progress callback is told; the struct only grows at its end. */
 typedef struct mfpo_progress {
-    size_t struct_size;          /**< sizeof(mfpo_progress). */
-    uint64_t step;               /**< Environment steps taken so far. */
-    uint64_t total_steps;        /**< Steps this call will take in all. */
-    uint64_t episodes;           /**< Episodes finished. */
-    double last_episode_return;  /**< Return of the last finished training episode (NaN before one). */
-    double last_eval_return;     /**< Mean return of the last evaluation (NaN before one). */
-    int evaluated;               /**< 1 when this report follows a fresh evaluation. */
-    mfpo_update_stats stats;     /**< The last update's statistics (zero during warm-up). */
-    double steps_per_second;     /**< Environment steps per wall second since the start of the call. */
-    double elapsed_seconds;      /**< Wall time since the start of the call. */
+    size_t struct_size;         /**< sizeof(mfpo_progress). */
+    uint64_t step;              /**< Environment steps taken so far. */
+    uint64_t total_steps;       /**< Steps this call will take in all. */
+    uint64_t episodes;          /**< Episodes finished. */
+    double last_episode_return; /**< Return of the last finished training episode (NaN before one). */
+    double last_eval_return;    /**< Mean return of the last evaluation (NaN before one). */
+    int evaluated;              /**< 1 when this report follows a fresh evaluation. */
+    mfpo_update_stats stats;    /**< The last update's statistics (zero during warm-up). */
+    double steps_per_second;    /**< Environment steps per wall second since the start of the call. */
+    double elapsed_seconds;     /**< Wall time since the start of the call. */
 } mfpo_progress;
 
 /** Return non-zero to cancel training (mfpo_train() then returns #MFPO_ERR_CANCELLED). */
@@ -35,18 +35,18 @@ typedef int (*mfpo_progress_fn)(void *user, const mfpo_progress *progress);
 
 /** Options of mfpo_train(); fill with mfpo_train_options_init(). The struct only grows at its end. */
 typedef struct mfpo_train_options {
-    size_t struct_size;           /**< sizeof(mfpo_train_options). */
-    uint64_t total_steps;         /**< Environment steps to take. Default 1 000 000. */
-    uint64_t warmup_steps;        /**< Uniform-random steps before the first update. Default 10 000. */
-    double updates_per_step;      /**< Update-to-data ratio (> 0). Default 1. */
-    uint64_t eval_every;          /**< Evaluate every this many steps (0 = never). Default 10 000. */
-    size_t eval_episodes;         /**< Episodes per evaluation. Default 10. */
-    uint64_t episode_limit;       /**< Time limit in steps (truncation); 0 = only the env's. Default 1000. */
-    uint64_t seed;                /**< Seeds episode resets (train and eval; see mfpo_train()). Default 0. */
-    const mfpo_env *eval_env;     /**< Separate instance for evaluation; NULL = no evaluation. */
-    mfpo_progress_fn progress;    /**< Called after every episode, evaluation, and `progress_every` steps. */
-    void *progress_user;          /**< Passed to @p progress. */
-    uint64_t progress_every;      /**< Extra progress reports every this many steps (0 = none). Default 1000. */
+    size_t struct_size;        /**< sizeof(mfpo_train_options). */
+    uint64_t total_steps;      /**< Environment steps to take. Default 1 000 000. */
+    uint64_t warmup_steps;     /**< Uniform-random steps before the first update. Default 10 000. */
+    double updates_per_step;   /**< Update-to-data ratio (> 0). Default 1. */
+    uint64_t eval_every;       /**< Evaluate every this many steps (0 = never). Default 10 000. */
+    size_t eval_episodes;      /**< Episodes per evaluation. Default 10. */
+    uint64_t episode_limit;    /**< Time limit in steps (truncation); 0 = only the env's. Default 1000. */
+    uint64_t seed;             /**< Seeds episode resets (train and eval; see mfpo_train()). Default 0. */
+    const mfpo_env *eval_env;  /**< Separate instance for evaluation; NULL = no evaluation. */
+    mfpo_progress_fn progress; /**< Called after every episode, evaluation, and `progress_every` steps. */
+    void *progress_user;       /**< Passed to @p progress. */
+    uint64_t progress_every;   /**< Extra progress reports every this many steps (0 = none). Default 1000. */
 } mfpo_train_options;
 
 /** Fills @p options with the defaults (the paper's MuJoCo loop). */
@@ -99,8 +99,8 @@ MFPO_API mfpo_status mfpo_train(mfpo_agent *agent, mfpo_replay *replay, const mf
  * then end every episode itself). Errors as for mfpo_train() (#MFPO_ERR_ENV names the callback and
  * the evaluation episode); @p mean_return is written only on success.
  */
-MFPO_API mfpo_status mfpo_evaluate(mfpo_agent *agent, const mfpo_env *env, size_t episodes,
-                                   uint64_t episode_limit, uint64_t seed, double *mean_return);
+MFPO_API mfpo_status mfpo_evaluate(mfpo_agent *agent, const mfpo_env *env, size_t episodes, uint64_t episode_limit,
+                                   uint64_t seed, double *mean_return);
 
 /**
  * Where a training run stands across mfpo_train() calls: plain data the caller keeps (and saves
@@ -109,10 +109,10 @@ MFPO_API mfpo_status mfpo_evaluate(mfpo_agent *agent, const mfpo_env *env, size_
  * The struct only grows at its end.
  */
 typedef struct mfpo_train_state {
-    size_t struct_size;     /**< sizeof(mfpo_train_state). */
-    uint64_t steps;         /**< Environment steps taken by the run's earlier calls. */
-    uint64_t episodes;      /**< Training episodes started (reset) by the run's earlier calls. */
-    uint64_t evaluations;   /**< Evaluations run by the run's earlier calls. */
+    size_t struct_size;   /**< sizeof(mfpo_train_state). */
+    uint64_t steps;       /**< Environment steps taken by the run's earlier calls. */
+    uint64_t episodes;    /**< Training episodes started (reset) by the run's earlier calls. */
+    uint64_t evaluations; /**< Evaluations run by the run's earlier calls. */
 } mfpo_train_state;
 
 /** Zeroes @p state (a fresh run) and sets its struct_size. NULL is ignored. */

@@ -19,7 +19,7 @@ MFPO_BEGIN_DECLS
 
 /** Options of mfpo_train_vec(); fill with mfpo_vec_options_init(). The struct only grows at its end. */
 typedef struct mfpo_vec_options {
-    size_t struct_size;             /**< sizeof(mfpo_vec_options). */
+    size_t struct_size; /**< sizeof(mfpo_vec_options). */
     /** The loop's options as for mfpo_train(), or NULL for mfpo_train_options_init()'s defaults;
      *  every count is in environment steps summed over the instances (total_steps, warmup_steps,
      *  eval_every, progress_every) and updates_per_step is per environment step; its eval_env and
@@ -30,8 +30,8 @@ typedef struct mfpo_vec_options {
     const uint64_t *instance_seeds;
     /** Evaluation instances (run in lockstep too), or NULL for no evaluation. */
     const mfpo_env *eval_envs;
-    size_t n_eval_envs;             /**< Number of @p eval_envs. */
-    uint64_t eval_seed;             /**< Evaluation episode e of evaluation j is reset with a hash of
+    size_t n_eval_envs; /**< Number of @p eval_envs. */
+    uint64_t eval_seed; /**< Evaluation episode e of evaluation j is reset with a hash of
                                          this + j * eval_episodes + e. Default 0. */
 } mfpo_vec_options;
 

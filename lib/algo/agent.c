@@ -35,11 +35,13 @@ void algo_agent_destroy(mfpo_agent *ag)
 /* Points the agent's embedded handles into its state buffer. */
 static void wire_parts(mfpo_agent *ag)
 {
-    ag->policy = (struct mfpo_policy){.ctx = ag->ctx, .cfg = ag->cfg, .layout = ag->ul,
-                                      .params = ag->state + ag->off.u, .part_of_agent = 1};
-    ag->divergence = (struct mfpo_divergence){.ctx = ag->ctx, .cfg = ag->cfg, .layout = ag->dl,
-                                              .params = ag->state + ag->off.d, .part_of_agent = 1};
-    ag->critic = (struct mfpo_critic){.ctx = ag->ctx, .cfg = ag->cfg, .layout = ag->ql, .part_of_agent = 1};
+    ag->policy = (struct mfpo_policy){
+        .ctx = ag->ctx, .cfg = ag->cfg, .layout = ag->ul, .params = ag->state + ag->off.u, .part_of_agent = 1
+    };
+    ag->divergence = (struct mfpo_divergence){
+        .ctx = ag->ctx, .cfg = ag->cfg, .layout = ag->dl, .params = ag->state + ag->off.d, .part_of_agent = 1
+    };
+    ag->critic = (struct mfpo_critic){ .ctx = ag->ctx, .cfg = ag->cfg, .layout = ag->ql, .part_of_agent = 1 };
     for (int k = 0; k < 2; k++) {
         ag->critic.online[k] = ag->state + ag->off.q[k];
         ag->critic.target[k] = ag->state + ag->off.qt[k];
@@ -125,12 +127,12 @@ mfpo_status algo_agent_select(mfpo_agent *ag, const char *who, const float *obs,
     size_t rows = n * K;
     float *obs_dev = ag->act_io, *best = obs_dev + n * S, *cand = best + n * A;
     float *q1 = cand + rows * A, *q2 = q1 + rows, *q = q2 + rows;
-    float *targets[2] = {ag->state + ag->off.qt[0], ag->state + ag->off.qt[1]};
+    float *targets[2] = { ag->state + ag->off.qt[0], ag->state + ag->off.qt[1] };
     OPS->upload(be, obs_dev, obs, n * S * sizeof(float));
     /* K plain samples per state, scored by the target critics, the best kept */
     algo_sampler_set_obs(&ag->act_sampler, obs_dev, S, K);
-    algo_sampler_run(&ag->act_sampler, be, &ag->ul, ag->state + ag->off.u, NULL, NULL, rows,
-                     be_reserve_streams(ctx, 1), 0, cand, A, NULL);
+    algo_sampler_run(&ag->act_sampler, be, &ag->ul, ag->state + ag->off.u, NULL, NULL, rows, be_reserve_streams(ctx, 1),
+                     0, cand, A, NULL);
     algo_critic_score(be, &ag->cfg, &ag->ql, targets, ag->act_q_cache, rows, cand, A, obs_dev, S, K, q1, q2, q);
     KRN->select_best(be, n, K, A, q, cand, A, best);
     OPS->download(be, actions, best, n * A * sizeof(float));

@@ -24,13 +24,21 @@ void mfpo_agent_config_init(mfpo_agent_config *c, size_t obs_dim, size_t act_dim
     MFPO_CONFIG_FIELDS(CONFIG_INIT_ROW)
 }
 
-#define CONFIG_ROW(name, type, origin, def, check, lo, hi, bounds, doc)                                              \
-    {#name,        CONFIG_TYPE_##type, offsetof(mfpo_agent_config, name), CONFIG_FROM_##origin, (double)(def), \
-     CONFIG_CHECK_##check, (double)(lo), (double)(hi), bounds, doc},
+#define CONFIG_ROW(name, type, origin, def, check, lo, hi, bounds, doc)                                                \
+    { #name,                                                                                                           \
+      CONFIG_TYPE_##type,                                                                                              \
+      offsetof(mfpo_agent_config, name),                                                                               \
+      CONFIG_FROM_##origin,                                                                                            \
+      (double)(def),                                                                                                   \
+      CONFIG_CHECK_##check,                                                                                            \
+      (double)(lo),                                                                                                    \
+      (double)(hi),                                                                                                    \
+      bounds,                                                                                                          \
+      doc },
 #define CONFIG_FROM_DEFAULT 0
 #define CONFIG_FROM_ARGUMENT 1
 
-const config_field config_fields[] = {MFPO_CONFIG_FIELDS(CONFIG_ROW)};
+const config_field config_fields[] = { MFPO_CONFIG_FIELDS(CONFIG_ROW) };
 const size_t config_field_count = sizeof config_fields / sizeof config_fields[0];
 
 const config_field *config_field_find(const char *name, size_t len)
@@ -64,8 +72,7 @@ double config_field_get(const config_field *f, const mfpo_agent_config *c)
     return (double)v;
 }
 
-mfpo_status algo_config_import(mfpo_context *ctx, const char *who, const mfpo_agent_config *in,
-                               mfpo_agent_config *out)
+mfpo_status algo_config_import(mfpo_context *ctx, const char *who, const mfpo_agent_config *in, mfpo_agent_config *out)
 {
     if (!in) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'config' is NULL", who);
     if (in->struct_size < offsetof(mfpo_agent_config, adam_eps) + sizeof(float) || in->struct_size > (1u << 20))
@@ -120,8 +127,10 @@ static mfpo_status check_field(mfpo_context *ctx, const char *who, const config_
                          "%s: config->%s = %g and config->%s = %g must be finite with %s < %s", who, f->name, x,
                          g->name, (double)w, f->name, g->name);
     }
-    case CONFIG_CHECK_PAIR_HIGH: return MFPO_OK; /* checked with its PAIR_LOW row */
-    case CONFIG_CHECK_FLAG: break;
+    case CONFIG_CHECK_PAIR_HIGH:
+        return MFPO_OK; /* checked with its PAIR_LOW row */
+    case CONFIG_CHECK_FLAG:
+        break;
     }
     return MFPO_OK;
 }

@@ -15,13 +15,39 @@ enum { TAG_U64 = 1, TAG_F32 = 2, TAG_I32 = 3 };
 /* Format version 1: the fields of mfpo_agent_config at the time, by position. Frozen with the
  * format: it never changes, whatever is added to the table. */
 static const char *const V1_FIELDS[] = {
-    "obs_dim",          "act_dim",        "hidden_width",   "hidden_depth",  "sampling_steps",
-    "policy_samples",   "gaussian_samples", "hutchinson_probes", "atoms",     "v_min",
-    "v_max",            "gamma",          "tau",            "lr_policy",     "lr_divergence",
-    "lr_critic",        "lr_alpha",       "init_alpha",     "auto_alpha",    "target_entropy_coef",
-    "clipped_double_q", "actor_delay",    "eval_candidates", "batch_size",   "flow_fraction",
-    "time_mean",        "time_std",       "fourier_features", "time_embed_dim", "fourier_init_std",
-    "adam_beta1",       "adam_beta2",     "adam_eps",
+    "obs_dim",
+    "act_dim",
+    "hidden_width",
+    "hidden_depth",
+    "sampling_steps",
+    "policy_samples",
+    "gaussian_samples",
+    "hutchinson_probes",
+    "atoms",
+    "v_min",
+    "v_max",
+    "gamma",
+    "tau",
+    "lr_policy",
+    "lr_divergence",
+    "lr_critic",
+    "lr_alpha",
+    "init_alpha",
+    "auto_alpha",
+    "target_entropy_coef",
+    "clipped_double_q",
+    "actor_delay",
+    "eval_candidates",
+    "batch_size",
+    "flow_fraction",
+    "time_mean",
+    "time_std",
+    "fourier_features",
+    "time_embed_dim",
+    "fourier_init_std",
+    "adam_beta1",
+    "adam_beta2",
+    "adam_eps",
 };
 #define V1_COUNT (sizeof V1_FIELDS / sizeof V1_FIELDS[0])
 
@@ -102,8 +128,10 @@ void config_codec_encode(unsigned char *p, const mfpo_agent_config *c)
         memcpy(p + 2, f->name, len);
         p += 2 + len;
         uint64_t bits = field_bits(f, c);
-        if (f->type == CONFIG_TYPE_SIZE) le_put_u64(p, bits);
-        else le_put_u32(p, (uint32_t)bits);
+        if (f->type == CONFIG_TYPE_SIZE)
+            le_put_u64(p, bits);
+        else
+            le_put_u32(p, (uint32_t)bits);
         p += config_field_width(f->type);
     }
 }
@@ -178,8 +206,7 @@ static int decode_v2(const unsigned char *p, size_t len, decoded *d, char *why, 
         }
         const config_field *f = config_field_find(name, name_len);
         if (!f)
-            return WHY("field '%.*s' is not one this library knows (written by a newer libmfpo?)", (int)name_len,
-                       name);
+            return WHY("field '%.*s' is not one this library knows (written by a newer libmfpo?)", (int)name_len, name);
         if (tag != type_tag(f->type))
             return WHY("field '%s' is stored as %s, expected %s", f->name, tag_name(tag), tag_name(type_tag(f->type)));
         size_t row = (size_t)(f - config_fields);
@@ -192,8 +219,8 @@ static int decode_v2(const unsigned char *p, size_t len, decoded *d, char *why, 
     return 0;
 }
 
-int config_codec_compare(const unsigned char *p, size_t len, uint32_t version, const mfpo_agent_config *have,
-                         char *why, size_t why_size)
+int config_codec_compare(const unsigned char *p, size_t len, uint32_t version, const mfpo_agent_config *have, char *why,
+                         size_t why_size)
 {
     decoded local;
     memset(&local, 0, sizeof local);

@@ -32,7 +32,7 @@ size_t config_codec_v1_count(void);
  * the same configuration; otherwise -1 with the first problem in why (no prefix), e.g.
  * "hidden_width is 17 in the file but 16 in this agent" or "3 bytes, too short for a field count".
  */
-int config_codec_compare(const unsigned char *p, size_t len, uint32_t version, const mfpo_agent_config *have,
-                         char *why, size_t why_size);
+int config_codec_compare(const unsigned char *p, size_t len, uint32_t version, const mfpo_agent_config *have, char *why,
+                         size_t why_size);
 
 #endif

@@ -76,9 +76,9 @@ typedef enum {
 typedef struct config_field {
     const char *name;
     config_type type;
-    size_t offset;      /* in mfpo_agent_config */
-    int from_argument;  /* obs_dim, act_dim: no default */
-    double def;         /* the default (exact for every type) */
+    size_t offset;     /* in mfpo_agent_config */
+    int from_argument; /* obs_dim, act_dim: no default */
+    double def;        /* the default (exact for every type) */
     config_check check;
     double lo, hi;      /* bounds as the check compares them (floats: the float values) */
     const char *bounds; /* as printed */

@@ -84,7 +84,7 @@ mfpo_status algo_update(mfpo_agent *ag, const char *who, mfpo_replay *replay, mf
     be_backend *be = ctx->be;
     /* the non-finite guard restores this snapshot: parameters, moments, alpha, counters and the
      * random-stream position as it was before the batch was drawn */
-    uint64_t saved[3] = {ag->critic_steps, ag->actor_steps, ctx->stream};
+    uint64_t saved[3] = { ag->critic_steps, ag->actor_steps, ctx->stream };
     load_batch(ag, replay);
     OPS->copy(be, ag->backup, ag->state, ag->off.total * sizeof(float));
     uint64_t actor_before = ag->actor_steps;
@@ -113,8 +113,10 @@ mfpo_status algo_update(mfpo_agent *ag, const char *who, mfpo_replay *replay, mf
         return core_fail(ctx, MFPO_ERR_COMM,
                          "%s: the all-reduce hook returned %d on the %s gradients (update %llu); the agent was "
                          "left as before the call",
-                         who, ag->reduce.failed_rc, ag->reduce.failed_part == REDUCE_CRITIC ? "critic"
-                         : ag->reduce.failed_part == REDUCE_ACTOR ? "actor" : "divergence and temperature",
+                         who, ag->reduce.failed_rc,
+                         ag->reduce.failed_part == REDUCE_CRITIC  ? "critic"
+                         : ag->reduce.failed_part == REDUCE_ACTOR ? "actor"
+                                                                  : "divergence and temperature",
                          (unsigned long long)ag->updates + 1);
     if (!ok)
         return core_fail(ctx, MFPO_ERR_NON_FINITE,

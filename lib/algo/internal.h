@@ -19,8 +19,7 @@
 /* Validates a configuration; on error records a message naming the field (prefixed by `who`). */
 mfpo_status algo_config_check(mfpo_context *ctx, const char *who, const mfpo_agent_config *cfg);
 /* Copies a caller's config (of its struct_size) over the defaults into *out. */
-mfpo_status algo_config_import(mfpo_context *ctx, const char *who, const mfpo_agent_config *in,
-                               mfpo_agent_config *out);
+mfpo_status algo_config_import(mfpo_context *ctx, const char *who, const mfpo_agent_config *in, mfpo_agent_config *out);
 
 void algo_flow_layout(nn_layout *l, const mfpo_agent_config *cfg, size_t out);
 void algo_critic_layout(nn_layout *l, const mfpo_agent_config *cfg);
@@ -50,9 +49,9 @@ void algo_sampler_set_obs(algo_sampler *s, const float *obs, size_t lds, size_t 
 /* Runs §3 on the first n rows. The noise is drawn into s->eps from random key `key` at `offset`
  * (be_reserve_streams), or, with key NULL, taken as the caller left it in s->eps. Writes
  * actions (n x A, leading dimension ldo) and, when d_params is given, log-likelihoods. */
-void algo_sampler_run(algo_sampler *s, be_backend *be, const nn_layout *ul, const float *u_params,
-                      const nn_layout *dl, const float *d_params, size_t n, const uint64_t *key, uint64_t offset,
-                      float *actions, size_t ldo, float *logp);
+void algo_sampler_run(algo_sampler *s, be_backend *be, const nn_layout *ul, const float *u_params, const nn_layout *dl,
+                      const float *d_params, size_t n, const uint64_t *key, uint64_t offset, float *actions, size_t ldo,
+                      float *logp);
 
 /* ------------------------------------------------------------------ handles */
 
@@ -60,8 +59,8 @@ struct mfpo_policy {
     mfpo_context *ctx;
     mfpo_agent_config cfg;
     nn_layout layout;
-    float *params;       /* backend buffer */
-    int part_of_agent;   /* then params points into the agent's state and destroy ignores it */
+    float *params;        /* backend buffer */
+    int part_of_agent;    /* then params points into the agent's state and destroy ignores it */
     algo_sampler sampler; /* grows on demand for the public sampling calls */
     float *io;            /* backend staging for obs in / actions and logp out */
     size_t io_cap;

@@ -16,7 +16,6 @@
 
 /* ------------------------------------------------------------------ host memory */
 
-
 static void host_sampler_init(be_backend *be, size_t n, size_t a, const float *eps, float *z, size_t ldz, float *logp)
 {
     (void)be;
@@ -27,7 +26,7 @@ static void host_sampler_init(be_backend *be, size_t n, size_t a, const float *e
 }
 
 HOT static void host_sampler_step(be_backend *be, size_t n, size_t a, float h, const float *u, float *z, size_t ldz,
-                             const float *d, float *logp)
+                                  const float *d, float *logp)
 {
     (void)be;
     for (size_t i = 0; i < n; i++) {
@@ -44,14 +43,14 @@ static void host_clip_actions(be_backend *be, size_t n, size_t a, const float *z
 }
 
 static void host_flow_times(be_backend *be, size_t n, const float *normals, float mean, float std, size_t flow_rows,
-                           float *t, float *r, float *h)
+                            float *t, float *r, float *h)
 {
     (void)be;
     for (size_t i = 0; i < n; i++) algo_flow_times_row(normals + 2 * i, mean, std, i < flow_rows, t + i, r + i, h + i);
 }
 
 static void host_noisy_point(be_backend *be, size_t n, size_t a, const float *act, size_t lda, const float *t,
-                            const float *eps, float *z_t)
+                             const float *eps, float *z_t)
 {
     (void)be;
     for (size_t i = 0; i < n; i++)
@@ -85,7 +84,7 @@ static void gaussian_chunk(void *args, int chunk, int chunks)
 static void host_gaussian_proposal(be_backend *be, size_t n, size_t k, size_t a, const float *z_t, const float *t,
                                    const float *uniforms, float *noise, float *out, size_t ldo)
 {
-    gaussian_args g = {n, k, a, ldo, z_t, t, uniforms, noise, out};
+    gaussian_args g = { n, k, a, ldo, z_t, t, uniforms, noise, out };
     /* erfc and the quantile cost about as much as 64 multiply-adds per coordinate */
     be_cpu_run_rows(be, n, k * a * 64, gaussian_chunk, &g);
 }
@@ -109,7 +108,7 @@ static void expected_q_chunk(void *args, int chunk, int chunks)
 static void host_expected_q(be_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits,
                             float *q)
 {
-    expected_q_args a = {be_cpu_kernels(be), n, atoms, v_min, v_max, logits, q};
+    expected_q_args a = { be_cpu_kernels(be), n, atoms, v_min, v_max, logits, q };
     be_cpu_run_rows(be, n, atoms * 2, expected_q_chunk, &a);
 }
 
@@ -120,8 +119,8 @@ static void host_combine_q(be_backend *be, size_t n, const float *q1, const floa
 }
 
 HOT static void host_c51_target(be_backend *be, size_t n, size_t atoms, float v_min, float v_max, const float *logits1,
-                           const float *logits2, const float *reward, const float *mask, const float *next_logp,
-                           const float *log_alpha, float gamma, int clipped, float *target)
+                                const float *logits2, const float *reward, const float *mask, const float *next_logp,
+                                const float *log_alpha, float gamma, int clipped, float *target)
 {
     float scratch[1024];
     float alpha = expf(log_alpha[0]);
@@ -133,7 +132,7 @@ HOT static void host_c51_target(be_backend *be, size_t n, size_t atoms, float v_
 }
 
 HOT static void host_softmax_xent(be_backend *be, size_t n, size_t atoms, const float *logits, const float *target,
-                             float *grad, float *loss)
+                                  float *grad, float *loss)
 {
     double acc = 0.0;
     (void)be;
@@ -143,9 +142,9 @@ HOT static void host_softmax_xent(be_backend *be, size_t n, size_t atoms, const 
 }
 
 HOT static void host_snis(be_backend *be, size_t n, size_t k1, size_t k2, size_t a, const float *q_pol,
-                     const float *q_gauss, const float *pol_a, const float *pol_logp, const float *gauss_a,
-                     const float *z_t, const float *t, const float *log_alpha, float *log_w, float *w, float *ess_pol,
-                     float *ess_gauss, float *v_hat)
+                          const float *q_gauss, const float *pol_a, const float *pol_logp, const float *gauss_a,
+                          const float *z_t, const float *t, const float *log_alpha, float *log_w, float *w,
+                          float *ess_pol, float *ess_gauss, float *v_hat)
 {
     float alpha = expf(log_alpha[0]);
     (void)be;
@@ -156,7 +155,7 @@ HOT static void host_snis(be_backend *be, size_t n, size_t k1, size_t k2, size_t
 }
 
 HOT static void host_meanflow_loss(be_backend *be, size_t n, size_t w, const float *pred, const float *dot,
-                              const float *vel, const float *h, float *tgt, float *grad, float *loss)
+                                   const float *vel, const float *h, float *tgt, float *grad, float *loss)
 {
     double acc = 0.0;
     float gs = 2.0f / (float)(n * w);
@@ -176,7 +175,7 @@ HOT static void host_meanflow_loss(be_backend *be, size_t n, size_t w, const flo
 }
 
 static void host_row_dot(be_backend *be, size_t n, size_t a, const float *e, const float *jv, float scale, float *acc,
-                        int accumulate)
+                         int accumulate)
 {
     (void)be;
     for (size_t i = 0; i < n; i++) {
@@ -194,8 +193,8 @@ static void host_mean(be_backend *be, size_t n, const float *x, float *out)
     *out = (float)(s / (double)n);
 }
 
-static void host_temperature_grad(be_backend *be, const float *mean_logp, const float *log_alpha,
-                                 float target_entropy, float *loss, float *grad)
+static void host_temperature_grad(be_backend *be, const float *mean_logp, const float *log_alpha, float target_entropy,
+                                  float *loss, float *grad)
 {
     float alpha = expf(log_alpha[0]);
     float l = alpha * (-mean_logp[0] - target_entropy);
@@ -205,7 +204,7 @@ static void host_temperature_grad(be_backend *be, const float *mean_logp, const 
 }
 
 static void host_select_best(be_backend *be, size_t n, size_t k, size_t a, const float *q, const float *cand,
-                            size_t ldc, float *out)
+                             size_t ldc, float *out)
 {
     (void)be;
     for (size_t i = 0; i < n; i++) {
@@ -281,7 +280,7 @@ static size_t span(size_t n, size_t w, size_t ld)
     return n ? (n - 1) * ld + w : 0;
 }
 
-#define BEGIN stage st_ = {.be = be}
+#define BEGIN stage st_ = { .be = be }
 #define END finish(&st_)
 #define OK (!st_.failed)
 
@@ -400,10 +399,9 @@ static void gen_softmax_xent(be_backend *be, size_t n, size_t atoms, const float
     END;
 }
 
-static void gen_snis(be_backend *be, size_t n, size_t k1, size_t k2, size_t a, const float *q_pol,
-                     const float *q_gauss, const float *pol_a, const float *pol_logp, const float *gauss_a,
-                     const float *z_t, const float *t, const float *log_alpha, float *log_w, float *w, float *ess_pol,
-                     float *ess_gauss, float *v_hat)
+static void gen_snis(be_backend *be, size_t n, size_t k1, size_t k2, size_t a, const float *q_pol, const float *q_gauss,
+                     const float *pol_a, const float *pol_logp, const float *gauss_a, const float *z_t, const float *t,
+                     const float *log_alpha, float *log_w, float *w, float *ess_pol, float *ess_gauss, float *v_hat)
 {
     BEGIN;
     const float *h_qp = IN(q_pol, n * k1), *h_qg = IN(q_gauss, n * k2), *h_pa = IN(pol_a, n * k1 * a);
@@ -419,8 +417,8 @@ static void gen_snis(be_backend *be, size_t n, size_t k1, size_t k2, size_t a, c
     END;
 }
 
-static void gen_meanflow_loss(be_backend *be, size_t n, size_t w, const float *pred, const float *dot,
-                              const float *vel, const float *h, float *tgt, float *grad, float *loss)
+static void gen_meanflow_loss(be_backend *be, size_t n, size_t w, const float *pred, const float *dot, const float *vel,
+                              const float *h, float *tgt, float *grad, float *loss)
 {
     BEGIN;
     const float *h_pred = IN(pred, n * w), *h_dot = IN(dot, n * w), *h_vel = IN(vel, n * w), *h_h = IN(h, n);
@@ -453,8 +451,8 @@ static void gen_mean(be_backend *be, size_t n, const float *x, float *out)
     END;
 }
 
-static void gen_temperature_grad(be_backend *be, const float *mean_logp, const float *log_alpha,
-                                 float target_entropy, float *loss, float *grad)
+static void gen_temperature_grad(be_backend *be, const float *mean_logp, const float *log_alpha, float target_entropy,
+                                 float *loss, float *grad)
 {
     BEGIN;
     const float *h_ml = IN(mean_logp, 1), *h_la = IN(log_alpha, 1);
@@ -465,8 +463,8 @@ static void gen_temperature_grad(be_backend *be, const float *mean_logp, const f
     END;
 }
 
-static void gen_select_best(be_backend *be, size_t n, size_t k, size_t a, const float *q, const float *cand,
-                            size_t ldc, float *out)
+static void gen_select_best(be_backend *be, size_t n, size_t k, size_t a, const float *q, const float *cand, size_t ldc,
+                            float *out)
 {
     BEGIN;
     const float *h_q = IN(q, n * k), *h_cand = IN(cand, span(n * k, a, ldc));

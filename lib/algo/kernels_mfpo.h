@@ -47,7 +47,7 @@ MFPO_HD float algo_gaussian_candidate(float z_t, float t, float u, float *noise)
  * vectorizable). */
 MFPO_HD void algo_softmax_stats(size_t n, const float *l, float *mx, float *sum)
 {
-    float pm[MFPO_LANES], ps[MFPO_LANES] = {0}, m = l[0], s = 0.0f;
+    float pm[MFPO_LANES], ps[MFPO_LANES] = { 0 }, m = l[0], s = 0.0f;
     size_t j = 0;
     for (int k = 0; k < MFPO_LANES; k++) pm[k] = l[0];
     for (; j + MFPO_LANES <= n; j += MFPO_LANES)
@@ -69,7 +69,7 @@ MFPO_HD float algo_atom(size_t j, size_t atoms, float v_min, float v_max)
 
 MFPO_HD float algo_expected_q_row(size_t atoms, float v_min, float v_max, const float *l)
 {
-    float mx, sum, p[MFPO_LANES] = {0}, tail = 0.0f;
+    float mx, sum, p[MFPO_LANES] = { 0 }, tail = 0.0f;
     size_t j = 0;
     algo_softmax_stats(atoms, l, &mx, &sum);
     for (; j + MFPO_LANES <= atoms; j += MFPO_LANES)
@@ -116,9 +116,9 @@ MFPO_HD float algo_dist_mean(size_t atoms, float v_min, float v_max, const float
 
 /* The §4a target row: both projections, then the one with the smaller mean (clipped) or their
  * average. `scratch` holds atoms floats. */
-MFPO_HD void algo_c51_target_row(size_t atoms, float v_min, float v_max, const float *l1, const float *l2,
-                                 float reward, float mask, float next_logp, float alpha, float gamma, int clipped,
-                                 float *target, float *scratch)
+MFPO_HD void algo_c51_target_row(size_t atoms, float v_min, float v_max, const float *l1, const float *l2, float reward,
+                                 float mask, float next_logp, float alpha, float gamma, int clipped, float *target,
+                                 float *scratch)
 {
     size_t j;
     float al = alpha * next_logp;
@@ -165,9 +165,9 @@ MFPO_HD float algo_normalize_group(size_t k, const float *log_w, float *w)
  * SNIS row of §4b. q_pol: k1 scores, q_gauss: k2 scores; pol_a: k1 x a; pol_logp: k1; gauss_a: k2 x a.
  * Writes log_w, w (k1 + k2, policy first), the two ESS and v_hat (a).
  */
-MFPO_HD void algo_snis_row(size_t k1, size_t k2, size_t a, const float *q_pol, const float *q_gauss,
-                           const float *pol_a, const float *pol_logp, const float *gauss_a, const float *z_t, float t,
-                           float alpha, float *log_w, float *w, float *ess_pol, float *ess_gauss, float *v_hat)
+MFPO_HD void algo_snis_row(size_t k1, size_t k2, size_t a, const float *q_pol, const float *q_gauss, const float *pol_a,
+                           const float *pol_logp, const float *gauss_a, const float *z_t, float t, float alpha,
+                           float *log_w, float *w, float *ess_pol, float *ess_gauss, float *v_hat)
 {
     float tg = t > MFPO_T_EPS ? t : MFPO_T_EPS;
     float inv_alpha = 1.0f / alpha;

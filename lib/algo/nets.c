@@ -67,8 +67,8 @@ static mfpo_status policy_reserve(mfpo_policy *p, const nn_layout *dl, size_t n,
     return MFPO_OK;
 }
 
-mfpo_status algo_policy_sample(mfpo_policy *p, const mfpo_divergence *d, const float *obs, const float *noise,
-                               size_t n, float *actions, float *logp, const char *who)
+mfpo_status algo_policy_sample(mfpo_policy *p, const mfpo_divergence *d, const float *obs, const float *noise, size_t n,
+                               float *actions, float *logp, const char *who)
 {
     mfpo_context *ctx = p->ctx;
     be_backend *be = ctx->be;
@@ -120,8 +120,8 @@ mfpo_status algo_critic_q(mfpo_critic *c, const float *obs, const float *actions
     float *q1 = act_dev + n * A, *q2 = q1 + n, *qq = q2 + n;
     OPS->upload(be, obs_dev, obs, n * S * sizeof(float));
     OPS->upload(be, act_dev, actions, n * A * sizeof(float));
-    algo_critic_score(be, &c->cfg, &c->layout, use_targets ? c->target : c->online, c->cache, n, act_dev, A, obs_dev,
-                      S, 1, q1, q2, qq);
+    algo_critic_score(be, &c->cfg, &c->layout, use_targets ? c->target : c->online, c->cache, n, act_dev, A, obs_dev, S,
+                      1, q1, q2, qq);
     OPS->download(be, q, qq, n * sizeof(float));
     return algo_check_outputs(ctx, who, "Q value", q, n, 1);
 }

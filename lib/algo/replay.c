@@ -57,8 +57,8 @@ mfpo_status algo_replay_create(mfpo_context *ctx, const char *who, size_t obs_di
     r->block = core_alloc(&ctx->allocator, total, RING_ALIGN);
     if (!r->block) {
         core_free(&ctx->allocator, r);
-        return core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory allocating %zu bytes for capacity = %zu",
-                         who, total, capacity);
+        return core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory allocating %zu bytes for capacity = %zu", who,
+                         total, capacity);
     }
     r->ctx = ctx;
     r->obs_dim = obs_dim;

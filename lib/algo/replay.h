@@ -32,8 +32,8 @@ struct mfpo_replay {
 typedef struct algo_replay_view {
     mfpo_context *ctx;
     size_t obs_dim, act_dim, capacity;
-    size_t size; /* transitions stored */
-    size_t next; /* next write position, in [0, capacity) */
+    size_t size;       /* transitions stored */
+    size_t next;       /* next write position, in [0, capacity) */
     float *obs;        /* capacity x obs_dim */
     float *act;        /* capacity x act_dim */
     float *reward;     /* capacity */

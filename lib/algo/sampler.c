@@ -46,9 +46,9 @@ void algo_sampler_set_obs(algo_sampler *s, const float *obs, size_t lds, size_t 
     s->group = repeat;
 }
 
-void algo_sampler_run(algo_sampler *s, be_backend *be, const nn_layout *ul, const float *u_params,
-                      const nn_layout *dl, const float *d_params, size_t n, const uint64_t *key, uint64_t offset,
-                      float *actions, size_t ldo, float *logp)
+void algo_sampler_run(algo_sampler *s, be_backend *be, const nn_layout *ul, const float *u_params, const nn_layout *dl,
+                      const float *d_params, size_t n, const uint64_t *key, uint64_t offset, float *actions, size_t ldo,
+                      float *logp)
 {
     size_t A = s->act_dim;
     int with_logp = d_params != NULL && logp != NULL;
@@ -61,7 +61,7 @@ void algo_sampler_run(algo_sampler *s, be_backend *be, const nn_layout *ul, cons
         if (with_logp)
             nn_forward_grouped(be, dl, d_params, &s->d_cache, n, s->z, A, 0, A, s->obs, s->lds, s->group, t, h, 1);
         algo_kernels_of(be)->sampler_step(be, n, A, 1.0f / (float)s->steps, s->u_cache.out, s->z, A,
-                              with_logp ? s->d_cache.out : NULL, with_logp ? logp : NULL);
+                                          with_logp ? s->d_cache.out : NULL, with_logp ? logp : NULL);
     }
     algo_kernels_of(be)->clip_actions(be, n, A, s->z, A, actions, ldo);
 }

@@ -42,8 +42,8 @@ static size_t first_non_finite(const float *x, size_t n)
 }
 
 /* Resets an episode and checks the observation. `at` describes where (for the message). */
-static mfpo_status reset_env(mfpo_context *ctx, const char *who, const char *name, const mfpo_env *env,
-                             uint64_t seed, float *obs, const char *what, uint64_t at)
+static mfpo_status reset_env(mfpo_context *ctx, const char *who, const char *name, const mfpo_env *env, uint64_t seed,
+                             float *obs, const char *what, uint64_t at)
 {
     mfpo_status cs = env->reset(env->user, seed, obs);
     if (cs != MFPO_OK)
@@ -74,8 +74,9 @@ static mfpo_status step_env(mfpo_context *ctx, const char *who, const char *name
                          mfpo_status_string(cs), what, at);
     size_t k = first_non_finite(next_obs, env->obs_dim);
     if (k < env->obs_dim)
-        return core_fail(ctx, MFPO_ERR_ENV, "%s: %s->step returned a non-finite observation %s %" PRIu64 ": obs[%zu] = %g",
-                         who, name, what, at, k, (double)next_obs[k]);
+        return core_fail(ctx, MFPO_ERR_ENV,
+                         "%s: %s->step returned a non-finite observation %s %" PRIu64 ": obs[%zu] = %g", who, name,
+                         what, at, k, (double)next_obs[k]);
     if (!isfinite(*reward))
         return core_fail(ctx, MFPO_ERR_ENV, "%s: %s->step returned a non-finite reward %s %" PRIu64 ": reward = %g",
                          who, name, what, at, (double)*reward);
@@ -117,8 +118,8 @@ static mfpo_status run_evaluation(mfpo_agent *ag, const char *who, const char *n
     return MFPO_OK;
 }
 
-mfpo_status algo_evaluate(mfpo_agent *ag, const char *who, const mfpo_env *env, size_t episodes,
-                          uint64_t episode_limit, uint64_t seed, double *mean_return)
+mfpo_status algo_evaluate(mfpo_agent *ag, const char *who, const mfpo_env *env, size_t episodes, uint64_t episode_limit,
+                          uint64_t seed, double *mean_return)
 {
     mfpo_context *ctx = ag->ctx;
     float *buf = core_alloc(&ctx->allocator, (2 * env->obs_dim + 2 * env->act_dim) * sizeof(float), 64);
@@ -183,8 +184,7 @@ mfpo_status algo_train(mfpo_agent *ag, const char *who, mfpo_replay *replay, con
     s = MFPO_OK;
     for (uint64_t step = 1; step <= opt.total_steps; step++) {
         if (need_reset) {
-            s = reset_env(ctx, who, "env", env, train_seed + ep0 + episodes_started, obs, "before step",
-                          step0 + step);
+            s = reset_env(ctx, who, "env", env, train_seed + ep0 + episodes_started, obs, "before step", step0 + step);
             if (s != MFPO_OK) break;
             episodes_started++;
             need_reset = 0;

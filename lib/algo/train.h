@@ -30,7 +30,7 @@ mfpo_status algo_train_vec(mfpo_agent *ag, const char *who, mfpo_replay *replay,
                            const mfpo_vec_options *options);
 
 /* `episodes` (>= 1) episodes with action selection on a validated env; *mean_return on success. */
-mfpo_status algo_evaluate(mfpo_agent *ag, const char *who, const mfpo_env *env, size_t episodes,
-                          uint64_t episode_limit, uint64_t seed, double *mean_return);
+mfpo_status algo_evaluate(mfpo_agent *ag, const char *who, const mfpo_env *env, size_t episodes, uint64_t episode_limit,
+                          uint64_t seed, double *mean_return);
 
 #endif

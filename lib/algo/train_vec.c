@@ -19,7 +19,6 @@
 #include "train.h"
 #include "update.h"
 
-
 /* splitmix64 (the same finaliser as lib/algo/train.c uses for its episode seeds) */
 static uint64_t vmix(uint64_t x)
 {
@@ -38,8 +37,8 @@ static double vnow(void)
 
 /* ------------------------------------------------------------------ one instance */
 
-static mfpo_status vreset(mfpo_context *ctx, const char *who, size_t i, const mfpo_env *env, uint64_t seed,
-                          float *obs, const char *what)
+static mfpo_status vreset(mfpo_context *ctx, const char *who, size_t i, const mfpo_env *env, uint64_t seed, float *obs,
+                          const char *what)
 {
     mfpo_status cs = env->reset(env->user, seed, obs);
     if (cs != MFPO_OK)
@@ -64,8 +63,8 @@ static mfpo_status vstep(mfpo_context *ctx, const char *who, size_t i, const mfp
     *trunc = 0;
     mfpo_status cs = env->step(env->user, scaled, next, reward, term, trunc);
     if (cs != MFPO_OK)
-        return core_fail(ctx, MFPO_ERR_ENV, "%s: %s[%zu]->step returned status %d (%s) at its step %" PRIu64, who,
-                         what, i, (int)cs, mfpo_status_string(cs), at);
+        return core_fail(ctx, MFPO_ERR_ENV, "%s: %s[%zu]->step returned status %d (%s) at its step %" PRIu64, who, what,
+                         i, (int)cs, mfpo_status_string(cs), at);
     for (size_t k = 0; k < env->obs_dim; k++)
         if (!isfinite(next[k]))
             return core_fail(ctx, MFPO_ERR_ENV,
@@ -128,7 +127,8 @@ static mfpo_status vec_evaluate(mfpo_agent *ag, const char *who, const mfpo_env 
     for (size_t first = 0; first < episodes; first += m) {
         size_t w = episodes - first < m ? episodes - first : m;
         for (size_t i = 0; i < w; i++) {
-            mfpo_status s = vreset(ctx, who, i, &envs[i], vmix(seed0 + first + i), b->obs + i * S, "options->eval_envs");
+            mfpo_status s =
+                vreset(ctx, who, i, &envs[i], vmix(seed0 + first + i), b->obs + i * S, "options->eval_envs");
             if (s != MFPO_OK) return s;
             b->active[i] = 1;
             b->ret[i] = 0.0;

@@ -111,7 +111,7 @@ int algo_update_ws_init(algo_update_ws *w, mfpo_agent *ag)
 {
     be_backend *be = ag->ctx->be;
     const mfpo_agent_config *c = &ag->cfg;
-    carver cv = {NULL, 0};
+    carver cv = { NULL, 0 };
     memset(w, 0, sizeof *w);
     w->B = c->batch_size;
     w->S = c->obs_dim;
@@ -133,7 +133,7 @@ int algo_update_ws_init(algo_update_ws *w, mfpo_agent *ag)
     w->g_u = w->grad + w->grad_layout.u;
     w->g_d = w->grad + w->grad_layout.d;
     w->g_alpha = w->grad + w->grad_layout.alpha;
-    cv = (carver){w->block, 0};
+    cv = (carver){ w->block, 0 };
     ws_carve(w, &cv);
     size_t rows = w->B * (w->K1 > w->K2 ? w->K1 : w->K2); /* the larger of the two scoring blocks */
     for (int k = 0; k < 2; k++) {
@@ -168,7 +168,7 @@ void algo_critic_score(be_backend *be, const mfpo_agent_config *cfg, const nn_la
                        size_t group, float *q1, float *q2, float *q)
 {
     size_t S = cfg->obs_dim, A = cfg->act_dim;
-    float *qk[2] = {q1, q2};
+    float *qk[2] = { q1, q2 };
     for (int k = 0; k < 2; k++) {
         /* input columns [s | a]: a per row, s once per group */
         nn_forward_grouped(be, l, params[k], &cache[k], n, act, lda, S, A, obs, lds, group, NULL, NULL, 1);
@@ -196,15 +196,15 @@ static void critic_stage(mfpo_agent *ag)
     algo_update_ws *w = &ag->ws;
     const mfpo_agent_config *c = &ag->cfg;
     size_t B = w->B, S = w->S, A = w->A, N = w->N, ld = S + A;
-    float *online[2] = {st(ag, ag->off.q[0]), st(ag, ag->off.q[1])};
-    float *target[2] = {st(ag, ag->off.qt[0]), st(ag, ag->off.qt[1])};
+    float *online[2] = { st(ag, ag->off.q[0]), st(ag, ag->off.q[1]) };
+    float *target[2] = { st(ag, ag->off.qt[0]), st(ag, ag->off.qt[1]) };
 
     /* (a', logp') at s' with the current u and d */
     OPS->rng_normal(be, w->crit_eps, B * A, w->key, RNG_CRIT_EPS);
     OPS->copy(be, w->sampler.eps, w->crit_eps, B * A * sizeof(float));
     algo_sampler_set_obs(&w->sampler, w->s2, S, 1);
-    algo_sampler_run(&w->sampler, be, &ag->ul, st(ag, ag->off.u), &ag->dl, st(ag, ag->off.d), B, NULL, 0, w->next_a,
-                     A, w->next_logp);
+    algo_sampler_run(&w->sampler, be, &ag->ul, st(ag, ag->off.u), &ag->dl, st(ag, ag->off.d), B, NULL, 0, w->next_a, A,
+                     w->next_logp);
 
     /* target critics at (s', a') -> projected target distribution */
     for (int k = 0; k < 2; k++)
@@ -240,7 +240,7 @@ static void actor_stage(mfpo_agent *ag)
     algo_update_ws *w = &ag->ws;
     const mfpo_agent_config *c = &ag->cfg;
     size_t B = w->B, S = w->S, A = w->A, K1 = w->K1, K2 = w->K2;
-    float *online[2] = {st(ag, ag->off.q[0]), st(ag, ag->off.q[1])};
+    float *online[2] = { st(ag, ag->off.q[0]), st(ag, ag->off.q[1]) };
     float *u = st(ag, ag->off.u);
 
     /* (t, r) per row */
@@ -320,8 +320,8 @@ static void divergence_stage(mfpo_agent *ag)
      * formed here, before d's step, which it does not read (mean log p of (b), log alpha) */
     temperature_gradient(ag);
     algo_reduce_grads(ag, REDUCE_DIVERGENCE);
-    OPS->adam(be, ag->dl.n_params, d, w->g_d, st(ag, ag->off.m_d), st(ag, ag->off.v_d), c->lr_divergence,
-              c->adam_beta1, c->adam_beta2, c->adam_eps, w->steps + 1);
+    OPS->adam(be, ag->dl.n_params, d, w->g_d, st(ag, ag->off.m_d), st(ag, ag->off.v_d), c->lr_divergence, c->adam_beta1,
+              c->adam_beta2, c->adam_eps, w->steps + 1);
 }
 
 /* ------------------------------------------------------------------ (d) temperature */
@@ -358,7 +358,7 @@ int algo_update_prepare(mfpo_agent *ag)
     int actor = (ag->critic_steps + 1) % ag->cfg.actor_delay == 0;
     ag->critic_steps++;
     ag->actor_steps += (uint64_t)actor;
-    uint64_t steps[2] = {ag->critic_steps, ag->actor_steps};
+    uint64_t steps[2] = { ag->critic_steps, ag->actor_steps };
     OPS->upload(be, ag->ws.steps, steps, sizeof steps);
     ag->ws.key = be_reserve_streams(ag->ctx, RNG_STREAMS_PER_UPDATE);
     return actor;

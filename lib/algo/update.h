@@ -20,13 +20,29 @@ void algo_state_layout_init(algo_state_layout *s, size_t n_u, size_t n_d, size_t
 
 /* Indices of the scalars an update leaves in ws->scalars (one download at the end). */
 enum {
-    SC_LOSS_Q1, SC_LOSS_Q2, SC_ACTOR_LOSS, SC_DIV_LOSS, SC_MEAN_LOGP, SC_ALPHA_LOSS, SC_ALPHA_GRAD, SC_MEAN_Q,
-    SC_ESS_POL, SC_ESS_GAUSS, SC_COUNT
+    SC_LOSS_Q1,
+    SC_LOSS_Q2,
+    SC_ACTOR_LOSS,
+    SC_DIV_LOSS,
+    SC_MEAN_LOGP,
+    SC_ALPHA_LOSS,
+    SC_ALPHA_GRAD,
+    SC_MEAN_Q,
+    SC_ESS_POL,
+    SC_ESS_GAUSS,
+    SC_COUNT
 };
 
 /* Offsets of an update's random draws from its key: each draw has its own Philox stream. */
 enum {
-    RNG_CRIT_EPS, RNG_TIMES, RNG_POLICY, RNG_NOISY, RNG_GAUSS, RNG_TIMES2, RNG_DIV_EPS, RNG_PROBES,
+    RNG_CRIT_EPS,
+    RNG_TIMES,
+    RNG_POLICY,
+    RNG_NOISY,
+    RNG_GAUSS,
+    RNG_TIMES2,
+    RNG_DIV_EPS,
+    RNG_PROBES,
     RNG_STREAMS_PER_UPDATE
 };
 
@@ -42,12 +58,12 @@ typedef struct algo_update_ws {
     nn_cache q_infer[2];
     /* (b) actor */
     float *tr_normal, *t, *r_time, *h;
-    float *pol_a, *pol_logp;       /* B K1 x A, B K1 */
-    float *eps_noisy, *z_t;        /* B x A */
+    float *pol_a, *pol_logp;             /* B K1 x A, B K1 */
+    float *eps_noisy, *z_t;              /* B x A */
     float *uniforms, *trunc_n, *gauss_a; /* B K2 x A */
-    float *q1, *q2, *q;            /* B (K1 + K2) */
+    float *q1, *q2, *q;                  /* B (K1 + K2) */
     float *log_w, *w, *ess_pol, *ess_gauss, *v_hat;
-    float *xu;                     /* B x (A + S): [z_t | s] */
+    float *xu; /* B x (A + S): [z_t | s] */
     float *u_tgt, *g_u_out, *g_u;
     nn_cache u_train;
     /* (c) divergence */
@@ -61,8 +77,8 @@ typedef struct algo_update_ws {
      * data-parallel update reduces them with one call per part (lib/algo/reduce.c) */
     float *grad;
     algo_grad_layout grad_layout;
-    uint64_t *steps;     /* backend: Adam step counts {critic, actor} of this update */
-    const uint64_t *key; /* this update's random key (RNG_* offsets) */
+    uint64_t *steps;      /* backend: Adam step counts {critic, actor} of this update */
+    const uint64_t *key;  /* this update's random key (RNG_* offsets) */
     algo_sampler sampler; /* B K1 rows with likelihood */
 } algo_update_ws;
 
@@ -86,8 +102,8 @@ struct mfpo_agent {
     /* recorded updates (backends with graph ops): [0] critic only, [1] full; see mfpo_update() */
     void *graph[2];
     int graph_direct[2]; /* that kind ran directly once (kernels and cuBLAS loaded before recording) */
-    int graphs_off; /* a recording failed once: run op by op from then on */
-    algo_reduce reduce; /* data-parallel gradient all-reduce (include/mfpo/parallel.h); fn NULL: none */
+    int graphs_off;      /* a recording failed once: run op by op from then on */
+    algo_reduce reduce;  /* data-parallel gradient all-reduce (include/mfpo/parallel.h); fn NULL: none */
 };
 
 int algo_update_ws_init(algo_update_ws *ws, mfpo_agent *ag);

@@ -46,8 +46,7 @@ mfpo_status mfpo_agent_get_config(const mfpo_agent *ag, mfpo_agent_config *confi
     if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_agent_get_config: argument 'agent' is NULL");
     core_clear_error(ag->ctx);
     MFPO_CHECK_NOT_NULL_WHO(ag->ctx, "mfpo_agent_get_config", config);
-    if (config->struct_size < offsetof(mfpo_agent_config, adam_eps) + sizeof(float) ||
-        config->struct_size > (1u << 20))
+    if (config->struct_size < offsetof(mfpo_agent_config, adam_eps) + sizeof(float) || config->struct_size > (1u << 20))
         return core_fail(ag->ctx, MFPO_ERR_INVALID_ARGUMENT,
                          "mfpo_agent_get_config: config->struct_size = %zu is not a size this library knows "
                          "(expected %zu; call mfpo_agent_config_init first)",

@@ -43,30 +43,41 @@ enum {
 static const char *section_name(uint32_t id)
 {
     switch (id) {
-    case SEC_CONFIG: return "config";
-    case SEC_COUNTERS: return "counters";
-    case SEC_STATE: return "state";
-    case SEC_REPLAY_SHAPE: return "replay-shape";
-    case SEC_OBS: return "obs";
-    case SEC_ACT: return "actions";
-    case SEC_REWARD: return "rewards";
-    case SEC_NEXT_OBS: return "next-obs";
-    case SEC_TERMINATED: return "terminated";
+    case SEC_CONFIG:
+        return "config";
+    case SEC_COUNTERS:
+        return "counters";
+    case SEC_STATE:
+        return "state";
+    case SEC_REPLAY_SHAPE:
+        return "replay-shape";
+    case SEC_OBS:
+        return "obs";
+    case SEC_ACT:
+        return "actions";
+    case SEC_REWARD:
+        return "rewards";
+    case SEC_NEXT_OBS:
+        return "next-obs";
+    case SEC_TERMINATED:
+        return "terminated";
     }
     return "unknown";
 }
 
 static const char *kind_name(uint32_t kind)
 {
-    return kind == KIND_AGENT ? "an agent checkpoint" : kind == KIND_REPLAY ? "a replay checkpoint" : "of an unknown kind";
+    return kind == KIND_AGENT    ? "an agent checkpoint"
+           : kind == KIND_REPLAY ? "a replay checkpoint"
+                                 : "of an unknown kind";
 }
 
-static const io_ckpt_names NAMES = {section_name, kind_name};
+static const io_ckpt_names NAMES = { section_name, kind_name };
 
-#define COUNTERS_BYTES 40u     /* updates, critic_steps, actor_steps, seed, stream */
-#define STATE_HEAD_BYTES 32u   /* u64 floats, u64 policy params, u64 divergence params, u64 critic params */
-#define SHAPE_BYTES 40u        /* obs_dim, act_dim, capacity, size, next */
-#define RING_HEAD_BYTES 16u    /* u64 rows, u64 cols */
+#define COUNTERS_BYTES 40u   /* updates, critic_steps, actor_steps, seed, stream */
+#define STATE_HEAD_BYTES 32u /* u64 floats, u64 policy params, u64 divergence params, u64 critic params */
+#define SHAPE_BYTES 40u      /* obs_dim, act_dim, capacity, size, next */
+#define RING_HEAD_BYTES 16u  /* u64 rows, u64 cols */
 
 #define FORMAT_FAIL IO_CKPT_FAIL
 
@@ -125,9 +136,9 @@ mfpo_status mfpo_agent_save(const mfpo_agent *ag, const char *path)
     le_put_u64(state_head + 16, ag->dl.n_params);
     le_put_u64(state_head + 24, ag->ql.n_params);
     const io_ckpt_out sec[3] = {
-        {SEC_CONFIG, config, config_len, NULL, 0},
-        {SEC_COUNTERS, counters, COUNTERS_BYTES, NULL, 0},
-        {SEC_STATE, state_head, STATE_HEAD_BYTES, state, ag->off.total},
+        { SEC_CONFIG, config, config_len, NULL, 0 },
+        { SEC_COUNTERS, counters, COUNTERS_BYTES, NULL, 0 },
+        { SEC_STATE, state_head, STATE_HEAD_BYTES, state, ag->off.total },
     };
     s = io_ckpt_write(ctx, who, path, KIND_AGENT, sec, 3);
     core_free(&ctx->allocator, config);
@@ -150,9 +161,8 @@ mfpo_status mfpo_replay_save(const mfpo_replay *replay, const char *path)
         const float *ring;
         size_t cols;
     } rings[5] = {
-        {SEC_OBS, v.obs, v.obs_dim},           {SEC_ACT, v.act, v.act_dim},
-        {SEC_REWARD, v.reward, 1},             {SEC_NEXT_OBS, v.next_obs, v.obs_dim},
-        {SEC_TERMINATED, v.terminated, 1},
+        { SEC_OBS, v.obs, v.obs_dim },           { SEC_ACT, v.act, v.act_dim },       { SEC_REWARD, v.reward, 1 },
+        { SEC_NEXT_OBS, v.next_obs, v.obs_dim }, { SEC_TERMINATED, v.terminated, 1 },
     };
     unsigned char shape[SHAPE_BYTES], ring_head[5][RING_HEAD_BYTES];
     io_ckpt_out sec[6];
@@ -161,12 +171,12 @@ mfpo_status mfpo_replay_save(const mfpo_replay *replay, const char *path)
     le_put_u64(shape + 16, v.capacity);
     le_put_u64(shape + 24, v.size);
     le_put_u64(shape + 32, v.next);
-    sec[0] = (io_ckpt_out){SEC_REPLAY_SHAPE, shape, SHAPE_BYTES, NULL, 0};
+    sec[0] = (io_ckpt_out){ SEC_REPLAY_SHAPE, shape, SHAPE_BYTES, NULL, 0 };
     for (int i = 0; i < 5; i++) {
         le_put_u64(ring_head[i], v.size);
         le_put_u64(ring_head[i] + 8, rings[i].cols);
         /* v.size * cols fits: the ring was allocated */
-        sec[i + 1] = (io_ckpt_out){rings[i].id, ring_head[i], RING_HEAD_BYTES, rings[i].ring, v.size * rings[i].cols};
+        sec[i + 1] = (io_ckpt_out){ rings[i].id, ring_head[i], RING_HEAD_BYTES, rings[i].ring, v.size * rings[i].cols };
     }
     return io_ckpt_write(v.ctx, who, path, KIND_REPLAY, sec, 6);
 }
@@ -174,7 +184,7 @@ mfpo_status mfpo_replay_save(const mfpo_replay *replay, const char *path)
 mfpo_status mfpo_agent_load(mfpo_agent *ag, const char *path)
 {
     static const char who[] = "mfpo_agent_load";
-    static const uint32_t ids[] = {SEC_CONFIG, SEC_COUNTERS, SEC_STATE};
+    static const uint32_t ids[] = { SEC_CONFIG, SEC_COUNTERS, SEC_STATE };
     if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
     core_clear_error(ag->ctx); /* the rule of mfpo_last_error (context.h) */
     mfpo_context *ctx = ag->ctx;
@@ -203,8 +213,8 @@ mfpo_status mfpo_agent_load(mfpo_agent *ag, const char *path)
     if (c && s == MFPO_OK) {
         config = core_alloc(&ctx->allocator, (size_t)c->length, 64);
         if (!config)
-            s = core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for the %llu-byte configuration section",
-                          who, (unsigned long long)c->length);
+            s = core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for the %llu-byte configuration section", who,
+                          (unsigned long long)c->length);
     }
     if (c && s == MFPO_OK) s = io_ckpt_read(&in, c, config);
     if (c && s == MFPO_OK) {
@@ -277,7 +287,7 @@ mfpo_status mfpo_agent_load(mfpo_agent *ag, const char *path)
 mfpo_status mfpo_replay_load(mfpo_replay *replay, const char *path)
 {
     static const char who[] = "mfpo_replay_load";
-    static const uint32_t ids[] = {SEC_REPLAY_SHAPE, SEC_OBS, SEC_ACT, SEC_REWARD, SEC_NEXT_OBS, SEC_TERMINATED};
+    static const uint32_t ids[] = { SEC_REPLAY_SHAPE, SEC_OBS, SEC_ACT, SEC_REWARD, SEC_NEXT_OBS, SEC_TERMINATED };
     if (!replay) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", who);
     algo_replay_view v;
     algo_replay_raw(replay, &v);
@@ -318,9 +328,8 @@ mfpo_status mfpo_replay_load(mfpo_replay *replay, const char *path)
         float *ring;
         size_t cols;
     } rings[5] = {
-        {SEC_OBS, v.obs, v.obs_dim},           {SEC_ACT, v.act, v.act_dim},
-        {SEC_REWARD, v.reward, 1},             {SEC_NEXT_OBS, v.next_obs, v.obs_dim},
-        {SEC_TERMINATED, v.terminated, 1},
+        { SEC_OBS, v.obs, v.obs_dim },           { SEC_ACT, v.act, v.act_dim },       { SEC_REWARD, v.reward, 1 },
+        { SEC_NEXT_OBS, v.next_obs, v.obs_dim }, { SEC_TERMINATED, v.terminated, 1 },
     };
     size_t start[5], total = 0;
     unsigned char *block = NULL;
@@ -337,7 +346,8 @@ mfpo_status mfpo_replay_load(mfpo_replay *replay, const char *path)
     }
     if (s == MFPO_OK) {
         block = core_alloc(&ctx->allocator, total, 64);
-        if (!block) s = core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for %zu bytes of transitions", who, total);
+        if (!block)
+            s = core_fail(ctx, MFPO_ERR_OUT_OF_MEMORY, "%s: out of memory for %zu bytes of transitions", who, total);
     }
     for (int i = 0; i < 5 && s == MFPO_OK; i++) {
         c = io_ckpt_find(&in, rings[i].id);
@@ -376,7 +386,8 @@ mfpo_status mfpo_replay_load(mfpo_replay *replay, const char *path)
 
     if (s == MFPO_OK) {
         for (int i = 0; i < 5; i++)
-            if (size) memcpy(rings[i].ring, block + start[i] + RING_HEAD_BYTES, (size_t)size * rings[i].cols * sizeof(float));
+            if (size)
+                memcpy(rings[i].ring, block + start[i] + RING_HEAD_BYTES, (size_t)size * rings[i].cols * sizeof(float));
         s = algo_replay_set_position(replay, (size_t)size, (size_t)next); /* checked above: cannot fail */
     }
     if (block) core_free(&ctx->allocator, block);

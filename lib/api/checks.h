@@ -11,10 +11,10 @@
 
 #include "../core/ctx.h"
 
-#define MFPO_CHECK_NOT_NULL_WHO(ctx, who, arg)                                                                  \
-    do {                                                                                                        \
-        if ((arg) == NULL)                                                                                      \
-            return core_fail((ctx), MFPO_ERR_INVALID_ARGUMENT, "%s: argument '%s' is NULL", (who), #arg);       \
+#define MFPO_CHECK_NOT_NULL_WHO(ctx, who, arg)                                                                         \
+    do {                                                                                                               \
+        if ((arg) == NULL)                                                                                             \
+            return core_fail((ctx), MFPO_ERR_INVALID_ARGUMENT, "%s: argument '%s' is NULL", (who), #arg);              \
     } while (0)
 
 /*

@@ -55,8 +55,8 @@ mfpo_status mfpo_context_create(const mfpo_context_options *options, mfpo_contex
     memset(ctx, 0, sizeof *ctx);
     ctx->allocator = *a;
     ctx->seed = o.seed;
-    mfpo_status st = be_open(o.backend, &ctx->allocator, o.threads, o.device, &ctx->be, &ctx->module,
-                                       &ctx->kind, reason, sizeof reason);
+    mfpo_status st = be_open(o.backend, &ctx->allocator, o.threads, o.device, &ctx->be, &ctx->module, &ctx->kind,
+                             reason, sizeof reason);
     if (st != MFPO_OK) {
         core_free(a, ctx);
         return core_fail(NULL, st, "mfpo_context_create: %s", reason);

@@ -15,8 +15,7 @@ void mfpo_env_init(mfpo_env *env)
 
 void mfpo_env_close(const mfpo_env *env)
 {
-    if (env && env->struct_size >= offsetof(mfpo_env, close) + sizeof env->close && env->close)
-        env->close(env->user);
+    if (env && env->struct_size >= offsetof(mfpo_env, close) + sizeof env->close && env->close) env->close(env->user);
 }
 
 mfpo_status mfpo_env_scale_action(const mfpo_env *env, const float *in, float *out)

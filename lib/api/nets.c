@@ -14,7 +14,8 @@
 
 /* ------------------------------------------------------------------ parameters */
 
-static mfpo_status get_params(mfpo_context *ctx, const char *who, const float *src, size_t n, float *params, size_t count)
+static mfpo_status get_params(mfpo_context *ctx, const char *who, const float *src, size_t n, float *params,
+                              size_t count)
 {
     MFPO_CHECK_NOT_NULL_WHO(ctx, who, params);
     if (count != n)
@@ -33,8 +34,7 @@ static mfpo_status set_params(mfpo_context *ctx, const char *who, float *dst, si
                          count, n);
     for (size_t i = 0; i < n; i++)
         if (!isfinite(params[i]))
-            return core_fail(ctx, MFPO_ERR_NON_FINITE, "%s: params[%zu] = %g is not finite", who, i,
-                             (double)params[i]);
+            return core_fail(ctx, MFPO_ERR_NON_FINITE, "%s: params[%zu] = %g is not finite", who, i, (double)params[i]);
     ctx->be->ops->upload(ctx->be, dst, params, n * sizeof(float));
     return MFPO_OK;
 }
@@ -234,14 +234,16 @@ size_t mfpo_divergence_param_count(const mfpo_divergence *d)
 
 mfpo_status mfpo_divergence_get_params(const mfpo_divergence *d, float *params, size_t count)
 {
-    if (!d) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_divergence_get_params: argument 'divergence' is NULL");
+    if (!d)
+        return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_divergence_get_params: argument 'divergence' is NULL");
     core_clear_error(d->ctx);
     return get_params(d->ctx, "mfpo_divergence_get_params", d->params, d->layout.n_params, params, count);
 }
 
 mfpo_status mfpo_divergence_set_params(mfpo_divergence *d, const float *params, size_t count)
 {
-    if (!d) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_divergence_set_params: argument 'divergence' is NULL");
+    if (!d)
+        return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "mfpo_divergence_set_params: argument 'divergence' is NULL");
     core_clear_error(d->ctx);
     return set_params(d->ctx, "mfpo_divergence_set_params", d->params, d->layout.n_params, params, count);
 }

@@ -42,8 +42,8 @@ mfpo_status mfpo_agent_get_state(const mfpo_agent *ag, float *out, size_t count)
     if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
     MFPO_CHECK_NOT_NULL_WHO(ag->ctx, who, out);
     if (count != ag->off.total)
-        return core_fail(ag->ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: count = %zu but the state has %zu floats", who,
-                         count, ag->off.total);
+        return core_fail(ag->ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: count = %zu but the state has %zu floats", who, count,
+                         ag->off.total);
     be_backend *be = ag->ctx->be;
     OPS->download(be, out, ag->state, count * sizeof(float));
     return MFPO_OK;
@@ -60,8 +60,7 @@ mfpo_status mfpo_agent_broadcast_state(mfpo_agent *ag, mfpo_collective_fn broadc
     int rc = broadcast(user, ag->state, n);
     if (rc != 0) {
         OPS->copy(be, ag->state, ag->backup, n * sizeof(float));
-        return core_fail(ag->ctx, MFPO_ERR_COMM, "%s: the broadcast hook returned %d; the agent is unchanged", who,
-                         rc);
+        return core_fail(ag->ctx, MFPO_ERR_COMM, "%s: the broadcast hook returned %d; the agent is unchanged", who, rc);
     }
     if (!OPS->all_finite(be, ag->state, n)) {
         OPS->copy(be, ag->state, ag->backup, n * sizeof(float));

@@ -72,8 +72,8 @@ static mfpo_status check_finite(mfpo_context *ctx, const char *fn, const char *f
     size_t i = first_non_finite(x, total);
     if (i == total) return MFPO_OK;
     if (!batched || cols == 1)
-        return core_fail(ctx, MFPO_ERR_NON_FINITE, "%s: %s[%zu] = %g is not finite; nothing was stored", fn, field,
-                         i, (double)x[i]);
+        return core_fail(ctx, MFPO_ERR_NON_FINITE, "%s: %s[%zu] = %g is not finite; nothing was stored", fn, field, i,
+                         (double)x[i]);
     return core_fail(ctx, MFPO_ERR_NON_FINITE,
                      "%s: %s[%zu][%zu] (row %zu, element %zu) = %g is not finite; nothing was stored", fn, field,
                      i / cols, i % cols, i / cols, i % cols, (double)x[i]);
@@ -132,8 +132,8 @@ int mfpo_replay_action_check(const mfpo_replay *r)
     return r ? r->action_check : 0;
 }
 
-mfpo_status mfpo_replay_add(mfpo_replay *r, const float *obs, const float *action, float reward,
-                            const float *next_obs, int terminated)
+mfpo_status mfpo_replay_add(mfpo_replay *r, const float *obs, const float *action, float reward, const float *next_obs,
+                            int terminated)
 {
     static const char fn[] = "mfpo_replay_add";
     mfpo_status st;
@@ -182,8 +182,8 @@ mfpo_status mfpo_replay_add_batch(mfpo_replay *r, size_t n, const float *obs, co
 
 /* ------------------------------------------------------------------ sampling */
 
-mfpo_status mfpo_replay_sample(mfpo_replay *r, size_t n, float *obs, float *actions, float *rewards,
-                               float *next_obs, float *masks)
+mfpo_status mfpo_replay_sample(mfpo_replay *r, size_t n, float *obs, float *actions, float *rewards, float *next_obs,
+                               float *masks)
 {
     static const char fn[] = "mfpo_replay_sample";
     if (!r) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'replay' is NULL", fn);

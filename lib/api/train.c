@@ -16,7 +16,7 @@
 #define ENV_MAX_DIM ((size_t)1 << 20)
 
 mfpo_status api_env_validate(mfpo_context *ctx, const char *who, const char *name, const mfpo_env *env,
-                              int need_callbacks)
+                             int need_callbacks)
 {
     if (!env) return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: argument '%s' is NULL", who, name);
     if (env->struct_size < sizeof(mfpo_env) || env->struct_size > (1u << 20))
@@ -34,11 +34,11 @@ mfpo_status api_env_validate(mfpo_context *ctx, const char *who, const char *nam
         float lo = env->action_low ? env->action_low[i] : -1.0f;
         float hi = env->action_high ? env->action_high[i] : 1.0f;
         if (!isfinite(lo))
-            return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->action_low[%zu] = %g is not finite", who,
-                             name, i, (double)lo);
+            return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->action_low[%zu] = %g is not finite", who, name, i,
+                             (double)lo);
         if (!isfinite(hi))
-            return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->action_high[%zu] = %g is not finite", who,
-                             name, i, (double)hi);
+            return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->action_high[%zu] = %g is not finite", who, name,
+                             i, (double)hi);
         if (!(lo < hi))
             return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
                              "%s: %s->action_low[%zu] = %g is not below %s->action_high[%zu] = %g", who, name, i,
@@ -95,8 +95,8 @@ static mfpo_status import_options(mfpo_context *ctx, const char *who, const mfpo
     memcpy(o, in, in->struct_size < sizeof *o ? in->struct_size : sizeof *o);
     o->struct_size = sizeof *o;
     if (!(o->updates_per_step > 0.0) || !(o->updates_per_step <= 1e6))
-        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: options->updates_per_step = %g is outside (0, 1e6]",
-                         who, o->updates_per_step);
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: options->updates_per_step = %g is outside (0, 1e6]", who,
+                         o->updates_per_step);
     if (o->eval_env && o->eval_every > 0 && o->eval_episodes < 1)
         return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
                          "%s: options->eval_episodes = 0 must be >= 1 when options->eval_env is set and "
@@ -159,8 +159,8 @@ mfpo_status mfpo_train_continue(mfpo_agent *ag, mfpo_replay *replay, const mfpo_
     return train_checked(who, ag, replay, env, options, state);
 }
 
-mfpo_status mfpo_evaluate(mfpo_agent *ag, const mfpo_env *env, size_t episodes, uint64_t episode_limit,
-                          uint64_t seed, double *mean_return)
+mfpo_status mfpo_evaluate(mfpo_agent *ag, const mfpo_env *env, size_t episodes, uint64_t episode_limit, uint64_t seed,
+                          double *mean_return)
 {
     static const char who[] = "mfpo_evaluate";
     if (!ag) return core_fail(NULL, MFPO_ERR_INVALID_ARGUMENT, "%s: argument 'agent' is NULL", who);
@@ -175,4 +175,3 @@ mfpo_status mfpo_evaluate(mfpo_agent *ag, const mfpo_env *env, size_t episodes, 
     if (s == MFPO_OK) *mean_return = mean;
     return s;
 }
-

@@ -47,8 +47,7 @@ static mfpo_status import_vec_options(mfpo_context *ctx, const char *who, const 
     mfpo_vec_options_init(o);
     mfpo_train_options_init(t);
     if (in) {
-        if (in->struct_size < offsetof(mfpo_vec_options, eval_seed) + sizeof(uint64_t) ||
-            in->struct_size > (1u << 20))
+        if (in->struct_size < offsetof(mfpo_vec_options, eval_seed) + sizeof(uint64_t) || in->struct_size > (1u << 20))
             return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
                              "%s: options->struct_size = %zu is not a size this library knows (expected %zu; call "
                              "mfpo_vec_options_init first)",

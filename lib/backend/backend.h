@@ -34,16 +34,16 @@ typedef struct be_ops {
 
     /* ---- dense algebra ---- */
     /* C[m x n] = alpha * op(A) op(B) + beta * C; op(A) is m x k, op(B) is k x n. */
-    void (*gemm)(be_backend *be, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
-                 const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc);
+    void (*gemm)(be_backend *be, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a,
+                 size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc);
     /* y[i, :] += x[i mod m, :] for i < n (m == 1: a bias; m == n: elementwise add). */
     void (*add_rows)(be_backend *be, size_t n, size_t cols, float *y, size_t ldy, const float *x, size_t m);
     /* out[i mod m, :] (+)= g[i, :]: folds n rows onto m (m == 1: a column sum, the bias gradient). */
-    void (*fold_rows)(be_backend *be, size_t n, size_t cols, const float *g, size_t ldg, float *out,
-                      size_t m, int accumulate);
+    void (*fold_rows)(be_backend *be, size_t n, size_t cols, const float *g, size_t ldg, float *out, size_t m,
+                      int accumulate);
     /* dst[i, :cols] = src[i / repeat, :cols] */
-    void (*copy_rows)(be_backend *be, size_t n, size_t cols, float *dst, size_t ldd, const float *src,
-                      size_t lds, size_t repeat);
+    void (*copy_rows)(be_backend *be, size_t n, size_t cols, float *dst, size_t ldd, const float *src, size_t lds,
+                      size_t repeat);
     /* x[i] *= s */
     void (*scale)(be_backend *be, float *x, float s, size_t n);
 
@@ -51,11 +51,10 @@ typedef struct be_ops {
     /* Fourier features of a scalar per row: out[i] = [cos(2 pi x_i w), sin(2 pi x_i w)], F each. */
     void (*fourier_fwd)(be_backend *be, size_t n, size_t f, const float *x, const float *w, float *out);
     /* Tangent of the above for x-tangent xdot (a scalar shared by all rows). */
-    void (*fourier_jvp)(be_backend *be, size_t n, size_t f, const float *x, const float *w, float xdot,
-                        float *out_dot);
+    void (*fourier_jvp)(be_backend *be, size_t n, size_t f, const float *x, const float *w, float xdot, float *out_dot);
     /* Reverse pass: gw = sum_i (d out_i / d w)^T g_i (overwrites); gx (optional) per row. */
-    void (*fourier_bwd)(be_backend *be, size_t n, size_t f, const float *x, const float *w,
-                        const float *g, float *gw, float *gx);
+    void (*fourier_bwd)(be_backend *be, size_t n, size_t f, const float *x, const float *w, const float *g, float *gw,
+                        float *gx);
     /* pre[i] += bias; act = gelu(pre). */
     void (*bias_gelu_fwd)(be_backend *be, size_t n, size_t h, float *pre, const float *bias, float *act);
     /* g_pre = g_act * gelu'(pre) (may alias g_act). */
@@ -66,15 +65,14 @@ typedef struct be_ops {
      * Fused hidden-layer tail: pre[i] += add[i mod m]; LayerNorm (eps 1e-6) with scale/shift; GELU.
      * Stores xhat, rstd (per row) and y = LN output when non-NULL (training); act may alias pre.
      */
-    void (*ln_gelu_fwd)(be_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m,
-                        const float *scale, const float *shift, float *xhat, float *rstd, float *y, float *act);
+    void (*ln_gelu_fwd)(be_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m, const float *scale,
+                        const float *shift, float *xhat, float *rstd, float *y, float *act);
     /* Reverse of the above: g_pre from g_act; g_scale, g_shift accumulate. g_pre may alias g_act. */
-    void (*ln_gelu_bwd)(be_backend *be, size_t n, size_t h, const float *g_act, const float *xhat,
-                        const float *rstd, const float *y, const float *scale, float *g_pre, float *g_scale,
-                        float *g_shift);
+    void (*ln_gelu_bwd)(be_backend *be, size_t n, size_t h, const float *g_act, const float *xhat, const float *rstd,
+                        const float *y, const float *scale, float *g_pre, float *g_scale, float *g_shift);
     /* Forward-mode: t_act from the pre-activation tangent t_pre (may alias). */
-    void (*ln_gelu_jvp)(be_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat,
-                        const float *rstd, const float *y, const float *scale, float *t_act);
+    void (*ln_gelu_jvp)(be_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat, const float *rstd,
+                        const float *y, const float *scale, float *t_act);
 
     /* ---- random draws: Philox4x32-10 with key = seed and counter = (element block, stream) ----
      * The seed and the first stream are read at execution time from backend memory, key[0] and
@@ -86,8 +84,8 @@ typedef struct be_ops {
     /* ---- optimizers ---- */
     /* Adam (bias-corrected, eps outside the sqrt) at the step count *step (backend memory, >= 1;
      * read at execution time for the same reason as the random key). */
-    void (*adam)(be_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1,
-                 float b2, float eps, const uint64_t *step);
+    void (*adam)(be_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1, float b2,
+                 float eps, const uint64_t *step);
     /* target = tau * online + (1 - tau) * target */
     void (*polyak)(be_backend *be, size_t n, float *target, const float *online, float tau);
     /* 1 when every x[i] is finite. */
@@ -122,8 +120,7 @@ struct be_backend {
 struct mfpo_allocator;
 
 /* Creation of the built-in CPU backend; its buffers come from @p allocator (never NULL). */
-be_backend *be_cpu_create(const struct mfpo_allocator *allocator, int threads, char *reason,
-                                      size_t reason_size);
+be_backend *be_cpu_create(const struct mfpo_allocator *allocator, int threads, char *reason, size_t reason_size);
 
 /*
  * A backend module (a shared object named libmfpo-<name>.so, found by lib/backend/select.c in the

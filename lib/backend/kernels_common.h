@@ -86,8 +86,8 @@ MFPO_HD float be_gelu_grad(float x)
 /* Block `block` of stream `stream` under key `seed`: four 32-bit words. */
 MFPO_HD philox4x32_ctr_t be_philox_block(uint64_t seed, uint64_t stream, uint64_t block)
 {
-    philox4x32_ctr_t c = {{(uint32_t)block, (uint32_t)(block >> 32), (uint32_t)stream, (uint32_t)(stream >> 32)}};
-    philox4x32_key_t k = {{(uint32_t)seed, (uint32_t)(seed >> 32)}};
+    philox4x32_ctr_t c = { { (uint32_t)block, (uint32_t)(block >> 32), (uint32_t)stream, (uint32_t)(stream >> 32) } };
+    philox4x32_key_t k = { { (uint32_t)seed, (uint32_t)(seed >> 32) } };
     return philox4x32(c, k);
 }
 
@@ -152,7 +152,8 @@ MFPO_HD double be_normal_quantile(double p)
             (((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1.0);
     } else {
         double q = sqrt(-2.0 * log1p(-p));
-        x = -(((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1.0);
+        x = -(((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) /
+            ((((d0 * q + d1) * q + d2) * q + d3) * q + 1.0);
     }
     {
         double e = be_normal_cdf(x) - p;
@@ -203,7 +204,7 @@ MFPO_HD float be_lane_total(const float *p, float tail)
 /* sum_j x_j */
 MFPO_HD float be_sum(size_t n, const float *x)
 {
-    float p[MFPO_LANES] = {0}, tail = 0.0f;
+    float p[MFPO_LANES] = { 0 }, tail = 0.0f;
     size_t j = 0;
     for (; j + MFPO_LANES <= n; j += MFPO_LANES)
         for (int k = 0; k < MFPO_LANES; k++) p[k] += x[j + k];
@@ -214,7 +215,7 @@ MFPO_HD float be_sum(size_t n, const float *x)
 /* sum_j (x_j - c)^2 */
 MFPO_HD float be_sum_sq_dev(size_t n, const float *x, float c)
 {
-    float p[MFPO_LANES] = {0}, tail = 0.0f;
+    float p[MFPO_LANES] = { 0 }, tail = 0.0f;
     size_t j = 0;
     for (; j + MFPO_LANES <= n; j += MFPO_LANES)
         for (int k = 0; k < MFPO_LANES; k++) p[k] += (x[j + k] - c) * (x[j + k] - c);
@@ -225,7 +226,7 @@ MFPO_HD float be_sum_sq_dev(size_t n, const float *x, float c)
 /* sum_j a_j b_j */
 MFPO_HD float be_dot(size_t n, const float *a, const float *b)
 {
-    float p[MFPO_LANES] = {0}, tail = 0.0f;
+    float p[MFPO_LANES] = { 0 }, tail = 0.0f;
     size_t j = 0;
     for (; j + MFPO_LANES <= n; j += MFPO_LANES)
         for (int k = 0; k < MFPO_LANES; k++) p[k] += a[j + k] * b[j + k];
@@ -235,8 +236,8 @@ MFPO_HD float be_dot(size_t n, const float *a, const float *b)
 
 /* One row of the fused forward: pre += add; LN; GELU. With xhat (training) also stores xhat, the
  * LN output y and rstd; without (inference) act may alias pre. */
-MFPO_HD void be_ln_gelu_row(size_t h, float *pre, const float *add, const float *scale, const float *shift,
-                              float *xhat, float *rstd_out, float *y, float *act)
+MFPO_HD void be_ln_gelu_row(size_t h, float *pre, const float *add, const float *scale, const float *shift, float *xhat,
+                            float *rstd_out, float *y, float *act)
 {
     size_t j;
     if (add)

@@ -70,8 +70,7 @@ static be_backend *open_module(const char *name, const char *label, int device, 
         snprintf(reason, n,
                  "%s module '%s' was built for backend module ABI %u (a table of %u bytes) but this library "
                  "needs ABI %u (%zu bytes); install the module built with this library",
-                 label, path, (unsigned)m->abi_version, (unsigned)m->ops_size, BE_MODULE_ABI_VERSION,
-                 sizeof(be_ops));
+                 label, path, (unsigned)m->abi_version, (unsigned)m->ops_size, BE_MODULE_ABI_VERSION, sizeof(be_ops));
         dlclose(h);
         return NULL;
     }
@@ -91,9 +90,12 @@ int be_parse_env(mfpo_backend_kind *kind, char *reason, size_t n)
 {
     const char *v = getenv("MFPO_BACKEND");
     if (!v || !*v) return 0;
-    if (!strcmp(v, "cpu")) *kind = MFPO_BACKEND_CPU;
-    else if (!strcmp(v, "cuda")) *kind = MFPO_BACKEND_CUDA;
-    else if (!strcmp(v, "auto")) *kind = MFPO_BACKEND_AUTO;
+    if (!strcmp(v, "cpu"))
+        *kind = MFPO_BACKEND_CPU;
+    else if (!strcmp(v, "cuda"))
+        *kind = MFPO_BACKEND_CUDA;
+    else if (!strcmp(v, "auto"))
+        *kind = MFPO_BACKEND_AUTO;
     else {
         snprintf(reason, n, "environment variable MFPO_BACKEND='%s' is not one of cpu, cuda, auto", v);
         return -1;
@@ -101,8 +103,8 @@ int be_parse_env(mfpo_backend_kind *kind, char *reason, size_t n)
     return 1;
 }
 
-mfpo_status be_open(mfpo_backend_kind kind, const mfpo_allocator *allocator, int threads, int device,
-                              be_backend **out, void **module, mfpo_backend_kind *chosen, char *reason, size_t n)
+mfpo_status be_open(mfpo_backend_kind kind, const mfpo_allocator *allocator, int threads, int device, be_backend **out,
+                    void **module, mfpo_backend_kind *chosen, char *reason, size_t n)
 {
     *out = NULL;
     *module = NULL;

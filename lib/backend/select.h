@@ -9,8 +9,8 @@
 int be_parse_env(mfpo_backend_kind *kind, char *reason, size_t n);
 
 /* Creates the backend for `kind` (AUTO: CUDA if it loads and finds a device, else CPU). */
-mfpo_status be_open(mfpo_backend_kind kind, const mfpo_allocator *allocator, int threads, int device,
-                              be_backend **out, void **module, mfpo_backend_kind *chosen, char *reason, size_t n);
+mfpo_status be_open(mfpo_backend_kind kind, const mfpo_allocator *allocator, int threads, int device, be_backend **out,
+                    void **module, mfpo_backend_kind *chosen, char *reason, size_t n);
 
 void be_close(be_backend *be, void *module);
 

@@ -11,7 +11,7 @@
  * context's key buffer and returns it; draw k of the caller uses offset k. */
 static inline const uint64_t *be_reserve_streams(mfpo_context *ctx, uint64_t count)
 {
-    uint64_t key[2] = {ctx->seed, ctx->stream};
+    uint64_t key[2] = { ctx->seed, ctx->stream };
     ctx->stream += count;
     ctx->be->ops->upload(ctx->be, ctx->key, key, sizeof key);
     return ctx->key;

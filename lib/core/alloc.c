@@ -18,7 +18,7 @@ static void default_free(void *user, void *ptr)
     free(ptr);
 }
 
-const mfpo_allocator core_default_allocator = {default_alloc, default_free, NULL};
+const mfpo_allocator core_default_allocator = { default_alloc, default_free, NULL };
 
 void *core_alloc(const mfpo_allocator *a, size_t size, size_t align)
 {

@@ -46,10 +46,10 @@ static inline uint64_t core_next_stream(mfpo_context *ctx)
 }
 
 /* Argument checks that name the argument in the message. */
-#define MFPO_CHECK_NOT_NULL(ctx, arg)                                                                        \
-    do {                                                                                                     \
-        if ((arg) == NULL) return core_fail((ctx), MFPO_ERR_INVALID_ARGUMENT, "%s: argument '%s' is NULL", \
-                                            __func__, #arg);                                                 \
+#define MFPO_CHECK_NOT_NULL(ctx, arg)                                                                                  \
+    do {                                                                                                               \
+        if ((arg) == NULL)                                                                                             \
+            return core_fail((ctx), MFPO_ERR_INVALID_ARGUMENT, "%s: argument '%s' is NULL", __func__, #arg);           \
     } while (0)
 
 #endif

@@ -30,17 +30,28 @@ const char *mfpo_last_error(const mfpo_context *ctx)
 const char *mfpo_status_string(mfpo_status status)
 {
     switch (status) {
-    case MFPO_OK: return "success";
-    case MFPO_ERR_INVALID_ARGUMENT: return "invalid argument";
-    case MFPO_ERR_OUT_OF_MEMORY: return "out of memory";
-    case MFPO_ERR_BACKEND_UNAVAILABLE: return "backend unavailable";
-    case MFPO_ERR_NON_FINITE: return "non-finite value";
-    case MFPO_ERR_IO: return "input/output error";
-    case MFPO_ERR_FORMAT: return "bad file format";
-    case MFPO_ERR_ENV: return "environment callback failed";
-    case MFPO_ERR_CANCELLED: return "cancelled";
-    case MFPO_ERR_STATE: return "invalid state";
-    case MFPO_ERR_COMM: return "collective communication failed";
+    case MFPO_OK:
+        return "success";
+    case MFPO_ERR_INVALID_ARGUMENT:
+        return "invalid argument";
+    case MFPO_ERR_OUT_OF_MEMORY:
+        return "out of memory";
+    case MFPO_ERR_BACKEND_UNAVAILABLE:
+        return "backend unavailable";
+    case MFPO_ERR_NON_FINITE:
+        return "non-finite value";
+    case MFPO_ERR_IO:
+        return "input/output error";
+    case MFPO_ERR_FORMAT:
+        return "bad file format";
+    case MFPO_ERR_ENV:
+        return "environment callback failed";
+    case MFPO_ERR_CANCELLED:
+        return "cancelled";
+    case MFPO_ERR_STATE:
+        return "invalid state";
+    case MFPO_ERR_COMM:
+        return "collective communication failed";
     }
     return "unknown status";
 }

@@ -48,9 +48,9 @@ mfpo_status io_atomic_begin(io_atomic_file *f, mfpo_context *ctx, const char *wh
     if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
         return core_fail(ctx, MFPO_ERR_IO, "%s: '%s' exists and is not a regular file (%s); nothing was written", who,
                          path,
-                         S_ISLNK(st.st_mode)    ? "a symbolic link"
-                         : S_ISFIFO(st.st_mode) ? "a FIFO"
-                         : S_ISDIR(st.st_mode)  ? "a directory"
+                         S_ISLNK(st.st_mode)                          ? "a symbolic link"
+                         : S_ISFIFO(st.st_mode)                       ? "a FIFO"
+                         : S_ISDIR(st.st_mode)                        ? "a directory"
                          : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
                                                                       : "a socket or other special file");
     size_t len = strlen(path), cap = len + 64;
@@ -142,7 +142,8 @@ mfpo_status io_atomic_commit(io_atomic_file *f)
         s = io_fail(f, errno, "cannot open the directory", dir);
     } else {
         /* some file systems refuse fsync on directories; the data itself is synced already */
-        if (fsync(dfd) != 0 && errno != EINVAL && errno != ENOTSUP) s = io_fail(f, errno, "cannot fsync the directory", dir);
+        if (fsync(dfd) != 0 && errno != EINVAL && errno != ENOTSUP)
+            s = io_fail(f, errno, "cannot fsync the directory", dir);
         close(dfd);
     }
     release(f);

@@ -14,7 +14,7 @@
 #include "atomic_file.h"
 #include "le.h"
 
-static const unsigned char MAGIC[8] = {'M', 'F', 'P', 'O', 'C', 'K', 'P', 'T'};
+static const unsigned char MAGIC[8] = { 'M', 'F', 'P', 'O', 'C', 'K', 'P', 'T' };
 #define HEADER_BYTES 32u
 #define ENTRY_BYTES 32u
 #define ALIGN 8u
@@ -69,12 +69,12 @@ static mfpo_status write_floats(io_atomic_file *f, const float *x, size_t n)
     return MFPO_OK;
 }
 
-mfpo_status io_ckpt_write(mfpo_context *ctx, const char *who, const char *path, uint32_t kind,
-                          const io_ckpt_out *sec, size_t count)
+mfpo_status io_ckpt_write(mfpo_context *ctx, const char *who, const char *path, uint32_t kind, const io_ckpt_out *sec,
+                          size_t count)
 {
     unsigned char head[HEADER_BYTES + IO_CKPT_MAX_SECTIONS * ENTRY_BYTES];
     uint64_t offset[IO_CKPT_MAX_SECTIONS], length[IO_CKPT_MAX_SECTIONS];
-    static const unsigned char zeros[ALIGN] = {0};
+    static const unsigned char zeros[ALIGN] = { 0 };
     /* 1 <= count <= IO_CKPT_MAX_SECTIONS: the codecs write 3 or 6 sections */
     uint64_t at = HEADER_BYTES + (uint64_t)count * ENTRY_BYTES;
     memset(head, 0, sizeof head);
@@ -162,8 +162,9 @@ static mfpo_status check_tiling(io_ckpt_reader *in, uint64_t table_end)
         const io_ckpt_section *c = &in->sec[order[k]];
         uint64_t want = align_up(at);
         if (c->offset != want)
-            return IO_CKPT_FAIL(in, "section table: section '%s' starts at byte %llu, expected %llu (sections follow "
-                                    "each other at 8-byte boundaries)",
+            return IO_CKPT_FAIL(in,
+                                "section table: section '%s' starts at byte %llu, expected %llu (sections follow "
+                                "each other at 8-byte boundaries)",
                                 section_name(in, c->id), (unsigned long long)c->offset, (unsigned long long)want);
         if (want > at) {
             unsigned char pad[ALIGN];
@@ -196,10 +197,12 @@ mfpo_status io_ckpt_open(io_ckpt_reader *in, mfpo_context *ctx, const char *who,
      * below refuses it (and the flag changes nothing for a regular file) */
     in->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (in->fd < 0)
-        return core_fail(ctx, MFPO_ERR_IO, "%s: cannot open '%s': %s", who, path, io_errno_text(errno, text, sizeof text));
+        return core_fail(ctx, MFPO_ERR_IO, "%s: cannot open '%s': %s", who, path,
+                         io_errno_text(errno, text, sizeof text));
     struct stat st;
     if (fstat(in->fd, &st) != 0)
-        return core_fail(ctx, MFPO_ERR_IO, "%s: cannot stat '%s': %s", who, path, io_errno_text(errno, text, sizeof text));
+        return core_fail(ctx, MFPO_ERR_IO, "%s: cannot stat '%s': %s", who, path,
+                         io_errno_text(errno, text, sizeof text));
     if (!S_ISREG(st.st_mode)) return core_fail(ctx, MFPO_ERR_IO, "%s: '%s' is not a regular file", who, path);
     in->file_size = (uint64_t)st.st_size;
     if (in->file_size < HEADER_BYTES)
@@ -246,8 +249,9 @@ mfpo_status io_ckpt_open(io_ckpt_reader *in, mfpo_context *ctx, const char *who,
         c->length = le_get_u64(e + 16);
         c->crc = le_get_u32(e + 24);
         if (c->offset < table_end || c->offset > in->file_size || c->length > in->file_size - c->offset)
-            return IO_CKPT_FAIL(in, "section table: section '%s' (id %u) at byte %llu with %llu bytes lies outside the "
-                                    "%llu-byte file",
+            return IO_CKPT_FAIL(in,
+                                "section table: section '%s' (id %u) at byte %llu with %llu bytes lies outside the "
+                                "%llu-byte file",
                                 section_name(in, c->id), c->id, (unsigned long long)c->offset,
                                 (unsigned long long)c->length, (unsigned long long)in->file_size);
         for (uint32_t j = 0; j < i; j++)

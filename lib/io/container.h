@@ -42,8 +42,8 @@ typedef struct io_ckpt_out {
 
 /* Writes a checkpoint of format IO_CKPT_VERSION with the given sections (at most
  * IO_CKPT_MAX_SECTIONS, payloads in this order) atomically to path. */
-mfpo_status io_ckpt_write(mfpo_context *ctx, const char *who, const char *path, uint32_t kind,
-                          const io_ckpt_out *sec, size_t count);
+mfpo_status io_ckpt_write(mfpo_context *ctx, const char *who, const char *path, uint32_t kind, const io_ckpt_out *sec,
+                          size_t count);
 
 typedef struct io_ckpt_section {
     uint32_t id, crc;
@@ -62,7 +62,7 @@ typedef struct io_ckpt_reader {
 } io_ckpt_reader;
 
 /* Records MFPO_ERR_FORMAT on the reader's context: "<who>: '<path>': <message>". */
-#define IO_CKPT_FAIL(in, fmt, ...) \
+#define IO_CKPT_FAIL(in, fmt, ...)                                                                                     \
     core_fail((in)->ctx, MFPO_ERR_FORMAT, "%s: '%s': " fmt, (in)->who, (in)->path, __VA_ARGS__)
 
 /* Opens path and verifies the header (a version this library reads, the wanted kind) and the

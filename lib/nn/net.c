@@ -16,8 +16,8 @@ static size_t dense_place(nn_dense *d, size_t in, size_t out, size_t at)
     return d->b + out;
 }
 
-void nn_layout_init(nn_layout *l, size_t in_main, size_t out, int timed, size_t hidden, size_t depth,
-                    size_t fourier, size_t time_dim)
+void nn_layout_init(nn_layout *l, size_t in_main, size_t out, int timed, size_t hidden, size_t depth, size_t fourier,
+                    size_t time_dim)
 {
     size_t at = 0;
     memset(l, 0, sizeof *l);
@@ -140,7 +140,7 @@ static void cache_carve(nn_cache *c, carver *cv)
 
 int nn_cache_init(nn_cache *c, be_backend *be, const nn_layout *l, size_t rows, size_t time_rows, int train)
 {
-    carver cv = {NULL, 0, 1};
+    carver cv = { NULL, 0, 1 };
     memset(c, 0, sizeof *c);
     c->layout = l;
     c->rows = rows;
@@ -149,7 +149,7 @@ int nn_cache_init(nn_cache *c, be_backend *be, const nn_layout *l, size_t rows, 
     cache_carve(c, &cv);
     c->block = OPS->alloc(be, cv.used * sizeof(float));
     if (!c->block) return -1;
-    cv = (carver){c->block, 0, 0};
+    cv = (carver){ c->block, 0, 0 };
     cache_carve(c, &cv);
     return 0;
 }
@@ -200,8 +200,8 @@ static void first_layer_product(be_backend *be, const nn_layout *l, const float 
     OPS->gemm(be, 0, 0, n, H, x_cols, 1.0f, x, ldx, K + x_col * H, H, 1.0f, c->pre[0], H);
 }
 
-void nn_forward(be_backend *be, const nn_layout *l, const float *p, nn_cache *c, size_t n, const float *x,
-                size_t ldx, const float *t, const float *h, size_t m)
+void nn_forward(be_backend *be, const nn_layout *l, const float *p, nn_cache *c, size_t n, const float *x, size_t ldx,
+                const float *t, const float *h, size_t m)
 {
     nn_forward_grouped(be, l, p, c, n, x, ldx, 0, l->in_main, NULL, 0, 1, t, h, m);
 }
@@ -229,9 +229,9 @@ void nn_forward_grouped(be_backend *be, const nn_layout *l, const float *p, nn_c
             first_layer_product(be, l, p, c, n, x, ldx, x_col, x_cols, shared, ld_shared, group);
         else
             OPS->gemm(be, 0, 0, n, H, H, 1.0f, c->act[i - 1], H, p + l->hid[i].w, H, 0.0f, c->pre[i], H);
-        OPS->ln_gelu_fwd(be, n, H, c->pre[i], i == 0 ? add0 : p + l->hid[i].b, i == 0 ? madd : 1,
-                         p + l->ln_scale[i], p + l->ln_shift[i], c->train ? c->xhat[i] : NULL,
-                         c->train ? c->rstd[i] : NULL, c->train ? c->y[i] : NULL, c->act[i]);
+        OPS->ln_gelu_fwd(be, n, H, c->pre[i], i == 0 ? add0 : p + l->hid[i].b, i == 0 ? madd : 1, p + l->ln_scale[i],
+                         p + l->ln_shift[i], c->train ? c->xhat[i] : NULL, c->train ? c->rstd[i] : NULL,
+                         c->train ? c->y[i] : NULL, c->act[i]);
     }
     OPS->gemm(be, 0, 0, n, l->out, H, 1.0f, c->act[l->depth - 1], H, p + l->head.w, l->out, 0.0f, c->out, l->out);
     OPS->add_rows(be, n, l->out, c->out, l->out, p + l->head.b, 1);
@@ -277,8 +277,8 @@ void nn_jvp(be_backend *be, const nn_layout *l, const float *p, nn_cache *c, con
 /* ------------------------------------------------------------------ backward */
 
 /* Reverse through both embedders from g_cond (m x D). */
-static void embed_backward(be_backend *be, const nn_layout *l, const float *p, nn_cache *c, float *g,
-                           float *g_t, float *g_h)
+static void embed_backward(be_backend *be, const nn_layout *l, const float *p, nn_cache *c, float *g, float *g_t,
+                           float *g_h)
 {
     size_t m = c->m, f = l->fourier, d = l->time_dim;
     for (int e = 0; e < 2; e++) {
@@ -294,8 +294,8 @@ static void embed_backward(be_backend *be, const nn_layout *l, const float *p, n
     }
 }
 
-void nn_backward(be_backend *be, const nn_layout *l, const float *p, nn_cache *c, const float *g_out,
-                 float *g_params, float *g_x, float *g_t, float *g_h)
+void nn_backward(be_backend *be, const nn_layout *l, const float *p, nn_cache *c, const float *g_out, float *g_params,
+                 float *g_x, float *g_t, float *g_h)
 {
     size_t n = c->n, m = c->m, H = l->hidden, O = l->out, d = l->time_dim;
     const size_t last = l->depth - 1;

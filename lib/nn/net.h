@@ -47,8 +47,8 @@ typedef struct nn_layout {
     size_t n_params;
 } nn_layout;
 
-void nn_layout_init(nn_layout *l, size_t in_main, size_t out, int timed, size_t hidden, size_t depth,
-                    size_t fourier, size_t time_dim);
+void nn_layout_init(nn_layout *l, size_t in_main, size_t out, int timed, size_t hidden, size_t depth, size_t fourier,
+                    size_t time_dim);
 
 /* Fills host memory `p` (n_params floats) with docs/algorithm.md §2's initialization: Xavier-uniform kernels,
  * zero biases, LayerNorm scale 1 and shift 0, Fourier frequencies N(0, fourier_std^2). Draws come
@@ -83,8 +83,8 @@ void nn_cache_free(nn_cache *c, be_backend *be);
 
 /* Forward pass on n rows of x (leading dimension ldx); timed nets read t and h (m values each,
  * m == 1 or m == n). The output is c->out (n x out). x, t and h must stay valid for backward/JVP. */
-void nn_forward(be_backend *be, const nn_layout *l, const float *p, nn_cache *c, size_t n, const float *x,
-                size_t ldx, const float *t, const float *h, size_t m);
+void nn_forward(be_backend *be, const nn_layout *l, const float *p, nn_cache *c, size_t n, const float *x, size_t ldx,
+                const float *t, const float *h, size_t m);
 
 /*
  * Forward pass (inference caches too) where the input's columns [x_col, x_col + x_cols) come per row
@@ -108,7 +108,7 @@ void nn_jvp(be_backend *be, const nn_layout *l, const float *p, nn_cache *c, con
 /* Reverse pass of the last forward for output gradient g_out (n x out): writes the parameter
  * gradient g_params (overwritten) and, when non-NULL, the input gradients g_x (n x in_main) and
  * g_t, g_h (m each). Needs a train cache. */
-void nn_backward(be_backend *be, const nn_layout *l, const float *p, nn_cache *c, const float *g_out,
-                 float *g_params, float *g_x, float *g_t, float *g_h);
+void nn_backward(be_backend *be, const nn_layout *l, const float *p, nn_cache *c, const float *g_out, float *g_params,
+                 float *g_x, float *g_t, float *g_h);
 
 #endif

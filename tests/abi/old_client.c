@@ -22,24 +22,24 @@
 
 static int failures;
 
-#define CHECK(cond, ...)                                              \
-    do {                                                              \
-        if (!(cond)) {                                                \
-            fprintf(stderr, "old_client: %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                             \
-            fputc('\n', stderr);                                      \
-            failures++;                                               \
-        }                                                             \
+#define CHECK(cond, ...)                                                                                               \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            fprintf(stderr, "old_client: %s:%d: ", __FILE__, __LINE__);                                                \
+            fprintf(stderr, __VA_ARGS__);                                                                              \
+            fputc('\n', stderr);                                                                                       \
+            failures++;                                                                                                \
+        }                                                                                                              \
     } while (0)
 
 #define CANARY 0xA5
 #define TAIL 128
 
 /* An old struct followed by a canary tail: the library must not touch the tail. */
-#define PADDED(type) \
-    struct {         \
-        type s;      \
-        unsigned char tail[TAIL]; \
+#define PADDED(type)                                                                                                   \
+    struct {                                                                                                           \
+        type s;                                                                                                        \
+        unsigned char tail[TAIL];                                                                                      \
     }
 
 static int tail_intact(const unsigned char *tail)
@@ -67,8 +67,7 @@ static mfpo_status toy_reset(void *user, uint64_t seed, float *obs)
     return MFPO_OK;
 }
 
-static mfpo_status toy_step(void *user, const float *action, float *obs, float *reward, int *terminated,
-                            int *truncated)
+static mfpo_status toy_step(void *user, const float *action, float *obs, float *reward, int *terminated, int *truncated)
 {
     toy *e = user;
     e->v += 0.1f * action[0];
@@ -90,8 +89,8 @@ static int on_progress(void *user, const mfpo_progress *p)
     progress_reports++;
     CHECK(p->struct_size >= sizeof(mfpo_progress), "progress report of %zu bytes, the old struct has %zu",
           p->struct_size, sizeof(mfpo_progress));
-    CHECK(p->stats.struct_size >= sizeof(mfpo_update_stats) || p->stats.struct_size == 0,
-          "progress stats of %zu bytes", p->stats.struct_size);
+    CHECK(p->stats.struct_size >= sizeof(mfpo_update_stats) || p->stats.struct_size == 0, "progress stats of %zu bytes",
+          p->stats.struct_size);
     return 0;
 }
 
@@ -172,8 +171,8 @@ int main(void)
     CHECK(mfpo_replay_create(ctx, 2, 1, 256, &r) == MFPO_OK, "replay: %s", mfpo_last_error(ctx));
     if (!r) return 1;
     for (int i = 0; i < 40; i++) {
-        float obs[2] = {0.05f * (float)i, -0.02f * (float)i}, act[1] = {(float)(i % 7) / 7.0f - 0.5f};
-        float next[2] = {obs[0] + 0.01f, obs[1]};
+        float obs[2] = { 0.05f * (float)i, -0.02f * (float)i }, act[1] = { (float)(i % 7) / 7.0f - 0.5f };
+        float next[2] = { obs[0] + 0.01f, obs[1] };
         CHECK(mfpo_replay_add(r, obs, act, -obs[0] * obs[0], next, i % 13 == 12) == MFPO_OK, "add");
     }
     PADDED(mfpo_update_stats) ps;

@@ -171,7 +171,8 @@ static void hook(void *user, int stage, const struct algo_update_ws *w)
         put_state(d, "log_alpha_new", ag->off.log_alpha, 1);
         break;
     }
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -192,8 +193,8 @@ static void write_config(const char *dir, const mfpo_agent *ag)
             (double)c->lr_alpha, c->clipped_double_q, c->auto_alpha,
             (double)(c->target_entropy_coef * (float)c->act_dim), (double)c->flow_fraction);
     fprintf(f, "batch=%zu\nadam_beta1=%.9g\nadam_beta2=%.9g\nadam_eps=%.9g\nt_eps=%.9g\nfourier=%zu\ntime_dim=%zu\n",
-            c->batch_size, (double)c->adam_beta1, (double)c->adam_beta2, (double)c->adam_eps, 1e-5,
-            c->fourier_features, c->time_embed_dim);
+            c->batch_size, (double)c->adam_beta1, (double)c->adam_beta2, (double)c->adam_eps, 1e-5, c->fourier_features,
+            c->time_embed_dim);
     fprintf(f, "adam_step=%llu\n", (unsigned long long)ag->critic_steps);
     fclose(f);
 }
@@ -255,7 +256,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < 3; i++)
         if (mfpo_update(ag, rb, NULL) != MFPO_OK) die(mfpo_last_error(ctx));
 
-    dumper d = {dir, NULL, ag, NULL, 0};
+    dumper d = { dir, NULL, ag, NULL, 0 };
     char path[1024];
     snprintf(path, sizeof path, "%s/manifest.txt", dir);
     d.manifest = fopen(path, "w");

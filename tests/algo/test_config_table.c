@@ -127,8 +127,7 @@ static void expect_refused(const config_field *f, double v, const char *value_te
     char want[256];
     mfpo_agent_config_init(&c, 3, 2);
     set_value(f, &c, v);
-    if (algo_config_check(ctx, "who", &c) != MFPO_ERR_INVALID_ARGUMENT)
-        fail_msg("%s = %.9g accepted", f->name, v);
+    if (algo_config_check(ctx, "who", &c) != MFPO_ERR_INVALID_ARGUMENT) fail_msg("%s = %.9g accepted", f->name, v);
     snprintf(want, sizeof want, "who: config->%s = %s ", f->name, value_text);
     if (strncmp(mfpo_last_error(ctx), want, strlen(want)) != 0)
         fail_msg("%s = %s: message \"%s\" does not start with \"%s\"", f->name, value_text, mfpo_last_error(ctx), want);
@@ -191,7 +190,8 @@ static void checks_follow_the_bounds(void **state)
             expect_refused(f, NAN, "nan");
             assert_non_null(strstr(mfpo_last_error(ctx), "must be finite with v_min < v_max"));
             break;
-        case CONFIG_CHECK_PAIR_HIGH: break;
+        case CONFIG_CHECK_PAIR_HIGH:
+            break;
         }
     }
 }

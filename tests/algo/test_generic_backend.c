@@ -86,7 +86,8 @@ static void w_synchronize(be_backend *be)
     IN(be)->ops->synchronize(IN(be));
 }
 
-static void w_gemm(be_backend *be, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
+static void w_gemm(be_backend *be, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a,
+                   size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
 {
     IN(be)->ops->gemm(IN(be), trans_a, trans_b, m, n, k, alpha, D(a), lda, D(b), ldb, beta, D(c), ldc);
 }
@@ -96,12 +97,14 @@ static void w_add_rows(be_backend *be, size_t n, size_t cols, float *y, size_t l
     IN(be)->ops->add_rows(IN(be), n, cols, D(y), ldy, D(x), m);
 }
 
-static void w_fold_rows(be_backend *be, size_t n, size_t cols, const float *g, size_t ldg, float *out, size_t m, int accumulate)
+static void w_fold_rows(be_backend *be, size_t n, size_t cols, const float *g, size_t ldg, float *out, size_t m,
+                        int accumulate)
 {
     IN(be)->ops->fold_rows(IN(be), n, cols, D(g), ldg, D(out), m, accumulate);
 }
 
-static void w_copy_rows(be_backend *be, size_t n, size_t cols, float *dst, size_t ldd, const float *src, size_t lds, size_t repeat)
+static void w_copy_rows(be_backend *be, size_t n, size_t cols, float *dst, size_t ldd, const float *src, size_t lds,
+                        size_t repeat)
 {
     IN(be)->ops->copy_rows(IN(be), n, cols, D(dst), ldd, D(src), lds, repeat);
 }
@@ -116,12 +119,14 @@ static void w_fourier_fwd(be_backend *be, size_t n, size_t f, const float *x, co
     IN(be)->ops->fourier_fwd(IN(be), n, f, D(x), D(w), D(out));
 }
 
-static void w_fourier_jvp(be_backend *be, size_t n, size_t f, const float *x, const float *w, float xdot, float *out_dot)
+static void w_fourier_jvp(be_backend *be, size_t n, size_t f, const float *x, const float *w, float xdot,
+                          float *out_dot)
 {
     IN(be)->ops->fourier_jvp(IN(be), n, f, D(x), D(w), xdot, D(out_dot));
 }
 
-static void w_fourier_bwd(be_backend *be, size_t n, size_t f, const float *x, const float *w, const float *g, float *gw, float *gx)
+static void w_fourier_bwd(be_backend *be, size_t n, size_t f, const float *x, const float *w, const float *g, float *gw,
+                          float *gx)
 {
     IN(be)->ops->fourier_bwd(IN(be), n, f, D(x), D(w), D(g), D(gw), D(gx));
 }
@@ -141,17 +146,21 @@ static void w_gelu_jvp(be_backend *be, size_t n, size_t h, const float *t_pre, c
     IN(be)->ops->gelu_jvp(IN(be), n, h, D(t_pre), D(pre), D(t_act));
 }
 
-static void w_ln_gelu_fwd(be_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m, const float *scale, const float *shift, float *xhat, float *rstd, float *y, float *act)
+static void w_ln_gelu_fwd(be_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m,
+                          const float *scale, const float *shift, float *xhat, float *rstd, float *y, float *act)
 {
     IN(be)->ops->ln_gelu_fwd(IN(be), n, h, D(pre), D(add), m, D(scale), D(shift), D(xhat), D(rstd), D(y), D(act));
 }
 
-static void w_ln_gelu_bwd(be_backend *be, size_t n, size_t h, const float *g_act, const float *xhat, const float *rstd, const float *y, const float *scale, float *g_pre, float *g_scale, float *g_shift)
+static void w_ln_gelu_bwd(be_backend *be, size_t n, size_t h, const float *g_act, const float *xhat, const float *rstd,
+                          const float *y, const float *scale, float *g_pre, float *g_scale, float *g_shift)
 {
-    IN(be)->ops->ln_gelu_bwd(IN(be), n, h, D(g_act), D(xhat), D(rstd), D(y), D(scale), D(g_pre), D(g_scale), D(g_shift));
+    IN(be)->ops->ln_gelu_bwd(IN(be), n, h, D(g_act), D(xhat), D(rstd), D(y), D(scale), D(g_pre), D(g_scale),
+                             D(g_shift));
 }
 
-static void w_ln_gelu_jvp(be_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat, const float *rstd, const float *y, const float *scale, float *t_act)
+static void w_ln_gelu_jvp(be_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat, const float *rstd,
+                          const float *y, const float *scale, float *t_act)
 {
     IN(be)->ops->ln_gelu_jvp(IN(be), n, h, D(t_pre), D(xhat), D(rstd), D(y), D(scale), D(t_act));
 }
@@ -166,7 +175,8 @@ static void w_rng_normal(be_backend *be, float *out, size_t n, const uint64_t *k
     IN(be)->ops->rng_normal(IN(be), D(out), n, D(key), offset);
 }
 
-static void w_adam(be_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1, float b2, float eps, const uint64_t *step)
+static void w_adam(be_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1, float b2,
+                   float eps, const uint64_t *step)
 {
     IN(be)->ops->adam(IN(be), n, D(p), D(g), D(m), D(v), lr, b1, b2, eps, D(step));
 }

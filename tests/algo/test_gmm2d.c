@@ -37,7 +37,7 @@ static int d_passes(const gmm2d_metrics *m)
 static void test_gmm2d(void **state)
 {
     (void)state;
-    const gmm2d_spec g = {6, 0.6, 0.08};
+    const gmm2d_spec g = { 6, 0.6, 0.08 };
     mfpo_context_options o;
     mfpo_context_options_init(&o);
     o.backend = MFPO_BACKEND_CPU;
@@ -86,6 +86,6 @@ static void test_gmm2d(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_gmm2d)};
+    const struct CMUnitTest tests[] = { cmocka_unit_test(test_gmm2d) };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

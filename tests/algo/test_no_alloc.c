@@ -33,8 +33,8 @@ static void count_free(void *user, void *ptr)
 static void test_no_allocation_after_first_call(void **state)
 {
     (void)state;
-    counter cnt = {0, 0};
-    mfpo_allocator a = {count_alloc, count_free, &cnt};
+    counter cnt = { 0, 0 };
+    mfpo_allocator a = { count_alloc, count_free, &cnt };
     mfpo_context_options o;
     mfpo_context_options_init(&o);
     o.backend = MFPO_BACKEND_CPU;
@@ -64,7 +64,7 @@ static void test_no_allocation_after_first_call(void **state)
     for (size_t j = 0; j < 5 * 8; j++) obs[j] = (float)j / 40.0f;
 
     /* first calls: workspaces are sized here */
-    mfpo_update_stats st = {.struct_size = sizeof st};
+    mfpo_update_stats st = { .struct_size = sizeof st };
     assert_int_equal(mfpo_update(ag, rb, &st), MFPO_OK);
     assert_int_equal(mfpo_policy_sample_logp(mfpo_agent_policy(ag), mfpo_agent_divergence(ag), obs, 8, act, logp),
                      MFPO_OK);
@@ -74,8 +74,8 @@ static void test_no_allocation_after_first_call(void **state)
     size_t before = cnt.allocs;
     for (int i = 0; i < 5; i++) {
         assert_int_equal(mfpo_update(ag, rb, &st), MFPO_OK);
-        assert_int_equal(
-            mfpo_policy_sample_logp(mfpo_agent_policy(ag), mfpo_agent_divergence(ag), obs, 8, act, logp), MFPO_OK);
+        assert_int_equal(mfpo_policy_sample_logp(mfpo_agent_policy(ag), mfpo_agent_divergence(ag), obs, 8, act, logp),
+                         MFPO_OK);
         assert_int_equal(mfpo_agent_act(ag, obs, 8, act), MFPO_OK);
         assert_int_equal(mfpo_agent_act(ag, obs, 1, act), MFPO_OK); /* fewer rows reuse the workspace */
         assert_int_equal(mfpo_agent_select_action(ag, obs, 8, act), MFPO_OK);
@@ -90,6 +90,6 @@ static void test_no_allocation_after_first_call(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_no_allocation_after_first_call)};
+    const struct CMUnitTest tests[] = { cmocka_unit_test(test_no_allocation_after_first_call) };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

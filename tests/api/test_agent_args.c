@@ -22,13 +22,13 @@ static mfpo_agent *g_agent;
 #define A 2
 
 /* The status and that the last error mentions each of the given fragments. */
-#define EXPECT_ERR(ctx, call, status, ...)                                                \
-    do {                                                                                  \
-        assert_int_equal((call), (status));                                               \
-        const char *frag_[] = {__VA_ARGS__};                                              \
-        for (size_t k_ = 0; k_ < sizeof frag_ / sizeof frag_[0]; k_++)                    \
-            if (!strstr(mfpo_last_error(ctx), frag_[k_]))                                 \
-                fail_msg("message '%s' lacks '%s'", mfpo_last_error(ctx), frag_[k_]);    \
+#define EXPECT_ERR(ctx, call, status, ...)                                                                             \
+    do {                                                                                                               \
+        assert_int_equal((call), (status));                                                                            \
+        const char *frag_[] = { __VA_ARGS__ };                                                                         \
+        for (size_t k_ = 0; k_ < sizeof frag_ / sizeof frag_[0]; k_++)                                                 \
+            if (!strstr(mfpo_last_error(ctx), frag_[k_]))                                                              \
+                fail_msg("message '%s' lacks '%s'", mfpo_last_error(ctx), frag_[k_]);                                  \
     } while (0)
 
 static void small_config(mfpo_agent_config *c)
@@ -111,7 +111,7 @@ static void test_config_errors(void **state)
 static void test_sampling_errors(void **state)
 {
     (void)state;
-    float obs[S * 2] = {0}, act[A * 2], logp[2];
+    float obs[S * 2] = { 0 }, act[A * 2], logp[2];
     mfpo_policy *p = mfpo_agent_policy(g_agent);
     mfpo_divergence *d = mfpo_agent_divergence(g_agent);
     EXPECT_ERR(NULL, mfpo_policy_sample(NULL, obs, 1, act), MFPO_ERR_INVALID_ARGUMENT, "mfpo_policy_sample",
@@ -128,11 +128,11 @@ static void test_sampling_errors(void **state)
     EXPECT_ERR(g_ctx, mfpo_policy_sample_logp(p, d, obs, 1, act, NULL), MFPO_ERR_INVALID_ARGUMENT, "'logp'");
     EXPECT_ERR(g_ctx, mfpo_policy_transport(p, d, obs, NULL, 1, act, logp), MFPO_ERR_INVALID_ARGUMENT,
                "mfpo_policy_transport", "'noise'");
-    float noise[A] = {NAN, 0.0f};
+    float noise[A] = { NAN, 0.0f };
     EXPECT_ERR(g_ctx, mfpo_policy_transport(p, d, obs, noise, 1, act, logp), MFPO_ERR_NON_FINITE, "noise[0]");
     EXPECT_ERR(NULL, mfpo_agent_act(NULL, obs, 1, act), MFPO_ERR_INVALID_ARGUMENT, "mfpo_agent_act", "'agent'");
     /* the agent's errors are named after the call the caller made, not the policy call behind it */
-    float bad_obs[S] = {0.0f};
+    float bad_obs[S] = { 0.0f };
     bad_obs[1] = NAN;
     EXPECT_ERR(g_ctx, mfpo_agent_act(g_agent, bad_obs, 1, act), MFPO_ERR_NON_FINITE,
                "mfpo_agent_act: obs[1] (row 0) = nan is not finite");
@@ -162,9 +162,8 @@ static void test_params_and_update_errors(void **state)
     (void)state;
     mfpo_policy *p = mfpo_agent_policy(g_agent);
     size_t n = mfpo_policy_param_count(p);
-    float buf[4] = {0};
-    EXPECT_ERR(g_ctx, mfpo_policy_get_params(p, buf, 4), MFPO_ERR_INVALID_ARGUMENT, "count = 4",
-               "parameter count");
+    float buf[4] = { 0 };
+    EXPECT_ERR(g_ctx, mfpo_policy_get_params(p, buf, 4), MFPO_ERR_INVALID_ARGUMENT, "count = 4", "parameter count");
     EXPECT_ERR(g_ctx, mfpo_policy_set_params(p, NULL, n), MFPO_ERR_INVALID_ARGUMENT, "mfpo_policy_set_params",
                "'params'");
     EXPECT_ERR(g_ctx, mfpo_policy_get_params(p, NULL, n), MFPO_ERR_INVALID_ARGUMENT, "'params'");
@@ -178,7 +177,7 @@ static void test_params_and_update_errors(void **state)
     EXPECT_ERR(g_ctx, mfpo_update(g_agent, r, &st), MFPO_ERR_INVALID_ARGUMENT, "stats->struct_size = 3");
     mfpo_replay_destroy(r);
     assert_int_equal(mfpo_replay_create(g_ctx, S + 1, A, 16, &r), MFPO_OK);
-    float o[S + 1] = {0}, a[A] = {0};
+    float o[S + 1] = { 0 }, a[A] = { 0 };
     assert_int_equal(mfpo_replay_add(r, o, a, 0.0f, o, 0), MFPO_OK);
     EXPECT_ERR(g_ctx, mfpo_update(g_agent, r, NULL), MFPO_ERR_INVALID_ARGUMENT, "replay has obs_dim 4");
     mfpo_replay_destroy(r);
@@ -229,7 +228,7 @@ static void test_handles_and_sizes(void **state)
     assert_string_equal(mfpo_last_error(g_ctx), ""); /* the success cleared the refusal's text */
 
     /* the rule of mfpo_last_error: a failure leaves its message, the next successful call "" */
-    float obs[S] = {0.1f, 0.2f, 0.3f}, act[A];
+    float obs[S] = { 0.1f, 0.2f, 0.3f }, act[A];
     EXPECT_ERR(g_ctx, mfpo_agent_act(g_agent, obs, 0, act), MFPO_ERR_INVALID_ARGUMENT, "mfpo_agent_act: n = 0");
     assert_int_equal(mfpo_agent_act(g_agent, obs, 1, act), MFPO_OK);
     assert_string_equal(mfpo_last_error(g_ctx), "");

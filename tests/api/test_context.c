@@ -201,7 +201,7 @@ static void user_allocator_counts_match(void **state)
     assert_status(mfpo_replay_create(ctx, 3, 2, 100, &r), MFPO_OK, ctx);
     size_t before = c->allocs;
     assert_true(before >= 2);
-    float obs[3] = {1, 2, 3}, act[2] = {0.5f, -0.5f}, out[3];
+    float obs[3] = { 1, 2, 3 }, act[2] = { 0.5f, -0.5f }, out[3];
     assert_status(mfpo_replay_add(r, obs, act, 1.0f, obs, 0), MFPO_OK, ctx);
     assert_status(mfpo_replay_sample(r, 1, out, NULL, NULL, NULL, NULL), MFPO_OK, ctx);
     assert_int_equal(c->allocs, before); /* adding and sampling allocate nothing */
@@ -237,7 +237,7 @@ static void context_destroyed_before_handles(void **state)
     assert_status(mfpo_policy_create(ctx, &cfg, &p), MFPO_OK, ctx);
     mfpo_context_destroy(ctx);
     assert_true(c->frees < c->allocs); /* nothing of the context was freed yet */
-    float obs[3] = {0.1f, -0.2f, 0.3f}, act[2];
+    float obs[3] = { 0.1f, -0.2f, 0.3f }, act[2];
     assert_int_equal(mfpo_agent_act(ag, obs, 1, act), MFPO_OK);
     assert_int_equal(mfpo_replay_add(r, obs, act, 1.0f, obs, 0), MFPO_OK);
     assert_int_equal(mfpo_update(ag, r, NULL), MFPO_OK);

@@ -36,7 +36,8 @@ static void rig_open(rig *r, size_t actor_delay)
     assert_status(mfpo_agent_create(r->ctx, &c, &r->ag), MFPO_OK, r->ctx);
     assert_status(mfpo_replay_create(r->ctx, 3, 2, 64, &r->rb), MFPO_OK, r->ctx);
     for (int i = 0; i < 64; i++) {
-        float s[3] = {0.1f * i, -0.05f * i, 0.3f}, a[2] = {0.01f * i - 0.3f, 0.5f}, s2[3] = {0.1f * i + 0.1f, 0.2f, 0.f};
+        float s[3] = { 0.1f * i, -0.05f * i, 0.3f }, a[2] = { 0.01f * i - 0.3f, 0.5f },
+              s2[3] = { 0.1f * i + 0.1f, 0.2f, 0.f };
         assert_status(mfpo_replay_add(r->rb, s, a, -0.1f * (float)(i % 7), s2, i % 13 == 0), MFPO_OK, r->ctx);
     }
     r->n = mfpo_agent_state_size(r->ag);
@@ -79,7 +80,7 @@ static void calls_per_update(void **state)
     (void)state;
     rig r;
     rig_open(&r, 2); /* update 1: critic only; update 2: full */
-    recorder rec = {.factor = 1.0f, .fail_at = -1};
+    recorder rec = { .factor = 1.0f, .fail_at = -1 };
     assert_status(mfpo_agent_set_allreduce(r.ag, record, &rec, 1), MFPO_OK, r.ctx);
     assert_status(mfpo_update(r.ag, r.rb, NULL), MFPO_OK, r.ctx);
     assert_int_equal(rec.calls, 1);
@@ -99,7 +100,7 @@ static void hooks_that_change_nothing(void **state)
     for (int variant = 0; variant < 3; variant++) {
         rig r;
         rig_open(&r, 1);
-        recorder rec = {.factor = variant == 2 ? 2.0f : 1.0f, .fail_at = -1};
+        recorder rec = { .factor = variant == 2 ? 2.0f : 1.0f, .fail_at = -1 };
         if (variant > 0) assert_status(mfpo_agent_set_allreduce(r.ag, record, &rec, variant), MFPO_OK, r.ctx);
         for (int i = 0; i < 5; i++) assert_status(mfpo_update(r.ag, r.rb, NULL), MFPO_OK, r.ctx);
         float *s = state_of(&r);
@@ -123,7 +124,7 @@ static void world_size_is_used(void **state)
     rig a, b;
     rig_open(&a, 1);
     rig_open(&b, 1);
-    recorder rec = {.factor = 2.0f, .fail_at = -1};
+    recorder rec = { .factor = 2.0f, .fail_at = -1 };
     assert_status(mfpo_agent_set_allreduce(b.ag, record, &rec, 1), MFPO_OK, b.ctx);
     assert_status(mfpo_update(a.ag, a.rb, NULL), MFPO_OK, a.ctx);
     assert_status(mfpo_update(b.ag, b.rb, NULL), MFPO_OK, b.ctx);
@@ -143,7 +144,7 @@ static void failing_hook_restores(void **state)
     rig_open(&r, 1);
     assert_status(mfpo_update(r.ag, r.rb, NULL), MFPO_OK, r.ctx);
     float *before = state_of(&r);
-    recorder rec = {.factor = 1.0f, .fail_at = 1}; /* the actor's part */
+    recorder rec = { .factor = 1.0f, .fail_at = 1 }; /* the actor's part */
     assert_status(mfpo_agent_set_allreduce(r.ag, record, &rec, 2), MFPO_OK, r.ctx);
     assert_status(mfpo_update(r.ag, r.rb, NULL), MFPO_ERR_COMM, r.ctx);
     assert_string_equal(mfpo_last_error(r.ctx), "mfpo_update: the all-reduce hook returned 42 on the actor gradients "
@@ -232,8 +233,8 @@ static void argument_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(calls_per_update),    cmocka_unit_test(hooks_that_change_nothing),
-        cmocka_unit_test(world_size_is_used),  cmocka_unit_test(failing_hook_restores),
+        cmocka_unit_test(calls_per_update),       cmocka_unit_test(hooks_that_change_nothing),
+        cmocka_unit_test(world_size_is_used),     cmocka_unit_test(failing_hook_restores),
         cmocka_unit_test(broadcast_and_position), cmocka_unit_test(argument_errors),
     };
     return cmocka_run_group_tests_name("api_parallel", tests, NULL, NULL);

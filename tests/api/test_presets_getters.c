@@ -139,8 +139,8 @@ static void test_action_check(void **state)
     mfpo_context *ctx = cpu_context(0, NULL);
     mfpo_replay *rb = NULL;
     assert_status(mfpo_replay_create(ctx, 2, 2, 8, &rb), MFPO_OK, ctx);
-    const float obs[2] = {0.5f, -0.5f}, next[2] = {0.25f, 0.75f};
-    const float out_of_box[2] = {0.5f, 1.5f}, edge[2] = {-1.0f, 1.0f};
+    const float obs[2] = { 0.5f, -0.5f }, next[2] = { 0.25f, 0.75f };
+    const float out_of_box[2] = { 0.5f, 1.5f }, edge[2] = { -1.0f, 1.0f };
 
     /* off by default: the old behaviour, any finite action is stored */
     assert_int_equal(mfpo_replay_action_check(rb), 0);
@@ -158,9 +158,9 @@ static void test_action_check(void **state)
     assert_int_equal(mfpo_replay_size(rb), 2);
 
     /* a batch: every row is checked before any is written */
-    const float bobs[6] = {0, 0, 0, 0, 0, 0}, bnext[6] = {0, 0, 0, 0, 0, 0}, rew[3] = {0, 0, 0};
-    const float bact[6] = {0.0f, 0.0f, 1.0f, -1.0f, -2.0f, 0.0f};
-    const int term[3] = {0, 0, 1};
+    const float bobs[6] = { 0, 0, 0, 0, 0, 0 }, bnext[6] = { 0, 0, 0, 0, 0, 0 }, rew[3] = { 0, 0, 0 };
+    const float bact[6] = { 0.0f, 0.0f, 1.0f, -1.0f, -2.0f, 0.0f };
+    const int term[3] = { 0, 0, 1 };
     assert_status(mfpo_replay_add_batch(rb, 3, bobs, bact, rew, bnext, term), MFPO_ERR_INVALID_ARGUMENT, ctx);
     assert_string_equal(mfpo_last_error(ctx),
                         "mfpo_replay_add_batch: actions[2][0] = -2 is outside [-1, 1] (the buffer's action check "
@@ -186,10 +186,8 @@ static void test_action_check(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_agent_presets),
-        cmocka_unit_test(test_agent_preset_errors),
-        cmocka_unit_test(test_train_presets),
-        cmocka_unit_test(test_getters),
+        cmocka_unit_test(test_agent_presets), cmocka_unit_test(test_agent_preset_errors),
+        cmocka_unit_test(test_train_presets), cmocka_unit_test(test_getters),
         cmocka_unit_test(test_action_check),
     };
     return cmocka_run_group_tests_name("api_presets_getters", tests, group_setup, NULL);

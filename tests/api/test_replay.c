@@ -58,7 +58,8 @@ static int check_row(const float *obs, const float *act, const float *rew, const
 static void sample_ids(mfpo_replay *r, mfpo_context *ctx, size_t n, int lo, int hi, int *seen)
 {
     float *obs = malloc(n * S * sizeof *obs), *act = malloc(n * A * sizeof *act);
-    float *rew = malloc(n * sizeof *rew), *next_obs = malloc(n * S * sizeof *next_obs), *mask = malloc(n * sizeof *mask);
+    float *rew = malloc(n * sizeof *rew), *next_obs = malloc(n * S * sizeof *next_obs),
+          *mask = malloc(n * sizeof *mask);
     assert_true(obs && act && rew && next_obs && mask);
     assert_status(mfpo_replay_sample(r, n, obs, act, rew, next_obs, mask), MFPO_OK, ctx);
     for (size_t i = 0; i < n; i++) {
@@ -165,7 +166,7 @@ static void create_out_of_memory(void **state)
 
 static void null_replay(void **state)
 {
-    float x[4] = {0};
+    float x[4] = { 0 };
     int t = 0;
     (void)state;
     mfpo_replay_destroy(NULL);
@@ -184,7 +185,7 @@ static void add_null_arguments(void **state)
 {
     mfpo_context *ctx = cpu_context(1, NULL);
     mfpo_replay *r = NULL;
-    float x[S] = {0}, rew[1] = {0};
+    float x[S] = { 0 }, rew[1] = { 0 };
     int t = 0;
     (void)state;
     assert_status(mfpo_replay_create(ctx, S, A, 4, &r), MFPO_OK, ctx);
@@ -241,7 +242,7 @@ static void sample_errors(void **state)
  * refused call would replace id 1 or 2 in some slot, which sampling would reveal. */
 static void assert_untouched(mfpo_replay *r, mfpo_context *ctx)
 {
-    int seen[2] = {0, 0};
+    int seen[2] = { 0, 0 };
     assert_int_equal(mfpo_replay_size(r), 2);
     sample_ids(r, ctx, 400, 1, 2, seen);
     assert_true(seen[0] > 0 && seen[1] > 0);
@@ -253,7 +254,7 @@ static void add_refuses_non_finite(void **state)
     mfpo_replay *r = NULL;
     float obs[S], act[A], rew, next_obs[S];
     int term;
-    const float bad[3] = {NAN, INFINITY, -INFINITY};
+    const float bad[3] = { NAN, INFINITY, -INFINITY };
     (void)state;
     assert_status(mfpo_replay_create(ctx, S, A, 2, &r), MFPO_OK, ctx);
     add_id(r, ctx, 1);
@@ -284,7 +285,7 @@ static void add_refuses_non_finite(void **state)
     }
     /* the next good add lands where it would have without the refusals: slot 0 (id 1 goes) */
     add_id(r, ctx, 3);
-    int seen[3] = {0, 0, 0};
+    int seen[3] = { 0, 0, 0 };
     sample_ids(r, ctx, 400, 1, 3, seen);
     assert_int_equal(seen[0], 0);
     assert_true(seen[1] > 0 && seen[2] > 0);
@@ -303,9 +304,8 @@ static void add_batch_refuses_non_finite(void **state)
     assert_status(mfpo_replay_create(ctx, S, A, 2, &r), MFPO_OK, ctx);
     add_id(r, ctx, 1);
     add_id(r, ctx, 2);
-#define FILL()                                                                                          \
-    for (int i = 0; i < N; i++)                                                                         \
-    make_transition(10 + i, obs + i * S, act + i * A, rew + i, next_obs + i * S, term + i)
+#define FILL()                                                                                                         \
+    for (int i = 0; i < N; i++) make_transition(10 + i, obs + i * S, act + i * A, rew + i, next_obs + i * S, term + i)
 
     FILL();
     obs[3 * S + 1] = NAN;
@@ -335,7 +335,7 @@ static void add_batch_refuses_non_finite(void **state)
 
     FILL();
     assert_status(mfpo_replay_add_batch(r, N, obs, act, rew, next_obs, term), MFPO_OK, ctx);
-    int seen[2] = {0, 0};
+    int seen[2] = { 0, 0 };
     sample_ids(r, ctx, 200, 13, 14, seen);
     assert_true(seen[0] > 0 && seen[1] > 0);
 #undef FILL
@@ -373,7 +373,7 @@ static void ring_wraps_around(void **state)
 static void batch_equals_single_adds(void **state)
 {
     enum { CAP = 7, TOTAL = 60 };
-    static const size_t chunks[] = {1, 3, 6, 2, 9, 7, 14, 4, 5, 9};
+    static const size_t chunks[] = { 1, 3, 6, 2, 9, 7, 14, 4, 5, 9 };
     (void)state;
     mfpo_context *c1 = cpu_context(77, NULL), *c2 = cpu_context(77, NULL);
     mfpo_replay *r1 = NULL, *r2 = NULL;
@@ -386,9 +386,9 @@ static void batch_equals_single_adds(void **state)
     for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
         size_t n = chunks[c];
         assert_true(done + n <= TOTAL);
-        assert_status(mfpo_replay_add_batch(r2, n, obs + done * S, act + done * A, rew + done, next_obs + done * S,
-                                            term + done),
-                      MFPO_OK, c2);
+        assert_status(
+            mfpo_replay_add_batch(r2, n, obs + done * S, act + done * A, rew + done, next_obs + done * S, term + done),
+            MFPO_OK, c2);
         for (size_t i = done; i < done + n; i++) add_id(r1, c1, (int)i);
         done += n;
         assert_int_equal(mfpo_replay_size(r1), mfpo_replay_size(r2));
@@ -404,7 +404,7 @@ static void batch_equals_single_adds(void **state)
         assert_memory_equal(m1, m2, sizeof m1);
     }
     assert_int_equal(done, TOTAL);
-    int seen[CAP] = {0};
+    int seen[CAP] = { 0 };
     sample_ids(r2, c2, 500, TOTAL - CAP, TOTAL - 1, seen);
     for (int k = 0; k < CAP; k++) assert_true(seen[k] > 0);
     mfpo_replay_destroy(r1);
@@ -420,7 +420,7 @@ static void sample_fields_consistent(void **state)
 {
     mfpo_context *ctx = cpu_context(5, NULL);
     mfpo_replay *r = NULL;
-    int seen[20] = {0};
+    int seen[20] = { 0 };
     (void)state;
     assert_status(mfpo_replay_create(ctx, S, A, 32, &r), MFPO_OK, ctx);
     for (int id = 0; id < 20; id++) add_id(r, ctx, id);
@@ -434,7 +434,7 @@ static void sample_fields_consistent(void **state)
 
     /* the terminated flag: any non-zero int is a termination */
     mfpo_replay *t = NULL;
-    float x[S] = {1, 2, 3}, a[A] = {0, 0}, mask[8];
+    float x[S] = { 1, 2, 3 }, a[A] = { 0, 0 }, mask[8];
     assert_status(mfpo_replay_create(ctx, S, A, 1, &t), MFPO_OK, ctx);
     assert_status(mfpo_replay_add(t, x, a, 0, x, 7), MFPO_OK, ctx);
     assert_status(mfpo_replay_sample(t, 8, NULL, NULL, NULL, NULL, mask), MFPO_OK, ctx);
@@ -484,7 +484,7 @@ static void sampling_uniform(void **state)
     struct {
         int k;
         double bound;
-    } cases[] = {{10, 33.72}, {7, 27.86}};
+    } cases[] = { { 10, 33.72 }, { 7, 27.86 } };
     for (size_t c = 0; c < 2; c++) {
         int k = cases[c].k;
         mfpo_context *ctx = cpu_context(2024 + c, NULL);
@@ -519,7 +519,7 @@ static void memory_bytes_value(void **state)
     assert_non_null(c);
     a = counting_allocator_iface(c);
     mfpo_context *ctx = cpu_context(6, &a);
-    static const size_t dims[][3] = {{1, 1, 1}, {17, 6, 1000}, {3, 2, 5}, {11, 1, 333}};
+    static const size_t dims[][3] = { { 1, 1, 1 }, { 17, 6, 1000 }, { 3, 2, 5 }, { 11, 1, 333 } };
     for (size_t i = 0; i < sizeof dims / sizeof dims[0]; i++) {
         size_t s = dims[i][0], act = dims[i][1], cap = dims[i][2];
         size_t before = c->live_bytes;
@@ -528,8 +528,8 @@ static void memory_bytes_value(void **state)
         size_t held = c->live_bytes - before;
         size_t bytes = mfpo_replay_memory_bytes(r);
         size_t ring = cap * (2 * s + act + 2) * sizeof(float);
-        print_message("obs %zu act %zu cap %zu: memory_bytes %zu, ring payload %zu, allocated %zu\n", s, act, cap, bytes,
-                      ring, held);
+        print_message("obs %zu act %zu cap %zu: memory_bytes %zu, ring payload %zu, allocated %zu\n", s, act, cap,
+                      bytes, ring, held);
         /* exactly what the buffer took from the allocator ... */
         assert_int_equal(bytes, held);
         /* ... which is the five rings plus at most 64 bytes of padding each and a small header */
@@ -583,20 +583,13 @@ static void million_capacity(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(create_argument_errors),
-        cmocka_unit_test(create_overflowing_sizes),
-        cmocka_unit_test(create_out_of_memory),
-        cmocka_unit_test(null_replay),
-        cmocka_unit_test(add_null_arguments),
-        cmocka_unit_test(sample_errors),
-        cmocka_unit_test(add_refuses_non_finite),
-        cmocka_unit_test(add_batch_refuses_non_finite),
-        cmocka_unit_test(ring_wraps_around),
-        cmocka_unit_test(batch_equals_single_adds),
-        cmocka_unit_test(sample_fields_consistent),
-        cmocka_unit_test(sampling_reproducible),
-        cmocka_unit_test(sampling_uniform),
-        cmocka_unit_test(memory_bytes_value),
+        cmocka_unit_test(create_argument_errors),   cmocka_unit_test(create_overflowing_sizes),
+        cmocka_unit_test(create_out_of_memory),     cmocka_unit_test(null_replay),
+        cmocka_unit_test(add_null_arguments),       cmocka_unit_test(sample_errors),
+        cmocka_unit_test(add_refuses_non_finite),   cmocka_unit_test(add_batch_refuses_non_finite),
+        cmocka_unit_test(ring_wraps_around),        cmocka_unit_test(batch_equals_single_adds),
+        cmocka_unit_test(sample_fields_consistent), cmocka_unit_test(sampling_reproducible),
+        cmocka_unit_test(sampling_uniform),         cmocka_unit_test(memory_bytes_value),
         cmocka_unit_test(million_capacity),
     };
     return cmocka_run_group_tests_name("api_replay", tests, group_setup, NULL);

@@ -127,7 +127,8 @@ static void refusal_is_byte_exact(void **state)
     assert_status(mfpo_replay_create(ctx, S, A, 4, &r), MFPO_OK, ctx);
     for (int stage = 0; stage < 3; stage++) {
         /* empty, partly filled, full and wrapped */
-        for (int i = 0; i < N; i++) fill_row(100 * stage + i, obs + i * S, act + i * A, rew + i, nobs + i * S, term + i);
+        for (int i = 0; i < N; i++)
+            fill_row(100 * stage + i, obs + i * S, act + i * A, rew + i, nobs + i * S, term + i);
         snapshot before = take(r);
         nobs[N * S - 1] = NAN;
         assert_status(mfpo_replay_add_batch(r, N, obs, act, rew, nobs, term), MFPO_ERR_NON_FINITE, ctx);
@@ -149,7 +150,7 @@ static void refusal_is_byte_exact(void **state)
 static void batch_rings_equal_single_adds(void **state)
 {
     enum { CAP = 6, TOTAL = 50 };
-    static const size_t chunks[] = {2, 5, 1, 6, 13, 3, 4, 7, 9};
+    static const size_t chunks[] = { 2, 5, 1, 6, 13, 3, 4, 7, 9 };
     mfpo_context *ctx = cpu_context(3, NULL);
     mfpo_replay *r1 = NULL, *r2 = NULL;
     float obs[TOTAL * S], act[TOTAL * A], rew[TOTAL], nobs[TOTAL * S];
@@ -163,9 +164,9 @@ static void batch_rings_equal_single_adds(void **state)
         size_t n = chunks[c];
         for (size_t i = done; i < done + n; i++)
             assert_status(mfpo_replay_add(r1, obs + i * S, act + i * A, rew[i], nobs + i * S, term[i]), MFPO_OK, ctx);
-        assert_status(mfpo_replay_add_batch(r2, n, obs + done * S, act + done * A, rew + done, nobs + done * S,
-                                            term + done),
-                      MFPO_OK, ctx);
+        assert_status(
+            mfpo_replay_add_batch(r2, n, obs + done * S, act + done * A, rew + done, nobs + done * S, term + done),
+            MFPO_OK, ctx);
         done += n;
         snapshot a = take(r1), b = take(r2);
         assert_same(&a, &b);
@@ -253,7 +254,7 @@ static void set_position_checks(void **state)
 
     assert_status(algo_replay_set_position(r, 8, 5), MFPO_OK, ctx);
     assert_int_equal(mfpo_replay_size(r), 8);
-    float obs[S] = {42, 42, 42, 42}, act[A] = {0, 0, 0};
+    float obs[S] = { 42, 42, 42, 42 }, act[A] = { 0, 0, 0 };
     assert_status(mfpo_replay_add(r, obs, act, 42, obs, 0), MFPO_OK, ctx);
     algo_replay_raw(r, &v);
     assert_true(v.reward[5] == 42);

@@ -15,19 +15,19 @@
 #include <mfpo.h>
 
 /* Fails the test unless `haystack` contains `needle`, printing both. */
-#define assert_contains(haystack, needle)                                                               \
-    do {                                                                                                \
-        const char *h_ = (haystack), *n_ = (needle);                                                    \
-        if (!h_ || !strstr(h_, n_)) fail_msg("expected \"%s\" in \"%s\"", n_, h_ ? h_ : "(null)");     \
+#define assert_contains(haystack, needle)                                                                              \
+    do {                                                                                                               \
+        const char *h_ = (haystack), *n_ = (needle);                                                                   \
+        if (!h_ || !strstr(h_, n_)) fail_msg("expected \"%s\" in \"%s\"", n_, h_ ? h_ : "(null)");                     \
     } while (0)
 
 /* Fails unless `call` returns `status`; prints the last error text of `ctx` otherwise. */
-#define assert_status(call, status, ctx)                                                                \
-    do {                                                                                                \
-        mfpo_status got_ = (call);                                                                      \
-        if (got_ != (status))                                                                           \
-            fail_msg("%s returned %d (%s), expected %d; last error: %s", #call, (int)got_,              \
-                     mfpo_status_string(got_), (int)(status), mfpo_last_error(ctx));                    \
+#define assert_status(call, status, ctx)                                                                               \
+    do {                                                                                                               \
+        mfpo_status got_ = (call);                                                                                     \
+        if (got_ != (status))                                                                                          \
+            fail_msg("%s returned %d (%s), expected %d; last error: %s", #call, (int)got_, mfpo_status_string(got_),   \
+                     (int)(status), mfpo_last_error(ctx));                                                             \
     } while (0)
 
 /* ---------------------------------------------------------------- counting allocator */
@@ -35,13 +35,13 @@
 #define COUNTING_MAX_BLOCKS 4096
 
 typedef struct counting_allocator {
-    size_t allocs, frees;             /* successful calls */
-    size_t live_bytes, peak_bytes;    /* bytes currently held */
-    size_t fail_after;                /* refuse every allocation once `allocs` reached this (0 = never) */
-    size_t refuse_above;              /* refuse sizes above this (0 = never) */
-    size_t bad_frees;                 /* frees of pointers never returned, or returned twice */
-    size_t misaligned;                /* returned blocks not aligned as asked (must stay 0) */
-    size_t bad_align_requests;        /* align not a power of two or above 4096 */
+    size_t allocs, frees;          /* successful calls */
+    size_t live_bytes, peak_bytes; /* bytes currently held */
+    size_t fail_after;             /* refuse every allocation once `allocs` reached this (0 = never) */
+    size_t refuse_above;           /* refuse sizes above this (0 = never) */
+    size_t bad_frees;              /* frees of pointers never returned, or returned twice */
+    size_t misaligned;             /* returned blocks not aligned as asked (must stay 0) */
+    size_t bad_align_requests;     /* align not a power of two or above 4096 */
     void *ptr[COUNTING_MAX_BLOCKS];
     size_t size[COUNTING_MAX_BLOCKS];
 } counting_allocator;

@@ -27,17 +27,17 @@ static void status_strings(void **state)
         int value;
         const char *text;
     } expect[] = {
-        {MFPO_OK, 0, "success"},
-        {MFPO_ERR_INVALID_ARGUMENT, 1, "invalid argument"},
-        {MFPO_ERR_OUT_OF_MEMORY, 2, "out of memory"},
-        {MFPO_ERR_BACKEND_UNAVAILABLE, 3, "backend unavailable"},
-        {MFPO_ERR_NON_FINITE, 4, "non-finite value"},
-        {MFPO_ERR_IO, 5, "input/output error"},
-        {MFPO_ERR_FORMAT, 6, "bad file format"},
-        {MFPO_ERR_ENV, 7, "environment callback failed"},
-        {MFPO_ERR_CANCELLED, 8, "cancelled"},
-        {MFPO_ERR_STATE, 9, "invalid state"},
-        {MFPO_ERR_COMM, 10, "collective communication failed"},
+        { MFPO_OK, 0, "success" },
+        { MFPO_ERR_INVALID_ARGUMENT, 1, "invalid argument" },
+        { MFPO_ERR_OUT_OF_MEMORY, 2, "out of memory" },
+        { MFPO_ERR_BACKEND_UNAVAILABLE, 3, "backend unavailable" },
+        { MFPO_ERR_NON_FINITE, 4, "non-finite value" },
+        { MFPO_ERR_IO, 5, "input/output error" },
+        { MFPO_ERR_FORMAT, 6, "bad file format" },
+        { MFPO_ERR_ENV, 7, "environment callback failed" },
+        { MFPO_ERR_CANCELLED, 8, "cancelled" },
+        { MFPO_ERR_STATE, 9, "invalid state" },
+        { MFPO_ERR_COMM, 10, "collective communication failed" },
     };
     (void)state;
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {

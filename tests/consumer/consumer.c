@@ -7,14 +7,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CHECK(call)                                                                                  \
-    do {                                                                                             \
-        mfpo_status st_ = (call);                                                                    \
-        if (st_ != MFPO_OK) {                                                                        \
-            fprintf(stderr, "%s:%d: %s -> %s: %s\n", __FILE__, __LINE__, #call, mfpo_status_string(st_), \
-                    mfpo_last_error(ctx));                                                           \
-            return 1;                                                                                \
-        }                                                                                            \
+#define CHECK(call)                                                                                                    \
+    do {                                                                                                               \
+        mfpo_status st_ = (call);                                                                                      \
+        if (st_ != MFPO_OK) {                                                                                          \
+            fprintf(stderr, "%s:%d: %s -> %s: %s\n", __FILE__, __LINE__, #call, mfpo_status_string(st_),               \
+                    mfpo_last_error(ctx));                                                                             \
+            return 1;                                                                                                  \
+        }                                                                                                              \
     } while (0)
 
 int main(void)

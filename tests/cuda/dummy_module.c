@@ -31,7 +31,7 @@ static be_backend *fake_create(int device, int threads, char *reason, size_t rea
 #endif
 
 __attribute__((visibility("default"))) extern const be_module mfpo_backend_module;
-const be_module mfpo_backend_module = {FAKE_VERSION, (uint32_t)sizeof(be_ops), "cuda", fake_probe, fake_create};
+const be_module mfpo_backend_module = { FAKE_VERSION, (uint32_t)sizeof(be_ops), "cuda", fake_probe, fake_create };
 #else
 __attribute__((visibility("default"))) int mfpo_not_a_backend(void);
 

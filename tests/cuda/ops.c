@@ -52,7 +52,7 @@ static float *host(size_t n)
 /* n floats on both backends, filled with `init` (or uniform in [lo, hi) when init is NULL). */
 static pair mk_init(size_t n, const float *init)
 {
-    pair p = {cpu->ops->alloc(cpu, n * sizeof(float)), gpu->ops->alloc(gpu, n * sizeof(float)), n};
+    pair p = { cpu->ops->alloc(cpu, n * sizeof(float)), gpu->ops->alloc(gpu, n * sizeof(float)), n };
     if (!p.c || !p.g) {
         fprintf(stderr, "allocation of %zu floats failed\n", n);
         exit(1);
@@ -132,7 +132,9 @@ static void sync_gpu(pair p)
 
 static void test_gemm(void)
 {
-    static const size_t shapes[][3] = {{64, 256, 23}, {256, 64, 256}, {1, 101, 256}, {37, 5, 1}, {300, 17, 300}};
+    static const size_t shapes[][3] = {
+        { 64, 256, 23 }, { 256, 64, 256 }, { 1, 101, 256 }, { 37, 5, 1 }, { 300, 17, 300 }
+    };
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         for (int ta = 0; ta < 2; ta++)
             for (int tb = 0; tb < 2; tb++)
@@ -232,7 +234,7 @@ static void test_layers(void)
     rel(pre), rel(bias), rel(act), rel(ga);
 
     /* LayerNorm + GELU: widths with and without a 16-lane tail, broadcast adds, aliasing */
-    static const size_t hs[] = {256, 37, 5};
+    static const size_t hs[] = { 256, 37, 5 };
     for (size_t hi = 0; hi < 3; hi++) {
         size_t h = hs[hi], rows = 301;
         for (size_t m = 1; m <= rows; m = m == 1 ? rows : rows + 1) {
@@ -281,7 +283,7 @@ static void test_layers(void)
 
 static void *key_pair(uint64_t seed, uint64_t stream, void **gk)
 {
-    uint64_t k[2] = {seed, stream};
+    uint64_t k[2] = { seed, stream };
     void *ck = cpu->ops->alloc(cpu, sizeof k);
     *gk = gpu->ops->alloc(gpu, sizeof k);
     cpu->ops->upload(cpu, ck, k, sizeof k);
@@ -350,10 +352,10 @@ static void test_rng_and_rows(void)
     float la = logf(0.05f);
     pair rew = mk(B, -5, 5), mask = mk(B, 1, 1), nlp = mk(B, -8, 2), lalpha = mk_init(1, &la), tgt = mk(B * N, 0, 0);
     for (int clipped = 0; clipped < 2; clipped++) {
-        algo_kernels_of(cpu)->c51_target(cpu, B, N, -1600, 1600, lg1.c, lg2.c, rew.c, mask.c, nlp.c, lalpha.c, 0.99f, clipped,
-                             tgt.c);
-        algo_kernels_of(gpu)->c51_target(gpu, B, N, -1600, 1600, lg1.g, lg2.g, rew.g, mask.g, nlp.g, lalpha.g, 0.99f, clipped,
-                             tgt.g);
+        algo_kernels_of(cpu)->c51_target(cpu, B, N, -1600, 1600, lg1.c, lg2.c, rew.c, mask.c, nlp.c, lalpha.c, 0.99f,
+                                         clipped, tgt.c);
+        algo_kernels_of(gpu)->c51_target(gpu, B, N, -1600, 1600, lg1.g, lg2.g, rew.g, mask.g, nlp.g, lalpha.g, 0.99f,
+                                         clipped, tgt.g);
         cmp(clipped ? "c51_target clipped" : "c51_target average", tgt, B * N, 1e-6, 1e-5);
     }
     pair grad = mk(B * N, 0, 0), loss = mk(4, 0, 0);
@@ -367,11 +369,11 @@ static void test_rng_and_rows(void)
     pair qp = mk(B * K1, -50, 50), qg = mk(B * K2, -50, 50), plogp = mk(B * K1, -10, 2);
     pair lw = mk(B * (K1 + K2), 0, 0), wt = mk(B * (K1 + K2), 0, 0), e1 = mk(B, 0, 0), e2 = mk(B, 0, 0),
          vh = mk(B * A, 0, 0);
-    algo_kernels_of(cpu)->snis(cpu, B, K1, K2, A, qp.c, qg.c, pol.c, plogp.c, ga.c, zt.c, t.c, lalpha.c, lw.c, wt.c, e1.c, e2.c,
-                   vh.c);
+    algo_kernels_of(cpu)->snis(cpu, B, K1, K2, A, qp.c, qg.c, pol.c, plogp.c, ga.c, zt.c, t.c, lalpha.c, lw.c, wt.c,
+                               e1.c, e2.c, vh.c);
     /* gauss_a with leading dimension A + 1 above is read as B K2 x A here: the same on both */
-    algo_kernels_of(gpu)->snis(gpu, B, K1, K2, A, qp.g, qg.g, pol.g, plogp.g, ga.g, zt.g, t.g, lalpha.g, lw.g, wt.g, e1.g, e2.g,
-                   vh.g);
+    algo_kernels_of(gpu)->snis(gpu, B, K1, K2, A, qp.g, qg.g, pol.g, plogp.g, ga.g, zt.g, t.g, lalpha.g, lw.g, wt.g,
+                               e1.g, e2.g, vh.g);
     cmp("snis log_w", lw, B * (K1 + K2), 1e-4, 1e-5);
     cmp("snis w", wt, B * (K1 + K2), 1e-6, 1e-4);
     cmp("snis ess_pol", e1, B, 1e-5, 1e-4);
@@ -395,7 +397,7 @@ static void test_rng_and_rows(void)
         cmp(a2 ? "row_dot accumulate" : "row_dot", acc, B, 0, 0);
     }
     pair mn = mk(1, 0, 0);
-    size_t sizes[] = {1, 256, 4096, 100003};
+    size_t sizes[] = { 1, 256, 4096, 100003 };
     for (int i = 0; i < 4; i++) {
         algo_kernels_of(cpu)->mean(cpu, sizes[i], z.c, mn.c);
         algo_kernels_of(gpu)->mean(gpu, sizes[i], z.g, mn.g);
@@ -458,7 +460,7 @@ static void test_optim(void)
     cmp("polyak", t, n, 1e-9, 2.5e-7);
     checks++;
     int fc = cpu->ops->all_finite(cpu, p.c, n), fg = gpu->ops->all_finite(gpu, p.g, n);
-    float bad[2] = {NAN, INFINITY};
+    float bad[2] = { NAN, INFINITY };
     int ok = fc == 1 && fg == 1;
     for (int k = 0; k < 2; k++) {
         cpu->ops->upload(cpu, p.c + n - 1 - k * 5000, &bad[k], sizeof(float));
@@ -505,7 +507,7 @@ static void test_graphs(void)
         return;
     }
     for (uint64_t it = 1; it <= 3; it++) {
-        uint64_t key[2] = {42, 1000 + 17 * it};
+        uint64_t key[2] = { 42, 1000 + 17 * it };
         cpu->ops->upload(cpu, ck, key, sizeof key);
         gpu->ops->upload(gpu, gk, key, sizeof key);
         cpu->ops->upload(cpu, cs, &it, sizeof it);
@@ -551,8 +553,10 @@ int main(int argc, char **argv)
 {
     int cpu_vs_cpu = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--verbose")) verbose = 1;
-        else if (!strcmp(argv[i], "--cpu-vs-cpu")) cpu_vs_cpu = 1; /* checks this harness itself */
+        if (!strcmp(argv[i], "--verbose"))
+            verbose = 1;
+        else if (!strcmp(argv[i], "--cpu-vs-cpu"))
+            cpu_vs_cpu = 1; /* checks this harness itself */
         else {
             fprintf(stderr, "usage: %s [--verbose] [--cpu-vs-cpu]\n", argv[0]);
             return 2;
@@ -568,8 +572,8 @@ int main(int argc, char **argv)
         rec_backend *rec = inner ? rec_wrap(inner) : NULL;
         if (!rec) return 1;
         gpu = &rec->base;
-    } else if (be_open(MFPO_BACKEND_CUDA, &core_default_allocator, 1, 0, &gpu, &module, &chosen, why,
-                                 sizeof why) != MFPO_OK) {
+    } else if (be_open(MFPO_BACKEND_CUDA, &core_default_allocator, 1, 0, &gpu, &module, &chosen, why, sizeof why) !=
+               MFPO_OK) {
         printf("skipped: no CUDA device (%s)\n", why);
         return 77;
     }

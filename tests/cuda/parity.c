@@ -152,14 +152,14 @@ typedef struct stat_field {
 } stat_field;
 
 static const stat_field fields[] = {
-    {"critic_loss", offsetof(mfpo_update_stats, critic_loss)},
-    {"actor_loss", offsetof(mfpo_update_stats, actor_loss)},
-    {"divergence_loss", offsetof(mfpo_update_stats, divergence_loss)},
-    {"alpha", offsetof(mfpo_update_stats, alpha)},
-    {"entropy", offsetof(mfpo_update_stats, entropy)},
-    {"mean_q", offsetof(mfpo_update_stats, mean_q)},
-    {"ess_policy", offsetof(mfpo_update_stats, ess_policy)},
-    {"ess_gaussian", offsetof(mfpo_update_stats, ess_gaussian)},
+    { "critic_loss", offsetof(mfpo_update_stats, critic_loss) },
+    { "actor_loss", offsetof(mfpo_update_stats, actor_loss) },
+    { "divergence_loss", offsetof(mfpo_update_stats, divergence_loss) },
+    { "alpha", offsetof(mfpo_update_stats, alpha) },
+    { "entropy", offsetof(mfpo_update_stats, entropy) },
+    { "mean_q", offsetof(mfpo_update_stats, mean_q) },
+    { "ess_policy", offsetof(mfpo_update_stats, ess_policy) },
+    { "ess_gaussian", offsetof(mfpo_update_stats, ess_gaussian) },
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
@@ -175,9 +175,12 @@ int main(int argc, char **argv)
     int self_check = 0, verbose = 0;
     long updates = 100;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--self-check")) self_check = 1;
-        else if (!strcmp(argv[i], "--verbose")) verbose = 1;
-        else if (!strcmp(argv[i], "--updates") && i + 1 < argc) updates = strtol(argv[++i], NULL, 10);
+        if (!strcmp(argv[i], "--self-check"))
+            self_check = 1;
+        else if (!strcmp(argv[i], "--verbose"))
+            verbose = 1;
+        else if (!strcmp(argv[i], "--updates") && i + 1 < argc)
+            updates = strtol(argv[++i], NULL, 10);
         else {
             fprintf(stderr, "usage: %s [--self-check] [--updates N] [--verbose]\n", argv[0]);
             return 2;
@@ -202,12 +205,13 @@ int main(int argc, char **argv)
     printf("config: obs %d act %d hidden 64 batch 64 K1 16 K2 32 atoms 101; %ld updates\n", OBS, ACT, updates);
     if (!self_check) {
         const char *g = getenv("MFPO_CUDA_GRAPHS");
-        printf("CUDA graphs: %s\n", g && !strcmp(g, "0") ? "off (MFPO_CUDA_GRAPHS=0)" : "on (update 1 direct, 2 recorded, then replays)");
+        printf("CUDA graphs: %s\n",
+               g && !strcmp(g, "0") ? "off (MFPO_CUDA_GRAPHS=0)" : "on (update 1 direct, 2 recorded, then replays)");
     }
 
     int failures = 0;
-    double worst_stat[NFIELDS] = {0};
-    long worst_at[NFIELDS] = {0};
+    double worst_stat[NFIELDS] = { 0 };
+    long worst_at[NFIELDS] = { 0 };
     for (long u = 0; u < updates; u++) {
         mfpo_update_stats a, b;
         a.struct_size = b.struct_size = sizeof a;
@@ -244,15 +248,23 @@ int main(int argc, char **argv)
         const char *name;
         size_t at, n;
     } blocks[] = {
-        {"u", off->u, ref.ag->ul.n_params},       {"d", off->d, ref.ag->dl.n_params},
-        {"q1", off->q[0], ref.ag->ql.n_params},   {"q2", off->q[1], ref.ag->ql.n_params},
-        {"q1_target", off->qt[0], ref.ag->ql.n_params}, {"q2_target", off->qt[1], ref.ag->ql.n_params},
-        {"log_alpha", off->log_alpha, 1},          {"adam_m_u", off->m_u, ref.ag->ul.n_params},
-        {"adam_v_u", off->v_u, ref.ag->ul.n_params}, {"adam_m_d", off->m_d, ref.ag->dl.n_params},
-        {"adam_v_d", off->v_d, ref.ag->dl.n_params}, {"adam_m_q1", off->m_q[0], ref.ag->ql.n_params},
-        {"adam_v_q1", off->v_q[0], ref.ag->ql.n_params}, {"adam_m_q2", off->m_q[1], ref.ag->ql.n_params},
-        {"adam_v_q2", off->v_q[1], ref.ag->ql.n_params}, {"adam_m_alpha", off->m_alpha, 1},
-        {"adam_v_alpha", off->v_alpha, 1},
+        { "u", off->u, ref.ag->ul.n_params },
+        { "d", off->d, ref.ag->dl.n_params },
+        { "q1", off->q[0], ref.ag->ql.n_params },
+        { "q2", off->q[1], ref.ag->ql.n_params },
+        { "q1_target", off->qt[0], ref.ag->ql.n_params },
+        { "q2_target", off->qt[1], ref.ag->ql.n_params },
+        { "log_alpha", off->log_alpha, 1 },
+        { "adam_m_u", off->m_u, ref.ag->ul.n_params },
+        { "adam_v_u", off->v_u, ref.ag->ul.n_params },
+        { "adam_m_d", off->m_d, ref.ag->dl.n_params },
+        { "adam_v_d", off->v_d, ref.ag->dl.n_params },
+        { "adam_m_q1", off->m_q[0], ref.ag->ql.n_params },
+        { "adam_v_q1", off->v_q[0], ref.ag->ql.n_params },
+        { "adam_m_q2", off->m_q[1], ref.ag->ql.n_params },
+        { "adam_v_q2", off->v_q[1], ref.ag->ql.n_params },
+        { "adam_m_alpha", off->m_alpha, 1 },
+        { "adam_v_alpha", off->v_alpha, 1 },
     };
     float *sa = download_state(&ref), *sb = download_state(&dut);
     double max_abs_tol = STATE_MAX_ABS;

@@ -22,7 +22,7 @@ void rec_push(rec_backend *r, rec_exec_fn exec, const void *args, size_t size)
     void *copy = malloc(size ? size : 1);
     if (!copy) die_oom();
     memcpy(copy, args, size);
-    g->nodes[g->n++] = (rec_node){exec, copy};
+    g->nodes[g->n++] = (rec_node){ exec, copy };
 }
 
 static void graph_free(rec_graph *g)

@@ -101,7 +101,7 @@ static void with_device(void **state)
     mfpo_replay *rb = NULL;
     assert_status(mfpo_agent_create(ctx, &c, &ag), MFPO_OK, ctx);
     assert_status(mfpo_replay_create(ctx, 3, 2, 64, &rb), MFPO_OK, ctx);
-    float obs[3] = {0.1f, -0.2f, 0.3f}, act[2], next[3] = {0.2f, -0.1f, 0.3f};
+    float obs[3] = { 0.1f, -0.2f, 0.3f }, act[2], next[3] = { 0.2f, -0.1f, 0.3f };
     for (int i = 0; i < 32; i++) {
         act[0] = (float)(i % 5) * 0.2f - 0.4f;
         act[1] = -act[0];

@@ -25,14 +25,14 @@
 
 static int failures;
 
-#define CHECK(cond, ...)                                                                                          \
-    do {                                                                                                          \
-        if (!(cond)) {                                                                                            \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                                           \
-            printf(__VA_ARGS__);                                                                                  \
-            printf("\n");                                                                                         \
-            failures++;                                                                                           \
-        }                                                                                                         \
+#define CHECK(cond, ...)                                                                                               \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                                                \
+            printf(__VA_ARGS__);                                                                                       \
+            printf("\n");                                                                                              \
+            failures++;                                                                                                \
+        }                                                                                                              \
     } while (0)
 
 typedef struct run {
@@ -107,11 +107,11 @@ static void lockstep(run *a, run *b, int n, const char *what)
         sa.struct_size = sb.struct_size = sizeof sa;
         must(mfpo_update(a->ag, a->rb, &sa), "mfpo_update", a->ctx);
         must(mfpo_update(b->ag, b->rb, &sb), "mfpo_update", b->ctx);
-        CHECK(!memcmp(&sa, &sb, sizeof sa), "%s: update %d: statistics differ (critic %.9g vs %.9g, actor %.9g vs %.9g)",
-              what, i + 1, (double)sa.critic_loss, (double)sb.critic_loss, (double)sa.actor_loss,
-              (double)sb.actor_loss);
+        CHECK(!memcmp(&sa, &sb, sizeof sa),
+              "%s: update %d: statistics differ (critic %.9g vs %.9g, actor %.9g vs %.9g)", what, i + 1,
+              (double)sa.critic_loss, (double)sb.critic_loss, (double)sa.actor_loss, (double)sb.actor_loss);
         if (i % 3 == 1) {
-            float obs[10] = {0.1f, 0.2f, -0.3f, 0.4f, 0.5f, -0.1f, 0.0f, 0.3f, 0.2f, -0.6f}, xa[4], xb[4];
+            float obs[10] = { 0.1f, 0.2f, -0.3f, 0.4f, 0.5f, -0.1f, 0.0f, 0.3f, 0.2f, -0.6f }, xa[4], xb[4];
             must(mfpo_agent_act(a->ag, obs, 2, xa), "mfpo_agent_act", a->ctx);
             must(mfpo_agent_act(b->ag, obs, 2, xb), "mfpo_agent_act", b->ctx);
             CHECK(!memcmp(xa, xb, sizeof xa), "%s: act after update %d differs", what, i + 1);
@@ -177,7 +177,8 @@ int main(void)
     lockstep(&ref, &rec, 6, "hook");
     CHECK(rec.rec->recordings == 0 && rec.rec->launches == 0, "hook set: %d recordings, %d launches",
           rec.rec->recordings, rec.rec->launches);
-    CHECK(calls == 6 * 2 + 3 * 3, "hook called %d times, expected %d", calls, 6 * 2 + 3 * 3); /* stages 0, 1 always; 2-4 on full updates */
+    CHECK(calls == 6 * 2 + 3 * 3, "hook called %d times, expected %d", calls,
+          6 * 2 + 3 * 3); /* stages 0, 1 always; 2-4 on full updates */
     close_run(&ref);
     close_run(&rec);
 

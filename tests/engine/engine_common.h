@@ -26,7 +26,7 @@
 
 static inline be_backend *test_backend(void)
 {
-    char reason[256] = {0};
+    char reason[256] = { 0 };
     be_backend *be = be_cpu_create(&core_default_allocator, 1, reason, sizeof reason);
     if (!be) fail_msg("cannot create the CPU backend: %s", reason);
     return be;
@@ -78,8 +78,8 @@ static inline double check_close(const char *check, const float *got, const doub
         double e = fabs((double)got[i] - want[i]) / fmax(fabs(want[i]), floor);
         if (!(e <= worst)) worst = e; /* NaN propagates as the worst */
         if (!(e <= rtol) && shown < 5) {
-            printf("  MISMATCH %s[%zu]: got %.9g want %.9g (relerr %.3g > %.3g)\n", check, i, (double)got[i],
-                   want[i], e, rtol);
+            printf("  MISMATCH %s[%zu]: got %.9g want %.9g (relerr %.3g > %.3g)\n", check, i, (double)got[i], want[i],
+                   e, rtol);
             shown++;
         }
     }
@@ -106,15 +106,15 @@ static inline double check_scalar(const char *check, double got, double want, do
  * take plain values, as the tests think of them. */
 static inline void test_rng_fill(be_backend *be, int normal, float *out, size_t n, uint64_t seed, uint64_t stream)
 {
-    uint64_t key[2] = {seed, stream};
+    uint64_t key[2] = { seed, stream };
     uint64_t *dkey = be->ops->alloc(be, sizeof key);
     be->ops->upload(be, dkey, key, sizeof key);
     (normal ? be->ops->rng_normal : be->ops->rng_uniform)(be, out, n, dkey, 0);
     be->ops->free(be, dkey);
 }
 
-static inline void test_adam(be_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr,
-                             float b1, float b2, float eps, uint64_t step)
+static inline void test_adam(be_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1,
+                             float b2, float eps, uint64_t step)
 {
     uint64_t *dstep = be->ops->alloc(be, sizeof step);
     be->ops->upload(be, dstep, &step, sizeof step);

@@ -148,7 +148,7 @@ static void test_streams(void **state)
         be->ops->download(be, b, d, 10 * sizeof(float));
         assert_memory_equal(a, b, 10 * sizeof(float));
         /* {seed, stream}: another stream, another seed, a stream differing only in its high word */
-        uint64_t others[3][2] = {{5, 10}, {6, 9}, {5, 9ull | (1ull << 32)}};
+        uint64_t others[3][2] = { { 5, 10 }, { 6, 9 }, { 5, 9ull | (1ull << 32) } };
         for (int o = 0; o < 3; o++) {
             test_rng_fill(be, kind, d, N, others[o][0], others[o][1]);
             be->ops->download(be, b, d, N * sizeof(float));
@@ -186,7 +186,7 @@ static void truncated_case(double lo, double hi, char *name_buf, size_t name_siz
     snprintf(name_buf, name_size, "truncnorm[%g,%g].stratified_var", lo, hi);
     check_scalar(name_buf, v, var, 1e-6 * (hi - lo) * (hi - lo));
 
-    test_rng rng = {(uint64_t)(lo * 1000.0 + hi * 7.0 + 100000.0)};
+    test_rng rng = { (uint64_t)(lo * 1000.0 + hi * 7.0 + 100000.0) };
     s = 0.0;
     for (size_t k = 0; k < NRAND; k++) {
         double u = ((double)(test_next(&rng) >> 11) + 0.5) / 9007199254740992.0; /* in (0, 1) */
@@ -203,9 +203,9 @@ static void truncated_case(double lo, double hi, char *name_buf, size_t name_siz
 static void test_truncated_normal(void **state)
 {
     (void)state;
-    static const double iv[][2] = {{-1.0, 2.0}, {0.5, 0.6},  {-3.0, -2.5}, {2.0, 8.0}, {-0.1, 0.1},
-                                   {6.0, 7.0},  {-9.0, -8.5}, {-8.0, 8.0},  {4.0, 30.0},
-                                   {8.5, 9.0},  {10.0, 12.0}};
+    static const double iv[][2] = { { -1.0, 2.0 }, { 0.5, 0.6 }, { -3.0, -2.5 }, { 2.0, 8.0 },
+                                    { -0.1, 0.1 }, { 6.0, 7.0 }, { -9.0, -8.5 }, { -8.0, 8.0 },
+                                    { 4.0, 30.0 }, { 8.5, 9.0 }, { 10.0, 12.0 } };
     char name[96];
     CHECKS_BEGIN();
     for (size_t i = 0; i < sizeof iv / sizeof iv[0]; i++) truncated_case(iv[i][0], iv[i][1], name, sizeof name);
@@ -249,8 +249,10 @@ static void test_quantile_roundtrip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_uniform_moments),  cmocka_unit_test(test_normal_moments),
-        cmocka_unit_test(test_streams),          cmocka_unit_test(test_truncated_normal),
+        cmocka_unit_test(test_uniform_moments),
+        cmocka_unit_test(test_normal_moments),
+        cmocka_unit_test(test_streams),
+        cmocka_unit_test(test_truncated_normal),
         cmocka_unit_test(test_quantile_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -61,7 +61,8 @@ static void ref_ln_gelu(size_t h, const double *pre, const double *scale, const 
     for (size_t j = 0; j < h; j++) var += (pre[j] - mean) * (pre[j] - mean);
     var /= REF_MUTATE == 2 ? (double)(h - 1) : (double)h;
     double rstd = 1.0 / sqrt(var + 1e-6);
-    for (size_t j = 0; j < h; j++) act[j] = ref_gelu(scale[j] * (pre[j] - mean) * rstd + (REF_MUTATE == 6 ? 0.0 : shift[j]));
+    for (size_t j = 0; j < h; j++)
+        act[j] = ref_gelu(scale[j] * (pre[j] - mean) * rstd + (REF_MUTATE == 6 ? 0.0 : shift[j]));
 }
 
 /* [cos(2 pi x w_k)]_k, [sin(2 pi x w_k)]_k */
@@ -149,8 +150,8 @@ static void ref_embed_add(const ref_layout *r, const double *p, int e, double x,
 }
 
 /* The whole network on n rows (x: leading dimension ldx; t, h: m values, row i uses i mod m). */
-static void ref_forward(const ref_layout *r, const double *p, size_t n, const double *x, size_t ldx,
-                        const double *t, const double *h, size_t m, double *out)
+static void ref_forward(const ref_layout *r, const double *p, size_t n, const double *x, size_t ldx, const double *t,
+                        const double *h, size_t m, double *out)
 {
     double in[REF_MAX], pre[REF_MAX], act[REF_MAX];
     size_t H = r->hidden;
@@ -211,7 +212,7 @@ static void test_gelu_ops(void **state)
 {
     (void)state;
     enum { N = 4, H = 9 };
-    test_rng rng = {11};
+    test_rng rng = { 11 };
     float pre[N * H], g[N * H], bias[H], got[N * H], act[N * H], pre_b[N * H];
     double want[N * H];
     be_backend *be = test_backend();
@@ -279,7 +280,7 @@ static void run_ln_gelu(size_t m, const char *tag)
 {
     enum { N = 6, H = 8 };
     char name[96];
-    test_rng rng = {100 + m};
+    test_rng rng = { 100 + m };
     float pre[N * H], add[N * H], scale[H], shift[H], g[N * H], tp[N * H], gs0[H], gh0[H];
     float got[N * H], gs[H], gh[H], act_alias[N * H];
     double want[N * H], wscale[H], wshift[H];
@@ -382,7 +383,7 @@ static void run_ln_gelu(size_t m, const char *tag)
         free(am);
     }
 
-    float *bufs[] = {dpre, dadd, dscale, dshift, dxhat, drstd, dy, dact, dg, dgp, dgs, dgh, dtp, dta, dpre2};
+    float *bufs[] = { dpre, dadd, dscale, dshift, dxhat, drstd, dy, dact, dg, dgp, dgs, dgh, dtp, dta, dpre2 };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) be->ops->free(be, bufs[i]);
     free(Dpre);
     free(Dadd);
@@ -416,7 +417,7 @@ static void test_fourier_ops(void **state)
     (void)state;
     enum { N = 6, F = 5 };
     const float xdot = 0.7f;
-    test_rng rng = {7};
+    test_rng rng = { 7 };
     float x[N], w[F], g[N * 2 * F], out[N * 2 * F], gw[F], gx[N], gw2[F];
     double want[N * 2 * F], o[2 * F], op[2 * F], om[2 * F];
     be_backend *be = test_backend();
@@ -525,7 +526,7 @@ static void ref_out_tangent(const ref_layout *r, const double *p, size_t n, cons
 static void run_net_case(const net_case *nc)
 {
     char name[128];
-    test_rng rng = {1000 + nc->n * 31 + nc->m * 7 + (size_t)nc->timed};
+    test_rng rng = { 1000 + nc->n * 31 + nc->m * 7 + (size_t)nc->timed };
     be_backend *be = test_backend();
     nn_layout lay;
     ref_layout rl;
@@ -596,12 +597,12 @@ static void run_net_case(const net_case *nc)
         const char *what;
         int use_x;
         double td, hd;
-    } jv[] = {{"x_dot", 1, 0.0, 0.0}, {"t_dot", 0, 0.8, 0.0}, {"h_dot", 0, 0.0, -0.6}, {"all", 1, 0.8, -0.6}};
+    } jv[] = { { "x_dot", 1, 0.0, 0.0 }, { "t_dot", 0, 0.8, 0.0 }, { "h_dot", 0, 0.0, -0.6 }, { "all", 1, 0.8, -0.6 } };
     for (size_t k = 0; k < (nc->timed ? 4u : 1u); k++) {
         nn_jvp(be, &lay, dp, &c, jv[k].use_x ? dxd : NULL, jv[k].use_x ? nc->dot_cols : 0, (float)jv[k].td,
                (float)jv[k].hd);
-        ref_out_tangent(&rl, Dp, n, Dx, ldx, nc->timed ? Dt : NULL, nc->timed ? Dh : NULL, m,
-                        jv[k].use_x ? Dxd : NULL, nc->dot_cols, jv[k].td, jv[k].hd, want);
+        ref_out_tangent(&rl, Dp, n, Dx, ldx, nc->timed ? Dt : NULL, nc->timed ? Dh : NULL, m, jv[k].use_x ? Dxd : NULL,
+                        nc->dot_cols, jv[k].td, jv[k].hd, want);
         to_host(be, got, c.tout, n * O);
         snprintf(name, sizeof name, "%s.jvp_%s", nc->name, jv[k].what);
         check_close(name, got, want, n * O, RTOL_NET, FLOOR);
@@ -609,15 +610,15 @@ static void run_net_case(const net_case *nc)
 
     /* ---- backward of L = sum(W_out . out) */
     nn_backward(be, &lay, dp, &c, dwout, dgp, dgx, nc->timed ? dgt : NULL, nc->timed ? dgh : NULL);
-#define FD_LOSS(var, k, out_)                                                                                        \
-    do {                                                                                                           \
-        double keep_ = (var)[k];                                                                                   \
-        (var)[k] = keep_ + FD_STEP;                                                                                \
-        double lp_ = ref_loss(&rl, Dp, n, Dx, ldx, Dt, Dh, m, Dw);                                                 \
-        (var)[k] = keep_ - FD_STEP;                                                                                \
-        double lm_ = ref_loss(&rl, Dp, n, Dx, ldx, Dt, Dh, m, Dw);                                                 \
-        (var)[k] = keep_;                                                                                          \
-        (out_) = (lp_ - lm_) / (2.0 * FD_STEP);                                                                    \
+#define FD_LOSS(var, k, out_)                                                                                          \
+    do {                                                                                                               \
+        double keep_ = (var)[k];                                                                                       \
+        (var)[k] = keep_ + FD_STEP;                                                                                    \
+        double lp_ = ref_loss(&rl, Dp, n, Dx, ldx, Dt, Dh, m, Dw);                                                     \
+        (var)[k] = keep_ - FD_STEP;                                                                                    \
+        double lm_ = ref_loss(&rl, Dp, n, Dx, ldx, Dt, Dh, m, Dw);                                                     \
+        (var)[k] = keep_;                                                                                              \
+        (out_) = (lp_ - lm_) / (2.0 * FD_STEP);                                                                        \
     } while (0)
     for (size_t k = 0; k < P; k++) FD_LOSS(Dp, k, want[k]);
     to_host(be, got, dgp, P);
@@ -653,7 +654,7 @@ static void run_net_case(const net_case *nc)
 
     nn_cache_free(&c, be);
     nn_cache_free(&ci, be);
-    float *bufs[] = {dp, dx, dt, dh, dwout, dxd, dgp, dgx, dgt, dgh};
+    float *bufs[] = { dp, dx, dt, dh, dwout, dxd, dgp, dgx, dgt, dgh };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) be->ops->free(be, bufs[i]);
     be->ops->destroy(be);
     free(p);
@@ -673,7 +674,7 @@ static void run_net_case(const net_case *nc)
 static void test_net_timed_m_n(void **state)
 {
     (void)state;
-    const net_case nc = {"timed[m=n]", 1, 5, 3, 8, 2, 4, 6, 7, 7, 6, 2, 0};
+    const net_case nc = { "timed[m=n]", 1, 5, 3, 8, 2, 4, 6, 7, 7, 6, 2, 0 };
     CHECKS_BEGIN();
     run_net_case(&nc);
     CHECKS_END();
@@ -682,7 +683,7 @@ static void test_net_timed_m_n(void **state)
 static void test_net_timed_m_1(void **state)
 {
     (void)state;
-    const net_case nc = {"timed[m=1]", 1, 5, 3, 8, 2, 4, 6, 7, 1, 6, 2, 3};
+    const net_case nc = { "timed[m=1]", 1, 5, 3, 8, 2, 4, 6, 7, 1, 6, 2, 3 };
     CHECKS_BEGIN();
     run_net_case(&nc);
     CHECKS_END();
@@ -692,7 +693,7 @@ static void test_net_untimed(void **state)
 {
     (void)state;
     /* critic-style: no embedders, depth 3, the tangent over all input columns */
-    const net_case nc = {"untimed", 0, 5, 4, 8, 3, 0, 0, 7, 1, 5, 5, 2};
+    const net_case nc = { "untimed", 0, 5, 4, 8, 3, 0, 0, 7, 1, 5, 5, 2 };
     CHECKS_BEGIN();
     run_net_case(&nc);
     CHECKS_END();
@@ -701,7 +702,7 @@ static void test_net_untimed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gelu_ops),      cmocka_unit_test(test_ln_gelu_ops),  cmocka_unit_test(test_fourier_ops),
+        cmocka_unit_test(test_gelu_ops),      cmocka_unit_test(test_ln_gelu_ops),   cmocka_unit_test(test_fourier_ops),
         cmocka_unit_test(test_net_timed_m_n), cmocka_unit_test(test_net_timed_m_1), cmocka_unit_test(test_net_untimed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,7 +47,8 @@ static void run_gemm(be_backend *be, const gemm_case *gc, test_rng *rng)
             }
             want[i * n + j] = gc->alpha * s + (gc->beta == 0.0f ? 0.0 : (double)gc->beta * c[i * ldc + j]);
         }
-    float *da = be->ops->alloc(be, (na ? na : 1) * sizeof(float)), *db = be->ops->alloc(be, (nb ? nb : 1) * sizeof(float));
+    float *da = be->ops->alloc(be, (na ? na : 1) * sizeof(float)),
+          *db = be->ops->alloc(be, (nb ? nb : 1) * sizeof(float));
     float *dc = be->ops->alloc(be, nc * sizeof(float));
     assert_true(da && db && dc);
     be->ops->upload(be, da, a, na * sizeof(float));
@@ -77,21 +78,21 @@ static void run_gemm(be_backend *be, const gemm_case *gc, test_rng *rng)
 static void test_gemm(void **state)
 {
     (void)state;
-    test_rng rng = {77};
+    test_rng rng = { 77 };
     be_backend *be = test_backend();
     CHECKS_BEGIN();
     for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++) {
-            gemm_case small = {ta, tb, 5, 4, 3, 3, 1.5f, -0.5f};
-            gemm_case big = {ta, tb, 37, 29, 19, 2, -0.75f, 0.25f};
-            gemm_case nobeta = {ta, tb, 6, 7, 8, 1, 1.0f, 0.0f};
+            gemm_case small = { ta, tb, 5, 4, 3, 3, 1.5f, -0.5f };
+            gemm_case big = { ta, tb, 37, 29, 19, 2, -0.75f, 0.25f };
+            gemm_case nobeta = { ta, tb, 6, 7, 8, 1, 1.0f, 0.0f };
             run_gemm(be, &small, &rng);
             run_gemm(be, &big, &rng);
             run_gemm(be, &nobeta, &rng);
         }
     /* k == 0: C = beta C (and 0 for beta = 0 even over NaN) */
-    gemm_case k0 = {0, 0, 3, 4, 0, 1, 2.0f, 0.5f};
-    gemm_case k0b = {1, 1, 3, 4, 0, 1, 2.0f, 0.0f};
+    gemm_case k0 = { 0, 0, 3, 4, 0, 1, 2.0f, 0.5f };
+    gemm_case k0b = { 1, 1, 3, 4, 0, 1, 2.0f, 0.0f };
     run_gemm(be, &k0, &rng);
     run_gemm(be, &k0b, &rng);
     be->ops->destroy(be);
@@ -102,7 +103,7 @@ static void test_add_fold_rows(void **state)
 {
     (void)state;
     enum { N = 5, COLS = 3, LD = 6 };
-    test_rng rng = {5};
+    test_rng rng = { 5 };
     float y[N * LD], x[N * COLS], g[N * LD], out[N * COLS], base[N * COLS];
     double want[N * COLS];
     float got[N * COLS];
@@ -158,7 +159,7 @@ static void test_copy_rows(void **state)
 {
     (void)state;
     enum { N = 7, COLS = 3, LDD = 5, LDS = 4 };
-    test_rng rng = {9};
+    test_rng rng = { 9 };
     float src[N * LDS], dst[N * LDD];
     be_backend *be = test_backend();
     float *ds = be->ops->alloc(be, sizeof src), *dd = be->ops->alloc(be, sizeof dst);
@@ -183,13 +184,13 @@ static void test_all_finite(void **state)
 {
     (void)state;
     enum { N = 1000 };
-    const float bad[] = {NAN, -NAN, INFINITY, -INFINITY};
-    const size_t where[] = {0, 1, N / 2, N - 1};
+    const float bad[] = { NAN, -NAN, INFINITY, -INFINITY };
+    const size_t where[] = { 0, 1, N / 2, N - 1 };
     float x[N];
     be_backend *be = test_backend();
     float *d = be->ops->alloc(be, sizeof x);
     assert_non_null(d);
-    test_rng rng = {3};
+    test_rng rng = { 3 };
     test_fill(&rng, x, N, -1e3, 1e3);
     x[3] = FLT_MAX;
     x[4] = -FLT_MAX;
@@ -203,8 +204,7 @@ static void test_all_finite(void **state)
             float keep = x[where[w]];
             x[where[w]] = bad[b];
             be->ops->upload(be, d, x, sizeof x);
-            if (be->ops->all_finite(be, d, N) != 0)
-                fail_msg("all_finite missed %g at %zu", (double)bad[b], where[w]);
+            if (be->ops->all_finite(be, d, N) != 0) fail_msg("all_finite missed %g at %zu", (double)bad[b], where[w]);
             /* outside the checked range it does not count */
             if (where[w] == N - 1) assert_int_equal(be->ops->all_finite(be, d, N - 1), 1);
             x[where[w]] = keep;

@@ -32,11 +32,11 @@ static void test_adam_three_steps(void **state)
     (void)state;
     const float lr = 0.05f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
     /* element 4 has gradients small enough that eps matters; element 5 changes sign, element 3 is 0 */
-    const float p0[NP] = {0.5f, -1.2f, 2.0f, 0.25f, 1.0f, -0.3f};
-    const float grads[3][NP] = {{0.1f, -2.0f, 0.5f, 0.0f, 1e-9f, 3.0f},
-                                {0.3f, -1.0f, -0.5f, 0.0f, 2e-9f, -4.0f},
-                                {-0.2f, 0.5f, 0.25f, 0.0f, -1e-9f, 0.5f}};
-    double P[NP], M[NP] = {0}, V[NP] = {0}, G[NP];
+    const float p0[NP] = { 0.5f, -1.2f, 2.0f, 0.25f, 1.0f, -0.3f };
+    const float grads[3][NP] = { { 0.1f, -2.0f, 0.5f, 0.0f, 1e-9f, 3.0f },
+                                 { 0.3f, -1.0f, -0.5f, 0.0f, 2e-9f, -4.0f },
+                                 { -0.2f, 0.5f, 0.25f, 0.0f, -1e-9f, 0.5f } };
+    double P[NP], M[NP] = { 0 }, V[NP] = { 0 }, G[NP];
     float p[NP], m[NP], v[NP];
     char name[64];
     be_backend *be = test_backend();
@@ -110,8 +110,8 @@ static void test_polyak(void **state)
 {
     (void)state;
     const float tau = 0.005f;
-    const float online[NP] = {1.0f, -2.0f, 0.5f, 100.0f, 0.0f, -0.125f};
-    float target[NP] = {0.0f, 1.0f, 0.5f, -3.0f, 7.0f, 0.25f};
+    const float online[NP] = { 1.0f, -2.0f, 0.5f, 100.0f, 0.0f, -0.125f };
+    float target[NP] = { 0.0f, 1.0f, 0.5f, -3.0f, 7.0f, 0.25f };
     double T[NP];
     char name[64];
     be_backend *be = test_backend();

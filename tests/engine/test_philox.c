@@ -21,15 +21,15 @@ typedef struct kat {
 } kat;
 
 static const kat KATS[] = {
-    {{0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u},
-     {0x00000000u, 0x00000000u},
-     {0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u}},
-    {{0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu},
-     {0xffffffffu, 0xffffffffu},
-     {0x408f276du, 0x41c83b0eu, 0xa20bc7c6u, 0x6d5451fdu}},
-    {{0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u},
-     {0xa4093822u, 0x299f31d0u},
-     {0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u}},
+    { { 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u },
+      { 0x00000000u, 0x00000000u },
+      { 0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u } },
+    { { 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu },
+      { 0xffffffffu, 0xffffffffu },
+      { 0x408f276du, 0x41c83b0eu, 0xa20bc7c6u, 0x6d5451fdu } },
+    { { 0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u },
+      { 0xa4093822u, 0x299f31d0u },
+      { 0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u } },
 };
 #define N_KATS (sizeof KATS / sizeof KATS[0])
 
@@ -42,8 +42,8 @@ static void test_raw_philox(void **state)
 {
     (void)state;
     for (size_t v = 0; v < N_KATS; v++) {
-        philox4x32_ctr_t c = {{KATS[v].ctr[0], KATS[v].ctr[1], KATS[v].ctr[2], KATS[v].ctr[3]}};
-        philox4x32_key_t k = {{KATS[v].key[0], KATS[v].key[1]}};
+        philox4x32_ctr_t c = { { KATS[v].ctr[0], KATS[v].ctr[1], KATS[v].ctr[2], KATS[v].ctr[3] } };
+        philox4x32_key_t k = { { KATS[v].key[0], KATS[v].key[1] } };
         philox4x32_ctr_t r = philox4x32(c, k);
         for (int j = 0; j < 4; j++) {
             if (r.v[j] != KATS[v].out[j]) printf("  vector %zu word %d: %08x != %08x\n", v, j, r.v[j], KATS[v].out[j]);

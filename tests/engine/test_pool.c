@@ -44,7 +44,7 @@ static void run_and_check(cpu_pool *pool, int chunks)
 
 static void test_pool_runs(void **state)
 {
-    char reason[256] = {0};
+    char reason[256] = { 0 };
     (void)state;
     /* one worker, as on this 2-core machine, then more threads than cores */
     cpu_pool *pool = cpu_pool_create(&core_default_allocator, 1, reason, sizeof reason);
@@ -58,7 +58,7 @@ static void test_pool_runs(void **state)
     for (int i = 0; i < 2000; i++) run_and_check(pool, 1 + i % 4);
     /* after a pause the workers sleep: the run must wake them */
     for (int i = 0; i < 5; i++) {
-        struct timespec pause = {0, 5 * 1000 * 1000};
+        struct timespec pause = { 0, 5 * 1000 * 1000 };
         nanosleep(&pause, NULL);
         run_and_check(pool, 4);
     }
@@ -77,7 +77,7 @@ static void test_pool_runs(void **state)
 
 static be_backend *backend_threads(int threads)
 {
-    char reason[256] = {0};
+    char reason[256] = { 0 };
     be_backend *be = be_cpu_create(&core_default_allocator, threads, reason, sizeof reason);
     if (!be) fail_msg("cannot create a %d-thread CPU backend: %s", threads, reason);
     assert_int_equal(be->threads, threads);
@@ -95,10 +95,10 @@ static void assert_same_bits(const char *what, const float *a, const float *b, s
 static void test_gemm_split(void **state)
 {
     /* m x n x k: the update's shapes (candidate rows, weight gradients, narrow heads) */
-    static const size_t shapes[][3] = {{3072, 256, 256}, {256, 256, 1024}, {1024, 6, 256},
-                                       {17, 256, 1024},   {256, 17, 1024}, {777, 129, 65}};
+    static const size_t shapes[][3] = { { 3072, 256, 256 }, { 256, 256, 1024 }, { 1024, 6, 256 },
+                                        { 17, 256, 1024 },  { 256, 17, 1024 },  { 777, 129, 65 } };
     be_backend *one = backend_threads(1), *two = backend_threads(2);
-    test_rng rng = {42};
+    test_rng rng = { 42 };
     (void)state;
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         for (int ta = 0; ta < 2; ta++)
@@ -129,13 +129,13 @@ static void test_gemm_split(void **state)
 static void test_rows_split(void **state)
 {
     enum { N = 1024, H = 256, ATOMS = 101, P = 100003 };
-    be_backend *be[2] = {backend_threads(1), backend_threads(2)};
+    be_backend *be[2] = { backend_threads(1), backend_threads(2) };
     static float pre0[N * H], add[H], scale[H], shift[H], t_pre[N * H], logits[N * ATOMS];
     static float xhat[2][N * H], y[2][N * H], act[2][N * H], rstd[2][N], t_act[2][N * H], q[2][N];
     static float p[2][P], g[P], m[2][P], v[2][P], u[2][N * 8], z[2][N * 8];
     static float pre[2][N * H];
-    test_rng rng = {7};
-    uint64_t key[2] = {123, 456}, step = 3;
+    test_rng rng = { 7 };
+    uint64_t key[2] = { 123, 456 }, step = 3;
     (void)state;
     test_fill(&rng, pre0, N * H, -3.0, 3.0);
     test_fill(&rng, add, H, -1.0, 1.0);

@@ -53,10 +53,9 @@ static float uniform(float lo, float hi)
 
 static void fill_values(void)
 {
-    const float special[] = {0.0f,     -0.0f,     1.0f,     -1.0f,    87.0f,     -87.0f,    88.0f,
-                             -88.0f,   88.5f,     -103.0f,  200.0f,   -200.0f,   1e-30f,    -1e-30f,
-                             1e30f,    -1e30f,    INFINITY, -INFINITY, NAN,      -NAN,      0.5f,
-                             -0.5f,    10.0f,     -10.0f,   3.4e38f,  -3.4e38f,  1e-45f,    -1e-45f};
+    const float special[] = { 0.0f,   -0.0f,   1.0f,   -1.0f,   87.0f,   -87.0f,   88.0f,    -88.0f,    88.5f, -103.0f,
+                              200.0f, -200.0f, 1e-30f, -1e-30f, 1e30f,   -1e30f,   INFINITY, -INFINITY, NAN,   -NAN,
+                              0.5f,   -0.5f,   10.0f,  -10.0f,  3.4e38f, -3.4e38f, 1e-45f,   -1e-45f };
     size_t n = sizeof special / sizeof special[0], i;
     for (i = 0; i < n; i++) values[i] = special[i];
     for (; i < N_VALUES / 2; i++) values[i] = uniform(-12.0f, 12.0f);
@@ -67,8 +66,7 @@ static void fill_values(void)
  * for width h. */
 typedef struct row_out {
     float pre[MAX_H], xhat[MAX_H], y[MAX_H], act[MAX_H], rstd, act_inf[MAX_H];
-    float g_pre[MAX_H], g_scale[MAX_H], g_shift[MAX_H], t_act[MAX_H], g_gelu[MAX_H], bias_pre[MAX_H],
-        bias_act[MAX_H];
+    float g_pre[MAX_H], g_scale[MAX_H], g_shift[MAX_H], t_act[MAX_H], g_gelu[MAX_H], bias_pre[MAX_H], bias_act[MAX_H];
     float q;
 } row_out;
 
@@ -154,8 +152,8 @@ static void test_elementwise(void **state)
             if (!same(act[i], want_act) || !same(grad[i], want_grad)) {
                 if (mismatches++ < 5)
                     print_error("%s at %.9g: gelu %.9g (0x%08x) vs scalar %.9g (0x%08x); gelu' %.9g vs %.9g\n",
-                                variants[v]->isa, (double)values[i], (double)act[i], bits(act[i]),
-                                (double)want_act, bits(want_act), (double)grad[i], (double)want_grad);
+                                variants[v]->isa, (double)values[i], (double)act[i], bits(act[i]), (double)want_act,
+                                bits(want_act), (double)grad[i], (double)want_grad);
             }
         }
         assert_int_equal(mismatches, 0);
@@ -169,13 +167,20 @@ static void compare_rows(const char *isa, size_t h, const row_out *got, const ro
         const float *g, *w;
         size_t n;
     } fields[] = {
-        {"pre", got->pre, want->pre, h},         {"xhat", got->xhat, want->xhat, h},
-        {"y", got->y, want->y, h},               {"act", got->act, want->act, h},
-        {"rstd", &got->rstd, &want->rstd, 1},    {"act_inference", got->act_inf, want->act_inf, h},
-        {"g_pre", got->g_pre, want->g_pre, h},   {"g_scale", got->g_scale, want->g_scale, h},
-        {"g_shift", got->g_shift, want->g_shift, h}, {"t_act", got->t_act, want->t_act, h},
-        {"gelu_grad_mul", got->g_gelu, want->g_gelu, h}, {"bias_pre", got->bias_pre, want->bias_pre, h},
-        {"bias_act", got->bias_act, want->bias_act, h}, {"expected_q", &got->q, &want->q, 1},
+        { "pre", got->pre, want->pre, h },
+        { "xhat", got->xhat, want->xhat, h },
+        { "y", got->y, want->y, h },
+        { "act", got->act, want->act, h },
+        { "rstd", &got->rstd, &want->rstd, 1 },
+        { "act_inference", got->act_inf, want->act_inf, h },
+        { "g_pre", got->g_pre, want->g_pre, h },
+        { "g_scale", got->g_scale, want->g_scale, h },
+        { "g_shift", got->g_shift, want->g_shift, h },
+        { "t_act", got->t_act, want->t_act, h },
+        { "gelu_grad_mul", got->g_gelu, want->g_gelu, h },
+        { "bias_pre", got->bias_pre, want->bias_pre, h },
+        { "bias_act", got->bias_act, want->bias_act, h },
+        { "expected_q", &got->q, &want->q, 1 },
     };
     for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
         for (size_t j = 0; j < fields[f].n; j++)
@@ -188,7 +193,7 @@ static void test_rows(void **state)
 {
     static row_in in;
     static row_out want, got;
-    const size_t widths[] = {1, 7, 16, 17, 64, 101, 128, 256, 300};
+    const size_t widths[] = { 1, 7, 16, 17, 64, 101, 128, 256, 300 };
     (void)state;
     for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
         size_t h = widths[w];
@@ -224,23 +229,23 @@ static void test_adam(void **state)
         v[i] = v2[i] = uniform(0.0f, 0.01f);
     }
     for (size_t k = 0; k < n_variants; k++) {
-    for (int i = 0; i < N; i++) {
-        p[i] = p2[i] = 0.001f * (float)(i % 97) - 0.05f;
-        m[i] = m2[i] = 0.0f;
-        v[i] = v2[i] = 0.0f;
-    }
-    for (int step = 0; step < 3; step++) {
-    variants[k]->adam(N, p, g, m, v, lr, b1, b2, eps, c1, c2);
-    for (int i = 0; i < N; i++) {
-        m2[i] = b1 * m2[i] + (1.0f - b1) * g[i];
-        v2[i] = b2 * v2[i] + (1.0f - b2) * g[i] * g[i];
-        p2[i] -= lr * (m2[i] * c1) / (sqrtf(v2[i] * c2) + eps);
-        if (!same(p[i], p2[i]) || !same(m[i], m2[i]) || !same(v[i], v2[i]))
-            fail_msg("%s adam element %d: vector p %.9g m %.9g v %.9g, scalar p %.9g m %.9g v %.9g",
-                     variants[k]->isa, i, (double)p[i], (double)m[i], (double)v[i], (double)p2[i], (double)m2[i],
-                     (double)v2[i]);
-    }
-    }
+        for (int i = 0; i < N; i++) {
+            p[i] = p2[i] = 0.001f * (float)(i % 97) - 0.05f;
+            m[i] = m2[i] = 0.0f;
+            v[i] = v2[i] = 0.0f;
+        }
+        for (int step = 0; step < 3; step++) {
+            variants[k]->adam(N, p, g, m, v, lr, b1, b2, eps, c1, c2);
+            for (int i = 0; i < N; i++) {
+                m2[i] = b1 * m2[i] + (1.0f - b1) * g[i];
+                v2[i] = b2 * v2[i] + (1.0f - b2) * g[i] * g[i];
+                p2[i] -= lr * (m2[i] * c1) / (sqrtf(v2[i] * c2) + eps);
+                if (!same(p[i], p2[i]) || !same(m[i], m2[i]) || !same(v[i], v2[i]))
+                    fail_msg("%s adam element %d: vector p %.9g m %.9g v %.9g, scalar p %.9g m %.9g v %.9g",
+                             variants[k]->isa, i, (double)p[i], (double)m[i], (double)v[i], (double)p2[i],
+                             (double)m2[i], (double)v2[i]);
+            }
+        }
     }
 }
 
@@ -249,7 +254,7 @@ static void test_all_finite(void **state)
 {
     enum { N = 100 };
     float x[N];
-    const float bad[] = {NAN, INFINITY, -INFINITY};
+    const float bad[] = { NAN, INFINITY, -INFINITY };
     (void)state;
     for (int i = 0; i < N; i++) x[i] = uniform(-1.5e38f, 1.5e38f); /* spans 3e38 < FLT_MAX */
     for (size_t k = 0; k < n_variants; k++) {

@@ -63,7 +63,7 @@ static float *fz_floats(fuzz_in *in, size_t count, int allow_hostile)
 /* Rows for calls limited to 2^20 or 2^24 rows: small counts, or counts they must refuse. */
 static size_t fz_rows(fuzz_in *in, int *huge)
 {
-    static const size_t table[] = {0, 1, 2, 3, 8, ((size_t)1 << 24) + 1, SIZE_MAX / 3, SIZE_MAX};
+    static const size_t table[] = { 0, 1, 2, 3, 8, ((size_t)1 << 24) + 1, SIZE_MAX / 3, SIZE_MAX };
     unsigned k = fz_pick(in, sizeof table / sizeof table[0]);
     *huge = k >= 5;
     return table[k];
@@ -72,7 +72,7 @@ static size_t fz_rows(fuzz_in *in, int *huge)
 /* Rows for calls limited only by size_t overflow (replay batches and samples). */
 static size_t fz_rows_overflow(fuzz_in *in, int *huge)
 {
-    static const size_t table[] = {0, 1, 2, 3, 9, SIZE_MAX / 2, SIZE_MAX};
+    static const size_t table[] = { 0, 1, 2, 3, 9, SIZE_MAX / 2, SIZE_MAX };
     unsigned k = fz_pick(in, sizeof table / sizeof table[0]);
     *huge = k >= 5;
     return table[k];
@@ -103,30 +103,50 @@ static void fz_config(fuzz_in *in, mfpo_agent_config *c)
             size_t off;
             char type;
         } f[] = {
-            {offsetof(mfpo_agent_config, struct_size), 's'},  {offsetof(mfpo_agent_config, obs_dim), 's'},
-            {offsetof(mfpo_agent_config, act_dim), 's'},      {offsetof(mfpo_agent_config, hidden_width), 's'},
-            {offsetof(mfpo_agent_config, hidden_depth), 's'}, {offsetof(mfpo_agent_config, sampling_steps), 's'},
-            {offsetof(mfpo_agent_config, policy_samples), 's'}, {offsetof(mfpo_agent_config, gaussian_samples), 's'},
-            {offsetof(mfpo_agent_config, hutchinson_probes), 's'}, {offsetof(mfpo_agent_config, atoms), 's'},
-            {offsetof(mfpo_agent_config, v_min), 'f'},        {offsetof(mfpo_agent_config, v_max), 'f'},
-            {offsetof(mfpo_agent_config, gamma), 'f'},        {offsetof(mfpo_agent_config, tau), 'f'},
-            {offsetof(mfpo_agent_config, lr_policy), 'f'},    {offsetof(mfpo_agent_config, lr_divergence), 'f'},
-            {offsetof(mfpo_agent_config, lr_critic), 'f'},    {offsetof(mfpo_agent_config, lr_alpha), 'f'},
-            {offsetof(mfpo_agent_config, init_alpha), 'f'},   {offsetof(mfpo_agent_config, auto_alpha), 'i'},
-            {offsetof(mfpo_agent_config, target_entropy_coef), 'f'},
-            {offsetof(mfpo_agent_config, clipped_double_q), 'i'}, {offsetof(mfpo_agent_config, actor_delay), 's'},
-            {offsetof(mfpo_agent_config, eval_candidates), 's'}, {offsetof(mfpo_agent_config, batch_size), 's'},
-            {offsetof(mfpo_agent_config, flow_fraction), 'f'}, {offsetof(mfpo_agent_config, time_mean), 'f'},
-            {offsetof(mfpo_agent_config, time_std), 'f'},     {offsetof(mfpo_agent_config, fourier_features), 's'},
-            {offsetof(mfpo_agent_config, time_embed_dim), 's'}, {offsetof(mfpo_agent_config, fourier_init_std), 'f'},
-            {offsetof(mfpo_agent_config, adam_beta1), 'f'},   {offsetof(mfpo_agent_config, adam_beta2), 'f'},
-            {offsetof(mfpo_agent_config, adam_eps), 'f'},
+            { offsetof(mfpo_agent_config, struct_size), 's' },
+            { offsetof(mfpo_agent_config, obs_dim), 's' },
+            { offsetof(mfpo_agent_config, act_dim), 's' },
+            { offsetof(mfpo_agent_config, hidden_width), 's' },
+            { offsetof(mfpo_agent_config, hidden_depth), 's' },
+            { offsetof(mfpo_agent_config, sampling_steps), 's' },
+            { offsetof(mfpo_agent_config, policy_samples), 's' },
+            { offsetof(mfpo_agent_config, gaussian_samples), 's' },
+            { offsetof(mfpo_agent_config, hutchinson_probes), 's' },
+            { offsetof(mfpo_agent_config, atoms), 's' },
+            { offsetof(mfpo_agent_config, v_min), 'f' },
+            { offsetof(mfpo_agent_config, v_max), 'f' },
+            { offsetof(mfpo_agent_config, gamma), 'f' },
+            { offsetof(mfpo_agent_config, tau), 'f' },
+            { offsetof(mfpo_agent_config, lr_policy), 'f' },
+            { offsetof(mfpo_agent_config, lr_divergence), 'f' },
+            { offsetof(mfpo_agent_config, lr_critic), 'f' },
+            { offsetof(mfpo_agent_config, lr_alpha), 'f' },
+            { offsetof(mfpo_agent_config, init_alpha), 'f' },
+            { offsetof(mfpo_agent_config, auto_alpha), 'i' },
+            { offsetof(mfpo_agent_config, target_entropy_coef), 'f' },
+            { offsetof(mfpo_agent_config, clipped_double_q), 'i' },
+            { offsetof(mfpo_agent_config, actor_delay), 's' },
+            { offsetof(mfpo_agent_config, eval_candidates), 's' },
+            { offsetof(mfpo_agent_config, batch_size), 's' },
+            { offsetof(mfpo_agent_config, flow_fraction), 'f' },
+            { offsetof(mfpo_agent_config, time_mean), 'f' },
+            { offsetof(mfpo_agent_config, time_std), 'f' },
+            { offsetof(mfpo_agent_config, fourier_features), 's' },
+            { offsetof(mfpo_agent_config, time_embed_dim), 's' },
+            { offsetof(mfpo_agent_config, fourier_init_std), 'f' },
+            { offsetof(mfpo_agent_config, adam_beta1), 'f' },
+            { offsetof(mfpo_agent_config, adam_beta2), 'f' },
+            { offsetof(mfpo_agent_config, adam_eps), 'f' },
         };
         if (f[field].type == 's') {
             size_t v = fz_size(in);
             if (field == 0) { /* struct_size: the known sizes and a few hostile ones (never above sizeof) */
-                static const size_t ss[] = {0, 1, 8, offsetof(mfpo_agent_config, adam_eps) + sizeof(float),
-                                            sizeof(mfpo_agent_config) - 1, sizeof(mfpo_agent_config)};
+                static const size_t ss[] = { 0,
+                                             1,
+                                             8,
+                                             offsetof(mfpo_agent_config, adam_eps) + sizeof(float),
+                                             sizeof(mfpo_agent_config) - 1,
+                                             sizeof(mfpo_agent_config) };
                 v = ss[fz_pick(in, sizeof ss / sizeof ss[0])];
             }
             memcpy(base + f[field].off, &v, sizeof v);
@@ -166,7 +186,8 @@ static void drop_context(world *w, int i)
     if (w->crit && w->crit_ctx == i) mfpo_critic_destroy(w->crit), w->crit = NULL;
     mfpo_context_destroy(w->ctx[i]);
     w->ctx[i] = NULL;
-    if (w->alloc[i].live != 0) fuzz_violation("context %d released, but %zu bytes of its allocator are live", i, w->alloc[i].live);
+    if (w->alloc[i].live != 0)
+        fuzz_violation("context %d released, but %zu bytes of its allocator are live", i, w->alloc[i].live);
     w->alloc[i].fail_next = 0;
 }
 
@@ -250,8 +271,7 @@ static mfpo_status env_reset(void *user, uint64_t seed, float *obs)
     return MFPO_OK;
 }
 
-static mfpo_status env_step(void *user, const float *action, float *obs, float *reward, int *terminated,
-                            int *truncated)
+static mfpo_status env_step(void *user, const float *action, float *obs, float *reward, int *terminated, int *truncated)
 {
     fz_env_user *u = user;
     u->calls++;
@@ -318,21 +338,25 @@ static void op_context_create(fuzz_in *in, world *w)
     if (w->ctx[i]) drop_context(w, i);
     mfpo_context_options o;
     mfpo_context_options_init(&o);
-    static const mfpo_backend_kind kinds[] = {MFPO_BACKEND_CPU, MFPO_BACKEND_CPU, MFPO_BACKEND_CPU,
-                                              MFPO_BACKEND_CPU, MFPO_BACKEND_AUTO, MFPO_BACKEND_CUDA,
-                                              (mfpo_backend_kind)3, (mfpo_backend_kind)-1};
+    static const mfpo_backend_kind kinds[] = { MFPO_BACKEND_CPU,     MFPO_BACKEND_CPU,     MFPO_BACKEND_CPU,
+                                               MFPO_BACKEND_CPU,     MFPO_BACKEND_AUTO,    MFPO_BACKEND_CUDA,
+                                               (mfpo_backend_kind)3, (mfpo_backend_kind)-1 };
     o.backend = kinds[fz_pick(in, 8)];
-    static const int threads[] = {1, 1, 2, 0, -1, 5000};
+    static const int threads[] = { 1, 1, 2, 0, -1, 5000 };
     o.threads = threads[fz_pick(in, 6)];
     o.seed = fz_u64(in);
     o.device = fz_pick(in, 6) == 0 ? fz_int(in) : 0;
-    mfpo_allocator bad = {NULL, NULL, NULL};
+    mfpo_allocator bad = { NULL, NULL, NULL };
     w->iface[i].alloc = fuzz_alloc_tracked;
     w->iface[i].free = fuzz_free_tracked;
     w->iface[i].user = &w->alloc[i];
     o.allocator = fz_pick(in, 10) == 0 ? &bad : &w->iface[i];
-    static const size_t sizes[] = {sizeof(mfpo_context_options), sizeof(mfpo_context_options), 0, 1,
-                                   offsetof(mfpo_context_options, device) + sizeof(int), sizeof(size_t)};
+    static const size_t sizes[] = { sizeof(mfpo_context_options),
+                                    sizeof(mfpo_context_options),
+                                    0,
+                                    1,
+                                    offsetof(mfpo_context_options, device) + sizeof(int),
+                                    sizeof(size_t) };
     o.struct_size = sizes[fz_pick(in, 6)];
     if (fz_pick(in, 10) == 0) { /* all defaults (the C library's allocator): created and destroyed at once */
         mfpo_context *tmp = NULL;
@@ -366,8 +390,10 @@ static void op_replay_create(fuzz_in *in, world *w)
     clear_all(w);
     mfpo_status s = mfpo_replay_create(ctx, S, A, cap, fz_pick(in, 16) ? &w->rp[i] : NULL);
     fz_check("mfpo_replay_create", s, ctx);
-    if (s == MFPO_OK) w->rp_ctx[i] = slot_of(w, ctx);
-    else w->rp[i] = NULL;
+    if (s == MFPO_OK)
+        w->rp_ctx[i] = slot_of(w, ctx);
+    else
+        w->rp[i] = NULL;
 }
 
 static void op_replay_add(fuzz_in *in, world *w, int batch)
@@ -425,8 +451,8 @@ static void op_replay_sample(fuzz_in *in, world *w)
     if (obs && act && rew && next && mask) {
         unsigned nulls = fz_u8(in);
         clear_all(w);
-        mfpo_status s = mfpo_replay_sample(r, n, nulls & 1 ? NULL : obs, nulls & 2 ? NULL : act,
-                                           nulls & 4 ? NULL : rew, nulls & 8 ? NULL : next, nulls & 16 ? NULL : mask);
+        mfpo_status s = mfpo_replay_sample(r, n, nulls & 1 ? NULL : obs, nulls & 2 ? NULL : act, nulls & 4 ? NULL : rew,
+                                           nulls & 8 ? NULL : next, nulls & 16 ? NULL : mask);
         fz_check("mfpo_replay_sample", s, where);
         if (s == MFPO_OK && !(nulls & 16))
             for (size_t k = 0; k < n; k++)
@@ -453,8 +479,10 @@ static void op_agent_create(fuzz_in *in, world *w)
     mfpo_agent **out = fz_pick(in, 16) ? &w->ag[i] : NULL;
     mfpo_status s = mfpo_agent_create(ctx, cp, out);
     fz_check("mfpo_agent_create", s, ctx);
-    if (s == MFPO_OK) w->ag_ctx[i] = slot_of(w, ctx);
-    else w->ag[i] = NULL;
+    if (s == MFPO_OK)
+        w->ag_ctx[i] = slot_of(w, ctx);
+    else
+        w->ag[i] = NULL;
 }
 
 /* The state of an agent is finite (checked after each successful update). */
@@ -470,8 +498,12 @@ static void op_update(fuzz_in *in, world *w)
     mfpo_replay *r = pick_replay(in, w, &rwhere);
     mfpo_update_stats st;
     memset(&st, 0, sizeof st);
-    static const size_t sizes[] = {sizeof(mfpo_update_stats), sizeof(mfpo_update_stats), 0, 1, sizeof(size_t),
-                                   offsetof(mfpo_update_stats, actor_updated) + sizeof(int)};
+    static const size_t sizes[] = { sizeof(mfpo_update_stats),
+                                    sizeof(mfpo_update_stats),
+                                    0,
+                                    1,
+                                    sizeof(size_t),
+                                    offsetof(mfpo_update_stats, actor_updated) + sizeof(int) };
     st.struct_size = sizes[fz_pick(in, 6)];
     unsigned reps = 1 + fz_pick(in, 3);
     for (unsigned k = 0; k < reps; k++) {
@@ -510,8 +542,8 @@ static void op_get_config(fuzz_in *in, world *w)
     mfpo_agent *a = pick_agent(in, w, &where);
     mfpo_agent_config c;
     memset(&c, 0, sizeof c);
-    static const size_t sizes[] = {sizeof(mfpo_agent_config), 0, 8, sizeof(mfpo_agent_config) - 1,
-                                   offsetof(mfpo_agent_config, adam_eps) + sizeof(float)};
+    static const size_t sizes[] = { sizeof(mfpo_agent_config), 0, 8, sizeof(mfpo_agent_config) - 1,
+                                    offsetof(mfpo_agent_config, adam_eps) + sizeof(float) };
     c.struct_size = sizes[fz_pick(in, 5)];
     clear_all(w);
     mfpo_status s = mfpo_agent_get_config(a, fz_pick(in, 10) ? &c : NULL);
@@ -555,7 +587,7 @@ static void op_params(fuzz_in *in, world *w, int divergence, int set)
     mfpo_divergence *d = divergence ? pick_divergence(in, w) : NULL;
     size_t exact = divergence ? mfpo_divergence_param_count(d) : mfpo_policy_param_count(p);
     mfpo_context *where = divergence ? (d ? d->ctx : NULL) : (p ? p->ctx : NULL);
-    static const int deltas[] = {0, 0, 0, -1, 1};
+    static const int deltas[] = { 0, 0, 0, -1, 1 };
     size_t count = exact + (size_t)(long)deltas[fz_pick(in, 5)];
     if (fz_pick(in, 8) == 0) count = fz_size(in);
     float *buf = fz_floats(in, exact, set);
@@ -587,9 +619,12 @@ static void op_sample(fuzz_in *in, world *w)
         float *ac = nulls & 2 ? NULL : act, *lp = nulls & 4 ? NULL : logp;
         clear_all(w);
         mfpo_status s;
-        if (which == 0) s = mfpo_policy_sample(p, o, n, ac);
-        else if (which == 1) s = mfpo_policy_sample_logp(p, d, o, n, ac, lp);
-        else s = mfpo_policy_transport(p, d, o, nulls & 8 ? NULL : noise, n, ac, lp);
+        if (which == 0)
+            s = mfpo_policy_sample(p, o, n, ac);
+        else if (which == 1)
+            s = mfpo_policy_sample_logp(p, d, o, n, ac, lp);
+        else
+            s = mfpo_policy_transport(p, d, o, nulls & 8 ? NULL : noise, n, ac, lp);
         fz_check("mfpo_policy_sample*", s, where);
         if (s == MFPO_OK)
             for (size_t k = 0; k < n * A; k++)
@@ -609,8 +644,8 @@ static void op_critic_q(fuzz_in *in, world *w)
     if (obs && act && q) {
         unsigned nulls = fz_u8(in);
         clear_all(w);
-        mfpo_status s = mfpo_critic_q(c, nulls & 1 ? NULL : obs, nulls & 2 ? NULL : act, n, fz_pick(in, 6) ? (int)fz_pick(in, 2) : fz_int(in),
-                                      nulls & 4 ? NULL : q);
+        mfpo_status s = mfpo_critic_q(c, nulls & 1 ? NULL : obs, nulls & 2 ? NULL : act, n,
+                                      fz_pick(in, 6) ? (int)fz_pick(in, 2) : fz_int(in), nulls & 4 ? NULL : q);
         fz_check("mfpo_critic_q", s, where);
     }
     free(obs), free(act), free(q);
@@ -659,7 +694,7 @@ static void op_nets(fuzz_in *in, world *w)
 
 static void op_checkpoint(fuzz_in *in, world *w)
 {
-    static const char *bad_paths[] = {NULL, "", "/nonexistent-mfpo-fuzz/dir/file", "/"};
+    static const char *bad_paths[] = { NULL, "", "/nonexistent-mfpo-fuzz/dir/file", "/" };
     unsigned pk = fz_pick(in, 8);
     const char *path = pk < 4 ? bad_paths[pk] : tmp_path;
     mfpo_context *where;
@@ -713,13 +748,13 @@ static void op_train(fuzz_in *in, world *w, int evaluate)
     float low[8], high[8], low2[8], high2[8];
     fz_env(in, &env, &u, low, high, S, A);
     fz_env(in, &eval_env, &ue, low2, high2, S, A);
-    progress_budget budget = {1 + (int)fz_pick(in, 6)};
+    progress_budget budget = { 1 + (int)fz_pick(in, 6) };
     mfpo_train_options o;
     mfpo_train_options_init(&o);
-    static const uint64_t steps[] = {0, 1, 3, 12, 25, UINT64_MAX};
+    static const uint64_t steps[] = { 0, 1, 3, 12, 25, UINT64_MAX };
     o.total_steps = steps[fz_pick(in, 6)];
     o.warmup_steps = steps[fz_pick(in, 6)];
-    static const double ratios[] = {1.0, 0.5, 2.0, 0.0, -1.0, NAN, INFINITY, 1e7, 1e-9};
+    static const double ratios[] = { 1.0, 0.5, 2.0, 0.0, -1.0, NAN, INFINITY, 1e7, 1e-9 };
     o.updates_per_step = ratios[fz_pick(in, 9)];
     o.eval_every = fz_pick(in, 3) ? 0 : 1 + fz_pick(in, 10);
     o.eval_episodes = fz_pick(in, 3);
@@ -729,8 +764,8 @@ static void op_train(fuzz_in *in, world *w, int evaluate)
     o.progress = progress_cb; /* always: a budget of reports bounds the run's length */
     o.progress_user = &budget;
     o.progress_every = fz_pick(in, 2) ? 1 : 0;
-    static const size_t sizes[] = {sizeof(mfpo_train_options), sizeof(mfpo_train_options), 0, 1,
-                                   offsetof(mfpo_train_options, progress_every) + sizeof(uint64_t)};
+    static const size_t sizes[] = { sizeof(mfpo_train_options), sizeof(mfpo_train_options), 0, 1,
+                                    offsetof(mfpo_train_options, progress_every) + sizeof(uint64_t) };
     o.struct_size = sizes[fz_pick(in, 5)];
     clear_all(w);
     mfpo_status s;
@@ -752,15 +787,16 @@ static void op_probe(fuzz_in *in, world *w)
 {
     (void)w;
     char reason[64];
-    static const size_t sizes[] = {0, 1, 8, sizeof reason};
+    static const size_t sizes[] = { 0, 1, 8, sizeof reason };
     size_t rs = sizes[fz_pick(in, 4)];
-    static const mfpo_backend_kind kinds[] = {MFPO_BACKEND_CPU, MFPO_BACKEND_CUDA, MFPO_BACKEND_AUTO,
-                                              (mfpo_backend_kind)7, (mfpo_backend_kind)-3};
+    static const mfpo_backend_kind kinds[] = { MFPO_BACKEND_CPU, MFPO_BACKEND_CUDA, MFPO_BACKEND_AUTO,
+                                               (mfpo_backend_kind)7, (mfpo_backend_kind)-3 };
     memset(reason, 0, sizeof reason);
     char *arg = fz_pick(in, 4) ? reason : NULL;
     mfpo_status s = mfpo_backend_probe(kinds[fz_pick(in, 5)], arg, rs);
     if ((int)s < 0 || (int)s > (int)MFPO_ERR_STATE) fuzz_violation("mfpo_backend_probe returned %d", (int)s);
-    if (s != MFPO_OK && arg && rs > 1 && reason[0] == '\0') fuzz_violation("mfpo_backend_probe failed without a reason");
+    if (s != MFPO_OK && arg && rs > 1 && reason[0] == '\0')
+        fuzz_violation("mfpo_backend_probe failed without a reason");
 }
 
 /* A ready pair: a small valid agent and a filled buffer of its dimensions on one context, so that
@@ -826,7 +862,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fuzz_in in = {data, size};
+    fuzz_in in = { data, size };
     world w;
     memset(&w, 0, sizeof w);
     /* every input starts with a working CPU context in slot 0 */
@@ -843,45 +879,91 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     for (int op = 0; op < MAX_OPS && in.n > 0; op++) {
         switch (fz_pick(&in, 28)) {
-        case 0: op_context_create(&in, &w); break;
+        case 0:
+            op_context_create(&in, &w);
+            break;
         case 1: {
             int i = (int)fz_pick(&in, 2);
             if (w.ctx[i]) drop_context(&w, i);
             break;
         }
-        case 2: op_replay_create(&in, &w); break;
+        case 2:
+            op_replay_create(&in, &w);
+            break;
         case 3: {
             int i = (int)fz_pick(&in, 2);
             if (w.rp[i]) drop_replay(&w, i);
             break;
         }
-        case 4: op_replay_add(&in, &w, 0); break;
-        case 5: op_replay_add(&in, &w, 1); break;
-        case 6: op_replay_sample(&in, &w); break;
-        case 7: op_agent_create(&in, &w); break;
+        case 4:
+            op_replay_add(&in, &w, 0);
+            break;
+        case 5:
+            op_replay_add(&in, &w, 1);
+            break;
+        case 6:
+            op_replay_sample(&in, &w);
+            break;
+        case 7:
+            op_agent_create(&in, &w);
+            break;
         case 8: {
             int i = (int)fz_pick(&in, 2);
             if (w.ag[i]) drop_agent(&w, i);
             break;
         }
-        case 9: op_update(&in, &w); break;
-        case 10: op_act(&in, &w, 0); break;
-        case 11: op_act(&in, &w, 1); break;
-        case 12: op_get_config(&in, &w); break;
-        case 13: op_accessors(&in, &w); break;
-        case 14: op_params(&in, &w, 0, 0); break;
-        case 15: op_params(&in, &w, 0, 1); break;
-        case 16: op_params(&in, &w, 1, 0); break;
-        case 17: op_params(&in, &w, 1, 1); break;
-        case 18: op_sample(&in, &w); break;
-        case 19: op_critic_q(&in, &w); break;
-        case 20: op_nets(&in, &w); break;
-        case 21: op_checkpoint(&in, &w); break;
-        case 22: op_env(&in, &w); break;
-        case 23: op_train(&in, &w, fz_pick(&in, 2)); break;
-        case 24: op_probe(&in, &w); break;
+        case 9:
+            op_update(&in, &w);
+            break;
+        case 10:
+            op_act(&in, &w, 0);
+            break;
+        case 11:
+            op_act(&in, &w, 1);
+            break;
+        case 12:
+            op_get_config(&in, &w);
+            break;
+        case 13:
+            op_accessors(&in, &w);
+            break;
+        case 14:
+            op_params(&in, &w, 0, 0);
+            break;
+        case 15:
+            op_params(&in, &w, 0, 1);
+            break;
+        case 16:
+            op_params(&in, &w, 1, 0);
+            break;
+        case 17:
+            op_params(&in, &w, 1, 1);
+            break;
+        case 18:
+            op_sample(&in, &w);
+            break;
+        case 19:
+            op_critic_q(&in, &w);
+            break;
+        case 20:
+            op_nets(&in, &w);
+            break;
+        case 21:
+            op_checkpoint(&in, &w);
+            break;
+        case 22:
+            op_env(&in, &w);
+            break;
+        case 23:
+            op_train(&in, &w, fz_pick(&in, 2));
+            break;
+        case 24:
+            op_probe(&in, &w);
+            break;
         case 26:
-        case 27: op_prefab(&in, &w); break;
+        case 27:
+            op_prefab(&in, &w);
+            break;
         case 25: { /* the next few allocations of a context fail */
             int i = (int)fz_pick(&in, 2);
             w.alloc[i].fail_next = 1 + (int)fz_pick(&in, 3);

@@ -105,7 +105,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         memset(v.terminated, 0, CAPACITY * 4);
     }
     for (int t = 0; t < 8; t++) { /* wraps: size 6, next 2 */
-        float obs[S] = {0.1f * (float)t, -0.2f, 0.3f}, act[A] = {0.5f, -0.25f * (float)(t % 3)}, next[S] = {0, 1, 2};
+        float obs[S] = { 0.1f * (float)t, -0.2f, 0.3f }, act[A] = { 0.5f, -0.25f * (float)(t % 3) },
+              next[S] = { 0, 1, 2 };
         if (mfpo_replay_add(replay, obs, act, (float)t - 3.0f, next, t % 3 == 2) != MFPO_OK) fuzz_violation("add");
     }
     if (mfpo_update(agent, replay, NULL) != MFPO_OK) fuzz_violation("update: %s", mfpo_last_error(ctx));
@@ -158,13 +159,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!(mode & 1)) {
         be_backend *be = ctx->be;
         be->ops->download(be, state_before, agent->state, agent->off.total * sizeof(float));
-        uint64_t counters[5] = {agent->updates, agent->critic_steps, agent->actor_steps, ctx->seed, ctx->stream};
+        uint64_t counters[5] = { agent->updates, agent->critic_steps, agent->actor_steps, ctx->seed, ctx->stream };
         s = mfpo_agent_load(agent, path);
         fz_check("mfpo_agent_load", s, ctx);
         if (s != MFPO_OK && s != MFPO_ERR_FORMAT)
             fuzz_violation("mfpo_agent_load returned %s: %s", mfpo_status_string(s), mfpo_last_error(ctx));
         check_agent(s);
-        uint64_t now[5] = {agent->updates, agent->critic_steps, agent->actor_steps, ctx->seed, ctx->stream};
+        uint64_t now[5] = { agent->updates, agent->critic_steps, agent->actor_steps, ctx->seed, ctx->stream };
         if (s != MFPO_OK && memcmp(counters, now, sizeof now) != 0) fuzz_violation("a refused load changed a counter");
     } else {
         size_t size0, next0, size1, next1;

@@ -76,17 +76,34 @@ static inline unsigned fz_pick(fuzz_in *in, unsigned n)
 /* A size: mostly small, sometimes hostile. */
 static inline size_t fz_size(fuzz_in *in)
 {
-    static const size_t table[] = {0, 1, 2, 3, 4, 5, 7, 8, 16, 33, 1024, (size_t)1 << 20, (size_t)1 << 31,
-                                   (size_t)1 << 40, SIZE_MAX / 4 + 1, SIZE_MAX / 2, SIZE_MAX - 1, SIZE_MAX};
+    static const size_t table[] = { 0,
+                                    1,
+                                    2,
+                                    3,
+                                    4,
+                                    5,
+                                    7,
+                                    8,
+                                    16,
+                                    33,
+                                    1024,
+                                    (size_t)1 << 20,
+                                    (size_t)1 << 31,
+                                    (size_t)1 << 40,
+                                    SIZE_MAX / 4 + 1,
+                                    SIZE_MAX / 2,
+                                    SIZE_MAX - 1,
+                                    SIZE_MAX };
     return table[fz_pick(in, sizeof table / sizeof table[0])];
 }
 
 /* A float: ordinary values and every kind of hostile one. */
 static inline float fz_float(fuzz_in *in)
 {
-    static const float table[] = {0.0f, -0.0f, 1.0f, -1.0f, 0.5f, 0.25f, 2.0f, 1e-8f, 1e-30f, 1.4e-45f, 0.99f,
-                                  3e-4f, 1e30f, -1e30f, 3.4028235e38f, -3.4028235e38f, NAN, -NAN, INFINITY,
-                                  -INFINITY, 100.0f, -1600.0f, 1600.0f};
+    static const float table[] = { 0.0f,     -0.0f,     1.0f,          -1.0f,          0.5f,   0.25f,
+                                   2.0f,     1e-8f,     1e-30f,        1.4e-45f,       0.99f,  3e-4f,
+                                   1e30f,    -1e30f,    3.4028235e38f, -3.4028235e38f, NAN,    -NAN,
+                                   INFINITY, -INFINITY, 100.0f,        -1600.0f,       1600.0f };
     unsigned k = fz_pick(in, sizeof table / sizeof table[0] + 1);
     if (k < sizeof table / sizeof table[0]) return table[k];
     uint32_t bits = fz_u32(in);
@@ -97,7 +114,7 @@ static inline float fz_float(fuzz_in *in)
 
 static inline int fz_int(fuzz_in *in)
 {
-    static const int table[] = {0, 1, -1, 2, 3, 1024, -1024, 2147483647, -2147483647 - 1};
+    static const int table[] = { 0, 1, -1, 2, 3, 1024, -1024, 2147483647, -2147483647 - 1 };
     return table[fz_pick(in, sizeof table / sizeof table[0])];
 }
 

@@ -39,14 +39,14 @@
 
 static int rank, size;
 
-#define CHECK(cond, ...)                                                                                      \
-    do {                                                                                                      \
-        if (!(cond)) {                                                                                        \
-            fprintf(stderr, "rank %d: %s:%d: ", rank, __FILE__, __LINE__);                                    \
-            fprintf(stderr, __VA_ARGS__);                                                                     \
-            fprintf(stderr, "\n");                                                                            \
-            MPI_Abort(MPI_COMM_WORLD, 1);                                                                     \
-        }                                                                                                     \
+#define CHECK(cond, ...)                                                                                               \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            fprintf(stderr, "rank %d: %s:%d: ", rank, __FILE__, __LINE__);                                             \
+            fprintf(stderr, __VA_ARGS__);                                                                              \
+            fprintf(stderr, "\n");                                                                                     \
+            MPI_Abort(MPI_COMM_WORLD, 1);                                                                              \
+        }                                                                                                              \
     } while (0)
 
 #define OK(call, ctx) CHECK((call) == MFPO_OK, "%s: %s", #call, mfpo_last_error(ctx))
@@ -154,8 +154,8 @@ static int identical(void)
     float *t = get_state(solo, ctx2);
     CHECK(!same_on_all_ranks(t, n), "without the reduction the ranks still agree: the test could not fail");
     if (rank == 0)
-        printf("PASS identical: %d ranks, %zu state floats equal after 50 updates; gradient buffer %zu floats\n",
-               size, n, mfpo_agent_gradient_size(ag));
+        printf("PASS identical: %d ranks, %zu state floats equal after 50 updates; gradient buffer %zu floats\n", size,
+               n, mfpo_agent_gradient_size(ag));
     free(s0);
     free(s);
     free(t);
@@ -228,7 +228,7 @@ static float *hb_single(uint64_t seed, size_t first, size_t rows, size_t *n)
     OK(mfpo_context_set_seed(ctx, seed), ctx);
     OK(mfpo_replay_create(ctx, 3, 1, 10, &rb), ctx);
     fill_random(ctx, rb, 10, 1);
-    hb_user h = {first, rows};
+    hb_user h = { first, rows };
     ag->hook = hb_hook;
     ag->hook_user = &h;
     OK(mfpo_update(ag, rb, NULL), ctx);
@@ -315,7 +315,7 @@ static int halfbatch(void)
     fill_random(ctx, rb, 10, 1);
     mfpo_mpi *m = NULL;
     CHECK(mfpo_mpi_setup(ctx, ag, MPI_COMM_WORLD, &m) == MFPO_OK, "%s", mfpo_mpi_last_error(NULL));
-    hb_user h = {(size_t)rank * HB_B, HB_B};
+    hb_user h = { (size_t)rank * HB_B, HB_B };
     ag->hook = hb_hook;
     ag->hook_user = &h;
     OK(mfpo_update(ag, rb, NULL), ctx);
@@ -467,8 +467,8 @@ static void run_chunk(run *r, uint64_t steps, uint64_t chunk)
     t.progress_every = 0;
     t.seed = mfpo_mpi_rank_seed(1000 + chunk, rank);
     mfpo_status s = mfpo_train(r->ag, r->rb, &r->env, &t);
-    if (s != MFPO_OK) mfpo_mpi_abort(r->m, 1, "mfpo_train, chunk %llu: %s", (unsigned long long)chunk,
-                                     mfpo_last_error(r->ctx));
+    if (s != MFPO_OK)
+        mfpo_mpi_abort(r->m, 1, "mfpo_train, chunk %llu: %s", (unsigned long long)chunk, mfpo_last_error(r->ctx));
 }
 
 static void run_save(run *r, const char *dir, uint64_t tag)
@@ -485,7 +485,7 @@ static void print_hash(run *r, const char *what)
     CHECK(same_on_all_ranks(s, n), "%s: the ranks disagree", what);
     uint64_t seed = 0, stream = 0;
     mfpo_context_get_random_position(r->ctx, &seed, &stream);
-    uint64_t h[2] = {fnv(s, n * sizeof(float)), seed ^ (stream * 0x9e3779b97f4a7c15ull)}, all[4];
+    uint64_t h[2] = { fnv(s, n * sizeof(float)), seed ^ (stream * 0x9e3779b97f4a7c15ull) }, all[4];
     MPI_Gather(h, 2, MPI_UINT64_T, all, 2, MPI_UINT64_T, 0, MPI_COMM_WORLD);
     if (rank == 0)
         printf("HASH %s state %016llx rng %016llx %016llx updates %llu\n", what, (unsigned long long)all[0],
@@ -580,15 +580,25 @@ int main(int argc, char **argv)
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     int rc = 2;
     const char *mode = argc > 1 ? argv[1] : "";
-    if (!strcmp(mode, "identical")) rc = identical();
-    else if (!strcmp(mode, "halfbatch")) rc = halfbatch();
-    else if (!strcmp(mode, "learn") && argc > 2) rc = learn(strtoull(argv[2], NULL, 10));
-    else if (!strcmp(mode, "kill") && argc > 2) rc = kill_run(argv[2]);
-    else if (!strcmp(mode, "loadcheck") && argc > 2) rc = loadcheck(argv[2]);
-    else if (!strcmp(mode, "resume-a") && argc > 2) rc = resume(argv[2], 0);
-    else if (!strcmp(mode, "resume-b") && argc > 2) rc = resume(argv[2], 1);
-    else if (!strcmp(mode, "envfail")) rc = envfail();
-    else if (rank == 0) fprintf(stderr, "usage: mpi_dp identical|halfbatch|learn STEPS|kill DIR|loadcheck DIR|resume-a DIR|resume-b DIR\n");
+    if (!strcmp(mode, "identical"))
+        rc = identical();
+    else if (!strcmp(mode, "halfbatch"))
+        rc = halfbatch();
+    else if (!strcmp(mode, "learn") && argc > 2)
+        rc = learn(strtoull(argv[2], NULL, 10));
+    else if (!strcmp(mode, "kill") && argc > 2)
+        rc = kill_run(argv[2]);
+    else if (!strcmp(mode, "loadcheck") && argc > 2)
+        rc = loadcheck(argv[2]);
+    else if (!strcmp(mode, "resume-a") && argc > 2)
+        rc = resume(argv[2], 0);
+    else if (!strcmp(mode, "resume-b") && argc > 2)
+        rc = resume(argv[2], 1);
+    else if (!strcmp(mode, "envfail"))
+        rc = envfail();
+    else if (rank == 0)
+        fprintf(stderr,
+                "usage: mpi_dp identical|halfbatch|learn STEPS|kill DIR|loadcheck DIR|resume-a DIR|resume-b DIR\n");
     MPI_Finalize();
     return rc;
 }

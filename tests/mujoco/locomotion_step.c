@@ -33,7 +33,10 @@ static size_t obs_dim, act_dim, nq, nv;
 static float *obsbuf, *actbuf;
 static double *qpos, *qvel;
 
-static void mj_warning_to_stderr(const char *msg) { fprintf(stderr, "MuJoCo warning: %s\n", msg); }
+static void mj_warning_to_stderr(const char *msg)
+{
+    fprintf(stderr, "MuJoCo warning: %s\n", msg);
+}
 
 static void mj_error_to_stderr(const char *msg)
 {
@@ -47,8 +50,7 @@ static int parse_doubles(char **p, double *out, size_t n)
     for (size_t i = 0; i < n; i++) {
         char *end;
         out[i] = strtod(*p, &end);
-        if (end == *p)
-            return -1;
+        if (end == *p) return -1;
         *p = end;
     }
     return 0;
@@ -56,21 +58,18 @@ static int parse_doubles(char **p, double *out, size_t n)
 
 static int at_end(const char *p)
 {
-    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-        p++;
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;
     return *p == '\0';
 }
 
 static void print_floats(const float *v, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        printf(" %.9g", (double)v[i]);
+    for (size_t i = 0; i < n; i++) printf(" %.9g", (double)v[i]);
 }
 
 static void print_doubles(const double *v, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        printf(" %.17g", v[i]);
+    for (size_t i = 0; i < n; i++) printf(" %.17g", v[i]);
 }
 
 static void cmd_init(char *args)
@@ -78,8 +77,7 @@ static void cmd_init(char *args)
     char err[1024];
     char *name, *path;
 
-    while (*args == ' ')
-        args++;
+    while (*args == ' ') args++;
     name = args;
     path = strchr(args, ' ');
     if (path == NULL) {
@@ -122,8 +120,7 @@ static int handle(char *line)
     char *cmd;
     size_t len;
 
-    while (*p == ' ')
-        p++;
+    while (*p == ' ') p++;
     cmd = p;
     len = strcspn(p, " \r\n");
     p += len;
@@ -131,8 +128,7 @@ static int handle(char *line)
         cmd_init(p);
         return 0;
     }
-    if (len == 4 && strncmp(cmd, "quit", 4) == 0)
-        return 1;
+    if (len == 4 && strncmp(cmd, "quit", 4) == 0) return 1;
     if (task == NULL) {
         printf("err no task: send init first");
         return 0;
@@ -228,10 +224,8 @@ int main(void)
     mju_user_warning = mj_warning_to_stderr;
     mju_user_error = mj_error_to_stderr;
     while (getline(&line, &cap, stdin) != -1) {
-        if (at_end(line))
-            continue;
-        if (handle(line))
-            break;
+        if (at_end(line)) continue;
+        if (handle(line)) break;
         putchar('\n');
         fflush(stdout);
     }

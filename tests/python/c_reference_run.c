@@ -72,7 +72,7 @@ int main(int argc, char **argv)
     o.progress_user = evals;
     mfpo_train_state st;
     mfpo_train_state_init(&st);
-    const uint64_t calls[2] = {250, 200}; /* the first call ends in the middle of an episode */
+    const uint64_t calls[2] = { 250, 200 }; /* the first call ends in the middle of an episode */
     for (int k = 0; k < 2; k++) {
         o.total_steps = calls[k];
         if (mfpo_train_continue(ag, rb, &env, &o, &st) != MFPO_OK) return fail(ctx, "train");
@@ -81,7 +81,7 @@ int main(int argc, char **argv)
             (unsigned long long)st.evaluations);
     fclose(evals);
     /* actions on fixed observations, exploration and selection */
-    float obs[4 * 3] = {1, 0, 0, 0, 1, 1, -1, 0, -2, 0.6f, -0.8f, 3};
+    float obs[4 * 3] = { 1, 0, 0, 0, 1, 1, -1, 0, -2, 0.6f, -0.8f, 3 };
     float act[4], sel[4];
     if (mfpo_agent_act(ag, obs, 4, act) != MFPO_OK) return fail(ctx, "act");
     if (mfpo_agent_select_action(ag, obs, 4, sel) != MFPO_OK) return fail(ctx, "select");

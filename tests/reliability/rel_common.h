@@ -74,7 +74,8 @@ static inline void rel_env_step(mfpo_agent *ag, mfpo_replay *r, uint64_t t)
     rel_obs(t + 1, next);
     if (mfpo_agent_act(ag, obs, 1, act) != MFPO_OK) fail_msg("act: %s", mfpo_last_error(ag->ctx));
     float reward = obs[0] - act[0] * act[0] - 0.5f * act[1] * act[1];
-    if (mfpo_replay_add(r, obs, act, reward, next, t % 13 == 12) != MFPO_OK) fail_msg("add: %s", mfpo_last_error(ag->ctx));
+    if (mfpo_replay_add(r, obs, act, reward, next, t % 13 == 12) != MFPO_OK)
+        fail_msg("add: %s", mfpo_last_error(ag->ctx));
 }
 
 /* Fills a buffer with n transitions that do not depend on any agent. */
@@ -103,8 +104,8 @@ static inline void rel_train(mfpo_agent *ag, mfpo_replay *r, uint64_t from, uint
 
 /* Everything that determines an agent's future, as bytes. */
 typedef struct rel_snapshot {
-    size_t n;     /* floats of state */
-    float *state; /* off.total floats */
+    size_t n;             /* floats of state */
+    float *state;         /* off.total floats */
     uint64_t counters[5]; /* updates, critic_steps, actor_steps, ctx seed, ctx stream */
 } rel_snapshot;
 
@@ -132,7 +133,7 @@ static inline void rel_free(rel_snapshot *s)
 /* Fails unless both snapshots are identical bit for bit, naming the first difference. */
 static inline void rel_assert_same(const rel_snapshot *a, const rel_snapshot *b, const char *what)
 {
-    static const char *names[5] = {"updates", "critic_steps", "actor_steps", "context seed", "context stream"};
+    static const char *names[5] = { "updates", "critic_steps", "actor_steps", "context seed", "context stream" };
     for (int i = 0; i < 5; i++)
         if (a->counters[i] != b->counters[i])
             fail_msg("%s: %s differs: %llu vs %llu", what, names[i], (unsigned long long)a->counters[i],

@@ -165,7 +165,7 @@ static void ring_assert_same(const ring_copy *a, const ring_copy *b)
 static void replay_round_trip(void **state)
 {
     fixture *f = *state;
-    static const size_t fills[] = {0, 1, 7, 20, 33, 40};
+    static const size_t fills[] = { 0, 1, 7, 20, 33, 40 };
     for (size_t k = 0; k < sizeof fills / sizeof fills[0]; k++) {
         mfpo_replay *src = rel_replay(f->ctx, 20), *dst = rel_replay(f->ctx, 20);
         rel_fill(src, fills[k], 3);
@@ -273,18 +273,60 @@ static void agent_semantic(fixture *f, void (*edit)(unsigned char *, size_t), co
     free(b);
 }
 
-static void ed_version3(unsigned char *b, size_t n) { (void)n; ckf_put_u32(b + 8, 3); }
-static void ed_version0(unsigned char *b, size_t n) { (void)n; ckf_put_u32(b + 8, 0); }
-static void ed_kind(unsigned char *b, size_t n) { (void)n; ckf_put_u32(b + 12, 2); }
-static void ed_kind9(unsigned char *b, size_t n) { (void)n; ckf_put_u32(b + 12, 9); }
-static void ed_count0(unsigned char *b, size_t n) { (void)n; ckf_put_u32(b + 16, 0); }
-static void ed_count17(unsigned char *b, size_t n) { (void)n; ckf_put_u32(b + 16, 17); }
-static void ed_size(unsigned char *b, size_t n) { ckf_put_u64(b + 24, n + 1); }
-static void ed_duplicate(unsigned char *b, size_t n) { ckf_put_u32(ckf_entry(b, n, 1), SEC_CONFIG); }
-static void ed_offset(unsigned char *b, size_t n) { ckf_put_u64(ckf_entry(b, n, 2) + 8, n - 8); }
-static void ed_offset_low(unsigned char *b, size_t n) { ckf_put_u64(ckf_entry(b, n, 0) + 8, 8); }
-static void ed_length(unsigned char *b, size_t n) { ckf_put_u64(ckf_entry(b, n, 1) + 16, UINT64_MAX - 4); }
-static void ed_cfg_count(unsigned char *b, size_t n) { ckf_put_u32(ckf_payload(b, n, SEC_CONFIG, NULL), 32); }
+static void ed_version3(unsigned char *b, size_t n)
+{
+    (void)n;
+    ckf_put_u32(b + 8, 3);
+}
+static void ed_version0(unsigned char *b, size_t n)
+{
+    (void)n;
+    ckf_put_u32(b + 8, 0);
+}
+static void ed_kind(unsigned char *b, size_t n)
+{
+    (void)n;
+    ckf_put_u32(b + 12, 2);
+}
+static void ed_kind9(unsigned char *b, size_t n)
+{
+    (void)n;
+    ckf_put_u32(b + 12, 9);
+}
+static void ed_count0(unsigned char *b, size_t n)
+{
+    (void)n;
+    ckf_put_u32(b + 16, 0);
+}
+static void ed_count17(unsigned char *b, size_t n)
+{
+    (void)n;
+    ckf_put_u32(b + 16, 17);
+}
+static void ed_size(unsigned char *b, size_t n)
+{
+    ckf_put_u64(b + 24, n + 1);
+}
+static void ed_duplicate(unsigned char *b, size_t n)
+{
+    ckf_put_u32(ckf_entry(b, n, 1), SEC_CONFIG);
+}
+static void ed_offset(unsigned char *b, size_t n)
+{
+    ckf_put_u64(ckf_entry(b, n, 2) + 8, n - 8);
+}
+static void ed_offset_low(unsigned char *b, size_t n)
+{
+    ckf_put_u64(ckf_entry(b, n, 0) + 8, 8);
+}
+static void ed_length(unsigned char *b, size_t n)
+{
+    ckf_put_u64(ckf_entry(b, n, 1) + 16, UINT64_MAX - 4);
+}
+static void ed_cfg_count(unsigned char *b, size_t n)
+{
+    ckf_put_u32(ckf_payload(b, n, SEC_CONFIG, NULL), 32);
+}
 /* config fields are found by name (format version 2) */
 static unsigned char *cfg_value(unsigned char *b, size_t n, const char *name)
 {
@@ -302,7 +344,10 @@ static unsigned char *cfg_entry(unsigned char *b, size_t n, const char *name)
     assert_non_null(e);
     return e;
 }
-static void ed_cfg_width(unsigned char *b, size_t n) { ckf_put_u64(cfg_value(b, n, "hidden_width"), 17); }
+static void ed_cfg_width(unsigned char *b, size_t n)
+{
+    ckf_put_u64(cfg_value(b, n, "hidden_width"), 17);
+}
 static void ed_cfg_gamma(unsigned char *b, size_t n)
 {
     float g = 0.5f;
@@ -310,20 +355,48 @@ static void ed_cfg_gamma(unsigned char *b, size_t n)
     memcpy(&u, &g, 4);
     ckf_put_u32(cfg_value(b, n, "gamma"), u);
 }
-static void ed_cfg_unknown(unsigned char *b, size_t n) { cfg_entry(b, n, "gamma")[2 + 4] = 'b'; /* "gammb" */ }
-static void ed_cfg_twice(unsigned char *b, size_t n) { memcpy(cfg_entry(b, n, "lr_critic") + 2, "lr_policy", 9); }
-static void ed_cfg_tag(unsigned char *b, size_t n) { cfg_entry(b, n, "gamma")[0] = 3; }
-static void ed_cfg_tag9(unsigned char *b, size_t n) { cfg_entry(b, n, "tau")[0] = 9; }
-static void ed_cfg_name0(unsigned char *b, size_t n) { cfg_entry(b, n, "obs_dim")[1] = 0; }
-static void ed_cfg_name_char(unsigned char *b, size_t n) { cfg_entry(b, n, "atoms")[2] = 'A'; }
-static void ed_cfg_reserved(unsigned char *b, size_t n) { ckf_put_u32(ckf_payload(b, n, SEC_CONFIG, NULL) + 4, 1); }
+static void ed_cfg_unknown(unsigned char *b, size_t n)
+{
+    cfg_entry(b, n, "gamma")[2 + 4] = 'b'; /* "gammb" */
+}
+static void ed_cfg_twice(unsigned char *b, size_t n)
+{
+    memcpy(cfg_entry(b, n, "lr_critic") + 2, "lr_policy", 9);
+}
+static void ed_cfg_tag(unsigned char *b, size_t n)
+{
+    cfg_entry(b, n, "gamma")[0] = 3;
+}
+static void ed_cfg_tag9(unsigned char *b, size_t n)
+{
+    cfg_entry(b, n, "tau")[0] = 9;
+}
+static void ed_cfg_name0(unsigned char *b, size_t n)
+{
+    cfg_entry(b, n, "obs_dim")[1] = 0;
+}
+static void ed_cfg_name_char(unsigned char *b, size_t n)
+{
+    cfg_entry(b, n, "atoms")[2] = 'A';
+}
+static void ed_cfg_reserved(unsigned char *b, size_t n)
+{
+    ckf_put_u32(ckf_payload(b, n, SEC_CONFIG, NULL) + 4, 1);
+}
 static void ed_counters(unsigned char *b, size_t n)
 {
     unsigned char *p = ckf_payload(b, n, SEC_COUNTERS, NULL);
     ckf_put_u64(p + 16, ckf_u64(p + 8) + 1); /* actor_steps > critic_steps */
 }
-static void ed_state_layout(unsigned char *b, size_t n) { unsigned char *p = ckf_payload(b, n, SEC_STATE, NULL); ckf_put_u64(p + 8, ckf_u64(p + 8) + 1); }
-static void ed_state_nan(unsigned char *b, size_t n) { ckf_put_u32(ckf_payload(b, n, SEC_STATE, NULL) + 32 + 4 * 5, 0x7fc00000u); }
+static void ed_state_layout(unsigned char *b, size_t n)
+{
+    unsigned char *p = ckf_payload(b, n, SEC_STATE, NULL);
+    ckf_put_u64(p + 8, ckf_u64(p + 8) + 1);
+}
+static void ed_state_nan(unsigned char *b, size_t n)
+{
+    ckf_put_u32(ckf_payload(b, n, SEC_STATE, NULL) + 32 + 4 * 5, 0x7fc00000u);
+}
 static void ed_state_inf(unsigned char *b, size_t n)
 {
     size_t len = 0;
@@ -366,15 +439,17 @@ static void agent_semantic_errors(void **state)
     unsigned char *pc = ckf_payload(f->agent_file, f->agent_len, SEC_CONFIG, &lc);
     unsigned char *pk = ckf_payload(f->agent_file, f->agent_len, SEC_COUNTERS, &lk);
     unsigned char *ps = ckf_payload(f->agent_file, f->agent_len, SEC_STATE, &ls);
-    const ckf_section two[] = {{SEC_CONFIG, pc, lc}, {SEC_COUNTERS, pk, lk}};
+    const ckf_section two[] = { { SEC_CONFIG, pc, lc }, { SEC_COUNTERS, pk, lk } };
     unsigned char *built = ckf_build(1, two, 2, &len);
     expect_agent_refusal(f, built, len, MFPO_ERR_FORMAT, "section 'state' is missing");
     free(built);
-    const ckf_section four[] = {{SEC_CONFIG, pc, lc}, {SEC_COUNTERS, pk, lk}, {99, pk, 3}, {SEC_STATE, ps, ls}};
+    const ckf_section four[] = {
+        { SEC_CONFIG, pc, lc }, { SEC_COUNTERS, pk, lk }, { 99, pk, 3 }, { SEC_STATE, ps, ls }
+    };
     built = ckf_build(1, four, 4, &len);
     expect_agent_refusal(f, built, len, MFPO_ERR_FORMAT, "unknown section id 99");
     free(built);
-    const ckf_section shuffled[] = {{SEC_STATE, ps, ls}, {SEC_CONFIG, pc, lc}, {SEC_COUNTERS, pk, lk}};
+    const ckf_section shuffled[] = { { SEC_STATE, ps, ls }, { SEC_CONFIG, pc, lc }, { SEC_COUNTERS, pk, lk } };
     built = ckf_build(1, shuffled, 3, &len);
     assert_int_equal(ckf_write(f->tmp_path, built, len), 0);
     assert_status(mfpo_agent_load(f->ag, f->tmp_path), MFPO_OK, f->ctx); /* the table's order is free */
@@ -385,14 +460,14 @@ static void agent_semantic_errors(void **state)
     size_t lw = 0;
     unsigned char *without = ckf_config_without(pc, lc, "adam_eps", &lw);
     assert_int_equal(lw, lc - (2 + 8 + 4));
-    const ckf_section no_eps[] = {{SEC_CONFIG, without, lw}, {SEC_COUNTERS, pk, lk}, {SEC_STATE, ps, ls}};
+    const ckf_section no_eps[] = { { SEC_CONFIG, without, lw }, { SEC_COUNTERS, pk, lk }, { SEC_STATE, ps, ls } };
     built = ckf_build(1, no_eps, 3, &len);
     assert_int_equal(ckf_write(f->tmp_path, built, len), 0);
     assert_status(mfpo_agent_load(f->ag, f->tmp_path), MFPO_OK, f->ctx);
     free(built);
     free(without);
     without = ckf_config_without(pc, lc, "actor_delay", &lw);
-    const ckf_section no_delay[] = {{SEC_CONFIG, without, lw}, {SEC_COUNTERS, pk, lk}, {SEC_STATE, ps, ls}};
+    const ckf_section no_delay[] = { { SEC_CONFIG, without, lw }, { SEC_COUNTERS, pk, lk }, { SEC_STATE, ps, ls } };
     built = ckf_build(1, no_delay, 3, &len);
     expect_agent_refusal(f, built, len, MFPO_ERR_FORMAT,
                          "section 'config': actor_delay is absent from the file (written before it existed: the "
@@ -400,7 +475,7 @@ static void agent_semantic_errors(void **state)
     free(built);
     free(without);
     without = ckf_config_without(pc, lc, "obs_dim", &lw);
-    const ckf_section no_obs[] = {{SEC_CONFIG, without, lw}, {SEC_COUNTERS, pk, lk}, {SEC_STATE, ps, ls}};
+    const ckf_section no_obs[] = { { SEC_CONFIG, without, lw }, { SEC_COUNTERS, pk, lk }, { SEC_STATE, ps, ls } };
     built = ckf_build(1, no_obs, 3, &len);
     expect_agent_refusal(f, built, len, MFPO_ERR_FORMAT, "section 'config': field 'obs_dim' is missing");
     free(built);
@@ -487,14 +562,23 @@ static void replay_semantic(fixture *f, mfpo_replay *r, void (*edit)(unsigned ch
     free(b);
 }
 
-static void rd_size(unsigned char *b, size_t n) { ckf_put_u64(ckf_payload(b, n, SEC_SHAPE, NULL) + 24, 21); }
-static void rd_next(unsigned char *b, size_t n) { ckf_put_u64(ckf_payload(b, n, SEC_SHAPE, NULL) + 32, 20); }
+static void rd_size(unsigned char *b, size_t n)
+{
+    ckf_put_u64(ckf_payload(b, n, SEC_SHAPE, NULL) + 24, 21);
+}
+static void rd_next(unsigned char *b, size_t n)
+{
+    ckf_put_u64(ckf_payload(b, n, SEC_SHAPE, NULL) + 32, 20);
+}
 static void rd_partial(unsigned char *b, size_t n)
 {
     /* size 19 with next 13 is inconsistent (next must equal size before the ring is full) */
     ckf_put_u64(ckf_payload(b, n, SEC_SHAPE, NULL) + 24, 19);
 }
-static void rd_obs_nan(unsigned char *b, size_t n) { ckf_put_u32(ckf_payload(b, n, SEC_OBS, NULL) + 16 + 4 * 7, 0x7f800001u); }
+static void rd_obs_nan(unsigned char *b, size_t n)
+{
+    ckf_put_u32(ckf_payload(b, n, SEC_OBS, NULL) + 16 + 4 * 7, 0x7f800001u);
+}
 static void rd_term(unsigned char *b, size_t n)
 {
     float h = 0.5f;
@@ -502,8 +586,15 @@ static void rd_term(unsigned char *b, size_t n)
     memcpy(&u, &h, 4);
     ckf_put_u32(ckf_payload(b, n, SEC_TERM, NULL) + 16 + 4 * 3, u);
 }
-static void rd_rows(unsigned char *b, size_t n) { ckf_put_u64(ckf_payload(b, n, SEC_OBS, NULL) + 8, 2); }
-static void rd_kind(unsigned char *b, size_t n) { (void)n; ckf_put_u32(b + 12, 1); }
+static void rd_rows(unsigned char *b, size_t n)
+{
+    ckf_put_u64(ckf_payload(b, n, SEC_OBS, NULL) + 8, 2);
+}
+static void rd_kind(unsigned char *b, size_t n)
+{
+    (void)n;
+    ckf_put_u32(b + 12, 1);
+}
 
 static void replay_refusals(void **state)
 {
@@ -536,7 +627,8 @@ static void replay_refusals(void **state)
     assert_int_equal(ckf_write(f->tmp_path, f->replay_file, f->replay_len), 0);
     ring_copy before = ring_take(other);
     assert_status(mfpo_replay_load(other, f->tmp_path), MFPO_ERR_FORMAT, f->ctx);
-    assert_contains(mfpo_last_error(f->ctx), "capacity 20 in the file, but the buffer has obs_dim 3, act_dim 2, capacity 21");
+    assert_contains(mfpo_last_error(f->ctx),
+                    "capacity 20 in the file, but the buffer has obs_dim 3, act_dim 2, capacity 21");
     ring_copy after = ring_take(other);
     ring_assert_same(&before, &after);
     free(before.rings);
@@ -544,7 +636,8 @@ static void replay_refusals(void **state)
     mfpo_replay_destroy(other);
     assert_status(mfpo_replay_create(f->ctx, REL_S + 1, REL_A, 20, &other), MFPO_OK, f->ctx);
     assert_status(mfpo_replay_load(other, f->tmp_path), MFPO_ERR_FORMAT, f->ctx);
-    assert_contains(mfpo_last_error(f->ctx), "obs_dim 3, act_dim 2, capacity 20 in the file, but the buffer has obs_dim 4");
+    assert_contains(mfpo_last_error(f->ctx),
+                    "obs_dim 3, act_dim 2, capacity 20 in the file, but the buffer has obs_dim 4");
     assert_int_equal(mfpo_replay_size(other), 0);
     mfpo_replay_destroy(other);
     mfpo_replay_destroy(r);
@@ -635,7 +728,7 @@ static void write_failure_keeps_old_file(void **state)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        struct rlimit rl = {1000, 1000};
+        struct rlimit rl = { 1000, 1000 };
         signal(SIGXFSZ, SIG_IGN);
         if (setrlimit(RLIMIT_FSIZE, &rl) != 0) _exit(3);
         mfpo_status s = mfpo_agent_save(f->ag, path);

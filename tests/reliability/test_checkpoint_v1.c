@@ -98,7 +98,7 @@ static void agent_values(void **state)
     /* alpha after one temperature step from 0.01 (the writer printed 0.00999700092) */
     assert_float_equal(mfpo_agent_alpha(ag), 0.00999700092, 1e-10);
     /* the configuration it was loaded into is unchanged */
-    mfpo_agent_config back = {.struct_size = sizeof back};
+    mfpo_agent_config back = { .struct_size = sizeof back };
     assert_status(mfpo_agent_get_config(ag, &back), MFPO_OK, f->ctx);
     assert_int_equal(back.hidden_width, 16);
     assert_int_equal(back.actor_delay, 2);
@@ -167,14 +167,16 @@ static void agent_v1_refusals(void **state)
     unsigned char *b = malloc(f->agent_len);
 
     c.hidden_width = 24;
-    expect_refusal(f, &c, f->agent_file, f->agent_len, "section 'config': hidden_width is 16 in the file but 24 in this agent");
+    expect_refusal(f, &c, f->agent_file, f->agent_len,
+                   "section 'config': hidden_width is 16 in the file but 24 in this agent");
     c = v1_config();
     c.lr_critic = 1e-3f;
     expect_refusal(f, &c, f->agent_file, f->agent_len,
                    "section 'config': lr_critic is 0.000300000014 in the file but 0.00100000005 in this agent");
     c = v1_config();
     c.clipped_double_q = 0;
-    expect_refusal(f, &c, f->agent_file, f->agent_len, "section 'config': clipped_double_q is 1 in the file but 0 in this agent");
+    expect_refusal(f, &c, f->agent_file, f->agent_len,
+                   "section 'config': clipped_double_q is 1 in the file but 0 in this agent");
     c = v1_config();
 
     memcpy(b, f->agent_file, f->agent_len);
@@ -201,14 +203,14 @@ static void agent_v1_refusals(void **state)
     unsigned char *pk = ckf_payload(f->agent_file, f->agent_len, SEC_COUNTERS, &lk);
     unsigned char *ps = ckf_payload(f->agent_file, f->agent_len, SEC_STATE, &ls);
     assert_int_equal(lc, 196);
-    const ckf_section short_cfg[] = {{SEC_CONFIG, pc, lc - 4}, {SEC_COUNTERS, pk, lk}, {SEC_STATE, ps, ls}};
+    const ckf_section short_cfg[] = { { SEC_CONFIG, pc, lc - 4 }, { SEC_COUNTERS, pk, lk }, { SEC_STATE, ps, ls } };
     unsigned char *built = ckf_build_version(1, 1, short_cfg, 3, &len);
     expect_refusal(f, &c, built, len,
                    "section 'config' is 192 bytes, expected 196 (format version 1 stores 33 configuration fields)");
     free(built);
 
     /* a version-1 payload labelled version 2 is read as version 2, and refused */
-    const ckf_section as_v2[] = {{SEC_CONFIG, pc, lc}, {SEC_COUNTERS, pk, lk}, {SEC_STATE, ps, ls}};
+    const ckf_section as_v2[] = { { SEC_CONFIG, pc, lc }, { SEC_COUNTERS, pk, lk }, { SEC_STATE, ps, ls } };
     built = ckf_build_version(2, 1, as_v2, 3, &len);
     expect_refusal(f, &c, built, len, "section 'config': field 1 has a name of 0 bytes");
     free(built);
@@ -245,7 +247,7 @@ static void replay_values(void **state)
     unsigned char *b = ckf_read(f->tmp, &len);
     assert_int_equal(ckf_u32(b + 8), CKF_VERSION);
     assert_int_equal(len, f->replay_len);
-    assert_memory_equal(b + 12, f->replay_file + 12, 8);   /* kind, count */
+    assert_memory_equal(b + 12, f->replay_file + 12, 8);        /* kind, count */
     assert_memory_equal(b + 24, f->replay_file + 24, len - 24); /* file size, table and payloads */
     free(b);
     mfpo_replay_destroy(r);

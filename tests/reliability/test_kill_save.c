@@ -57,10 +57,22 @@ static int remove_temporaries(const char *dir)
 typedef mfpo_status (*save_fn)(const void *obj, const char *path);
 typedef mfpo_status (*load_fn)(void *obj, const char *path);
 
-static mfpo_status save_agent(const void *o, const char *p) { return mfpo_agent_save(o, p); }
-static mfpo_status load_agent(void *o, const char *p) { return mfpo_agent_load(o, p); }
-static mfpo_status save_replay(const void *o, const char *p) { return mfpo_replay_save(o, p); }
-static mfpo_status load_replay(void *o, const char *p) { return mfpo_replay_load(o, p); }
+static mfpo_status save_agent(const void *o, const char *p)
+{
+    return mfpo_agent_save(o, p);
+}
+static mfpo_status load_agent(void *o, const char *p)
+{
+    return mfpo_agent_load(o, p);
+}
+static mfpo_status save_replay(const void *o, const char *p)
+{
+    return mfpo_replay_save(o, p);
+}
+static mfpo_status load_replay(void *o, const char *p)
+{
+    return mfpo_replay_load(o, p);
+}
 
 typedef struct kill_stats {
     int rounds, was_a, was_b, mid_save;
@@ -69,11 +81,11 @@ typedef struct kill_stats {
 
 /* The experiment on two objects a and b (saved alternately by the child) and a scratch object of
  * the same shape that each surviving file is loaded into. */
-static kill_stats kill_rounds(const char *dir, const char *name, int rounds, const void *a, const void *b, void *scratch,
-                              mfpo_context *ctx, save_fn save, load_fn load)
+static kill_stats kill_rounds(const char *dir, const char *name, int rounds, const void *a, const void *b,
+                              void *scratch, mfpo_context *ctx, save_fn save, load_fn load)
 {
     char path[4096], pa[4096], pb[4096];
-    kill_stats st = {0};
+    kill_stats st = { 0 };
     snprintf(path, sizeof path, "%s/%s", dir, name);
     snprintf(pa, sizeof pa, "%s/expect-a-%s", dir, name);
     snprintf(pb, sizeof pb, "%s/expect-b-%s", dir, name);
@@ -101,7 +113,7 @@ static kill_stats kill_rounds(const char *dir, const char *name, int rounds, con
             for (unsigned long i = 0;; i++)
                 if (save(i % 2 ? a : b, path) != MFPO_OK) _exit(2);
         }
-        struct timespec ts = {(time_t)(delay / 1000000), (long)(delay % 1000000) * 1000};
+        struct timespec ts = { (time_t)(delay / 1000000), (long)(delay % 1000000) * 1000 };
         while (nanosleep(&ts, &ts) != 0) continue;
         kill(pid, SIGKILL);
         int status = 0;

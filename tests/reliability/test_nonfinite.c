@@ -35,21 +35,29 @@ static void poison_hook(void *user, int stage, const struct algo_update_ws *ws)
     case 0: /* the batch: rewards (critic targets) or actions (online critics' input) */
         target = active->value != active->value ? ws->r : ws->a, index = 3;
         break;
-    case 1: target = ws->s, index = 1; break;                 /* observations the actor stage reads */
-    case 2: target = ws->pol_a, index = 0; break;             /* policy samples the divergence stage reads */
-    case 3: target = ws->scalars, index = SC_MEAN_LOGP; break; /* entropy estimate of the temperature step */
-    case 4: target = ws->scalars, index = SC_ESS_POL; break;  /* a statistic only */
+    case 1:
+        target = ws->s, index = 1;
+        break; /* observations the actor stage reads */
+    case 2:
+        target = ws->pol_a, index = 0;
+        break; /* policy samples the divergence stage reads */
+    case 3:
+        target = ws->scalars, index = SC_MEAN_LOGP;
+        break; /* entropy estimate of the temperature step */
+    case 4:
+        target = ws->scalars, index = SC_ESS_POL;
+        break; /* a statistic only */
     }
     if (target) target[index] = active->value;
 }
 
 static const poison cases[] = {
-    {0, "reward of the batch (critic stage)", NAN},
-    {0, "action of the batch, infinite", INFINITY},
-    {1, "observation read by the actor stage", NAN},
-    {2, "policy sample read by the divergence stage", -INFINITY},
-    {3, "entropy estimate read by the temperature stage", NAN},
-    {4, "a reported statistic only", INFINITY},
+    { 0, "reward of the batch (critic stage)", NAN },
+    { 0, "action of the batch, infinite", INFINITY },
+    { 1, "observation read by the actor stage", NAN },
+    { 2, "policy sample read by the divergence stage", -INFINITY },
+    { 3, "entropy estimate read by the temperature stage", NAN },
+    { 4, "a reported statistic only", INFINITY },
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
@@ -151,7 +159,7 @@ static void huge_rewards_stay_finite(void **state)
     mfpo_context *ctx = cpu_context(2, NULL);
     mfpo_agent *ag = rel_agent(ctx, &c);
     mfpo_replay *r = rel_replay(ctx, 16);
-    float obs[REL_S] = {0.1f, 0.2f, 0.3f}, act[REL_A] = {0.5f, -0.5f};
+    float obs[REL_S] = { 0.1f, 0.2f, 0.3f }, act[REL_A] = { 0.5f, -0.5f };
     for (int i = 0; i < 16; i++)
         assert_status(mfpo_replay_add(r, obs, act, i % 2 ? 1e30f : -1e30f, obs, 0), MFPO_OK, ctx);
     mfpo_update_stats st;

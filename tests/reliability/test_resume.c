@@ -167,6 +167,6 @@ int main(int argc, char **argv)
         exe[n] = '\0';
         self_path = exe;
     }
-    const struct CMUnitTest tests[] = {cmocka_unit_test(resume_in_new_process)};
+    const struct CMUnitTest tests[] = { cmocka_unit_test(resume_in_new_process) };
     return cmocka_run_group_tests_name("reliability_resume", tests, NULL, NULL);
 }

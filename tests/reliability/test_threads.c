@@ -51,7 +51,7 @@ static void *job_run(void *arg)
     for (int i = 0; i < UPDATES && j->status == MFPO_OK; i++) {
         j->status = mfpo_update(j->ag, j->r, NULL);
         if (j->status == MFPO_OK && i % 2 == 0) {
-            float a[ACTS * REL_A], o[ACTS * REL_S] = {0};
+            float a[ACTS * REL_A], o[ACTS * REL_S] = { 0 };
             j->status = mfpo_agent_select_action(j->ag, o, ACTS, a);
         }
     }

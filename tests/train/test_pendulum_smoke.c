@@ -105,6 +105,6 @@ static void test_pendulum_learns(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_pendulum_learns)};
+    const struct CMUnitTest tests[] = { cmocka_unit_test(test_pendulum_learns) };
     return cmocka_run_group_tests_name("train_pendulum_smoke", tests, NULL, NULL);
 }

@@ -31,16 +31,16 @@ enum { S = 3, A = 2, LOG_CAP = 4096 };
 typedef struct script_env {
     float low[A], high[A];
     float state[S];
-    uint64_t steps;          /* step() calls so far, all episodes */
-    uint64_t episode_steps;  /* since the last reset */
-    uint64_t resets;         /* reset() calls */
+    uint64_t steps;         /* step() calls so far, all episodes */
+    uint64_t episode_steps; /* since the last reset */
+    uint64_t resets;        /* reset() calls */
     uint64_t reset_seeds[LOG_CAP];
-    uint64_t fail_step;      /* step() returns MFPO_ERR_IO on this call (1-based); 0: never */
-    uint64_t nan_obs_step;   /* next_obs[1] = NaN on this call */
+    uint64_t fail_step;    /* step() returns MFPO_ERR_IO on this call (1-based); 0: never */
+    uint64_t nan_obs_step; /* next_obs[1] = NaN on this call */
     uint64_t inf_reward_step;
-    uint64_t fail_reset;     /* reset() number (1-based) that fails */
-    uint64_t nan_reset;      /* reset() number whose obs[2] is NaN */
-    int episode_rules;       /* 1: terminations and truncations by reset index (test_masks) */
+    uint64_t fail_reset; /* reset() number (1-based) that fails */
+    uint64_t nan_reset;  /* reset() number whose obs[2] is NaN */
+    int episode_rules;   /* 1: terminations and truncations by reset index (test_masks) */
     double episode_return, returns_sum;
     uint64_t episodes_ended;
     /* logs, one row per step() call */
@@ -289,19 +289,19 @@ static void test_env_scale_action(void **state)
 {
     (void)state;
     mfpo_env env;
-    float low[3] = {-2.0f, 0.0f, 5.0f}, high[3] = {2.0f, 10.0f, 6.0f};
+    float low[3] = { -2.0f, 0.0f, 5.0f }, high[3] = { 2.0f, 10.0f, 6.0f };
     mfpo_env_init(&env);
     env.obs_dim = 1;
     env.act_dim = 3;
     env.action_low = low;
     env.action_high = high;
-    float in[3] = {-1.0f, 0.0f, 1.0f}, out[3];
+    float in[3] = { -1.0f, 0.0f, 1.0f }, out[3];
     assert_int_equal(mfpo_env_scale_action(&env, in, out), MFPO_OK);
     assert_float_equal(out[0], -2.0f, 0.0f);
     assert_float_equal(out[1], 5.0f, 0.0f);
     assert_float_equal(out[2], 6.0f, 0.0f);
     /* in and out may alias */
-    float x[3] = {0.5f, -0.5f, 0.0f};
+    float x[3] = { 0.5f, -0.5f, 0.0f };
     assert_int_equal(mfpo_env_scale_action(&env, x, x), MFPO_OK);
     assert_float_equal(x[0], 1.0f, 1e-6f);
     assert_float_equal(x[1], 2.5f, 1e-6f);
@@ -309,29 +309,29 @@ static void test_env_scale_action(void **state)
     /* NULL bounds mean [-1, 1]: the identity */
     env.action_low = NULL;
     env.action_high = NULL;
-    float y[3] = {0.25f, -0.75f, 1.0f}, z[3];
+    float y[3] = { 0.25f, -0.75f, 1.0f }, z[3];
     assert_int_equal(mfpo_env_scale_action(&env, y, z), MFPO_OK);
     assert_memory_equal(y, z, sizeof y);
     /* only the high bound given */
     env.action_high = high;
-    float w[3] = {-1.0f, -1.0f, 1.0f};
+    float w[3] = { -1.0f, -1.0f, 1.0f };
     assert_int_equal(mfpo_env_scale_action(&env, w, z), MFPO_OK);
     assert_float_equal(z[0], -1.0f, 0.0f);
     assert_float_equal(z[1], -1.0f, 0.0f);
     assert_float_equal(z[2], 6.0f, 0.0f);
 }
 
-#define assert_thread_error(call, status, text)                                                         \
-    do {                                                                                                \
-        assert_int_equal((call), (status));                                                             \
-        assert_string_equal(mfpo_last_error(NULL), (text));                                             \
+#define assert_thread_error(call, status, text)                                                                        \
+    do {                                                                                                               \
+        assert_int_equal((call), (status));                                                                            \
+        assert_string_equal(mfpo_last_error(NULL), (text));                                                            \
     } while (0)
 
 static void test_env_scale_action_errors(void **state)
 {
     (void)state;
     mfpo_env env;
-    float low[2] = {-1.0f, -1.0f}, high[2] = {1.0f, 1.0f}, in[2] = {0, 0}, out[2];
+    float low[2] = { -1.0f, -1.0f }, high[2] = { 1.0f, 1.0f }, in[2] = { 0, 0 }, out[2];
     char want[256];
     mfpo_env_init(&env);
     env.obs_dim = 4;
@@ -398,10 +398,10 @@ static void test_train_argument_errors(void **state)
 
     assert_int_equal(mfpo_train(NULL, f->rb, &f->env, &o), MFPO_ERR_INVALID_ARGUMENT);
     assert_string_equal(mfpo_last_error(NULL), "mfpo_train: argument 'agent' is NULL");
-#define EXPECT(call, status, text)                                                                      \
-    do {                                                                                                \
-        assert_status((call), (status), f->ctx);                                                        \
-        assert_string_equal(mfpo_last_error(f->ctx), (text));                                           \
+#define EXPECT(call, status, text)                                                                                     \
+    do {                                                                                                               \
+        assert_status((call), (status), f->ctx);                                                                       \
+        assert_string_equal(mfpo_last_error(f->ctx), (text));                                                          \
     } while (0)
     EXPECT(mfpo_train(f->ag, NULL, &f->env, &o), MFPO_ERR_INVALID_ARGUMENT, "mfpo_train: argument 'replay' is NULL");
     EXPECT(mfpo_train(f->ag, f->rb, NULL, &o), MFPO_ERR_INVALID_ARGUMENT, "mfpo_train: argument 'env' is NULL");
@@ -495,7 +495,7 @@ static void run_failure(void (*rig)(script_env *), uint64_t good, mfpo_status st
     mfpo_train_options o;
     quick_options(&o, 200, 10);
     o.episode_limit = 15;
-    snap_user u = {.ag = f->ag, .rb = f->rb};
+    snap_user u = { .ag = f->ag, .rb = f->rb };
     o.progress = snap_progress;
     o.progress_user = &u;
     o.progress_every = 1;
@@ -512,11 +512,26 @@ static void run_failure(void (*rig)(script_env *), uint64_t good, mfpo_status st
     fixture_free(f);
 }
 
-static void rig_fail_step(script_env *e) { e->fail_step = 37; }
-static void rig_nan_obs(script_env *e) { e->nan_obs_step = 23; }
-static void rig_inf_reward(script_env *e) { e->inf_reward_step = 31; }
-static void rig_fail_reset(script_env *e) { e->fail_reset = 3; }  /* after 2 episodes of 15 steps */
-static void rig_nan_reset(script_env *e) { e->nan_reset = 2; }
+static void rig_fail_step(script_env *e)
+{
+    e->fail_step = 37;
+}
+static void rig_nan_obs(script_env *e)
+{
+    e->nan_obs_step = 23;
+}
+static void rig_inf_reward(script_env *e)
+{
+    e->inf_reward_step = 31;
+}
+static void rig_fail_reset(script_env *e)
+{
+    e->fail_reset = 3;
+} /* after 2 episodes of 15 steps */
+static void rig_nan_reset(script_env *e)
+{
+    e->nan_reset = 2;
+}
 
 static void test_step_callback_fails(void **state)
 {
@@ -601,7 +616,7 @@ static void test_cancel(void **state)
     fixture *f = fixture_new(NULL);
     mfpo_train_options o;
     quick_options(&o, 200, 10);
-    snap_user u = {.ag = f->ag, .rb = f->rb, .cancel_at = 30};
+    snap_user u = { .ag = f->ag, .rb = f->rb, .cancel_at = 30 };
     o.progress = snap_progress;
     o.progress_user = &u;
     o.progress_every = 1;
@@ -632,7 +647,7 @@ static void test_masks(void **state)
     quick_options(&o, 60, 60); /* warm-up only: the masks do not depend on the policy */
     o.episode_limit = 6;
     f->se->episode_rules = 1;
-    snap_user u = {.ag = f->ag, .rb = f->rb};
+    snap_user u = { .ag = f->ag, .rb = f->rb };
     o.progress = snap_progress;
     o.progress_user = &u;
     assert_status(mfpo_train(f->ag, f->rb, &f->env, &o), MFPO_OK, f->ctx);
@@ -644,7 +659,7 @@ static void test_masks(void **state)
     algo_replay_raw(f->rb, &v);
     size_t row = 0, terminations = 0;
     uint64_t ep = 0;
-    static const size_t len[3] = {4, 3, 6};
+    static const size_t len[3] = { 4, 3, 6 };
     while (row < 60) {
         /* each episode starts from its reset's observation */
         assert_memory_equal(v.obs + row * S, f->se->first_obs[ep], S * sizeof(float));
@@ -763,7 +778,7 @@ static void test_evaluation_and_progress(void **state)
     o.episode_limit = 7;
     o.progress_every = 25;
     o.seed = 3;
-    count_user u = {0};
+    count_user u = { 0 };
     o.progress = count_progress;
     o.progress_user = &u;
     assert_status(mfpo_train(f->ag, f->rb, &f->env, &o), MFPO_OK, f->ctx);

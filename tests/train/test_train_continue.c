@@ -124,7 +124,8 @@ static void train(run *r, uint64_t steps, mfpo_train_state *state)
 {
     mfpo_train_options o;
     options(r, &o, steps);
-    mfpo_status s = state ? mfpo_train_continue(r->ag, r->rb, &r->env, &o, state) : mfpo_train(r->ag, r->rb, &r->env, &o);
+    mfpo_status s =
+        state ? mfpo_train_continue(r->ag, r->rb, &r->env, &o, state) : mfpo_train(r->ag, r->rb, &r->env, &o);
     if (s != MFPO_OK) fail_msg("mfpo_train: %s", mfpo_last_error(r->ctx));
 }
 
@@ -148,7 +149,7 @@ static void assert_same_agent(run *a, run *b)
     assert_memory_equal(x, y, n * sizeof *x);
     free(x);
     free(y);
-    const float obs[6] = {1, 0, 0.5f, 0, 1, -2}, act[2] = {0.25f, -0.75f};
+    const float obs[6] = { 1, 0, 0.5f, 0, 1, -2 }, act[2] = { 0.25f, -0.75f };
     float qa[2], qb[2];
     assert_int_equal(mfpo_critic_q(mfpo_agent_critic(a->ag), obs, act, 2, 0, qa), MFPO_OK);
     assert_int_equal(mfpo_critic_q(mfpo_agent_critic(b->ag), obs, act, 2, 0, qb), MFPO_OK);

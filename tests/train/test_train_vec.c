@@ -24,7 +24,7 @@
 #define VSTEPS 12 /* vector steps per run: 3 of warm-up, 9 with the policy */
 #define EPISODE 5 /* short episodes, so that every instance is reset several times */
 
-static const uint64_t seeds[N] = {11, 22, 33, 44};
+static const uint64_t seeds[N] = { 11, 22, 33, 44 };
 
 typedef struct world {
     mfpo_context *ctx;
@@ -147,8 +147,10 @@ static void four_equal_four_single(void **state)
         row a = get_row(vec.rb, t * N), b = get_row(vec.rb, t * N + 1);
         double d = fabs((double)a.act[0] - b.act[0]);
         for (int k = 0; k < 3; k++) d = fmax(d, fabs((double)a.next[k] - b.next[k]));
-        if (t < 3) apart_warm = fmax(apart_warm, d);
-        else apart_policy = fmax(apart_policy, d);
+        if (t < 3)
+            apart_warm = fmax(apart_warm, d);
+        else
+            apart_policy = fmax(apart_policy, d);
     }
     assert_true(apart_warm > 100 * TOL);
     assert_true(apart_policy > 100 * TOL);
@@ -160,7 +162,7 @@ static void four_equal_four_single(void **state)
 static void same_seed_same_rows(void **state)
 {
     (void)state;
-    const uint64_t twice[2] = {7, 7};
+    const uint64_t twice[2] = { 7, 7 };
     world w;
     world_open(&w, 2);
     run(&w, 2, twice, 1e-6);
@@ -246,7 +248,8 @@ static void bad_arguments(void **state)
     w.env[2].obs_dim = 3;
     to.updates_per_step = 0.0;
     assert_int_equal(mfpo_train_vec(w.ag, w.rb, w.env, 4, &o), MFPO_ERR_INVALID_ARGUMENT);
-    assert_string_equal(mfpo_last_error(w.ctx), "mfpo_train_vec: options->train->updates_per_step = 0 is outside (0, 1e6]");
+    assert_string_equal(mfpo_last_error(w.ctx),
+                        "mfpo_train_vec: options->train->updates_per_step = 0 is outside (0, 1e6]");
     to.updates_per_step = 1.0;
     to.struct_size = 8;
     assert_int_equal(mfpo_train_vec(w.ag, w.rb, w.env, 4, &o), MFPO_ERR_INVALID_ARGUMENT);
@@ -264,7 +267,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(four_equal_four_single), cmocka_unit_test(same_seed_same_rows),
-        cmocka_unit_test(updates_per_env_step), cmocka_unit_test(evaluation_runs),
+        cmocka_unit_test(updates_per_env_step),   cmocka_unit_test(evaluation_runs),
         cmocka_unit_test(bad_arguments),
     };
     return cmocka_run_group_tests_name("train_vec", tests, NULL, NULL);

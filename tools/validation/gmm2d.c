@@ -26,10 +26,22 @@
 /* The targets of the issue: (a) >= 0.10 of the samples within 3 sigma of every centre; (b) < 0.05
  * farther than 3 sigma from all; (c) corr >= 0.9 and MAE <= 0.5 against the mixture; (d) corr >=
  * 0.95 and MAE <= 0.3 against the sampler's own density. */
-static int met_a(const gmm2d_metrics *m) { return m->centre_mass_min >= 0.10; }
-static int met_b(const gmm2d_metrics *m) { return m->far < 0.05; }
-static int met_c(const gmm2d_metrics *m) { return m->logp_corr >= 0.9 && m->logp_mae <= 0.5; }
-static int met_d(const gmm2d_metrics *m) { return m->sampler_corr >= 0.95 && m->sampler_mae <= 0.3; }
+static int met_a(const gmm2d_metrics *m)
+{
+    return m->centre_mass_min >= 0.10;
+}
+static int met_b(const gmm2d_metrics *m)
+{
+    return m->far < 0.05;
+}
+static int met_c(const gmm2d_metrics *m)
+{
+    return m->logp_corr >= 0.9 && m->logp_mae <= 0.5;
+}
+static int met_d(const gmm2d_metrics *m)
+{
+    return m->sampler_corr >= 0.95 && m->sampler_mae <= 0.3;
+}
 
 static void plot(const char *prefix, const float *xy, size_t n)
 {
@@ -77,8 +89,8 @@ static int flow_diagnosis(const gmm2d_spec *g, mfpo_agent *agent, const mfpo_age
     size_t nd = mfpo_divergence_param_count(mfpo_agent_divergence(agent));
     float *params = malloc((np > nd ? np : nd) * sizeof(float)), *xy = malloc(3 * n * sizeof(float));
     gmm2d_metrics m;
-    int ok = params && xy && mfpo_context_create(&o, &ctx) == MFPO_OK &&
-             mfpo_policy_create(ctx, &c, &pol) == MFPO_OK && mfpo_divergence_create(ctx, &c, &div) == MFPO_OK &&
+    int ok = params && xy && mfpo_context_create(&o, &ctx) == MFPO_OK && mfpo_policy_create(ctx, &c, &pol) == MFPO_OK &&
+             mfpo_divergence_create(ctx, &c, &div) == MFPO_OK &&
              mfpo_policy_get_params(mfpo_agent_policy(agent), params, np) == MFPO_OK &&
              mfpo_policy_set_params(pol, params, np) == MFPO_OK &&
              mfpo_divergence_get_params(mfpo_agent_divergence(agent), params, nd) == MFPO_OK &&
@@ -105,7 +117,7 @@ static int flow_diagnosis(const gmm2d_spec *g, mfpo_agent *agent, const mfpo_age
 
 int main(int argc, char **argv)
 {
-    gmm2d_spec g = {6, 0.6, 0.08};
+    gmm2d_spec g = { 6, 0.6, 0.08 };
     /* Defaults: the best settings found so far (docs/results.md: the full targets are not yet met). */
     double v_min = -40.0, v_max = 5.0;
     long seed = 0, updates = 100000, eval_every = 5000, hidden = 128, depth = 3, threads = 0, batch = 64;
@@ -116,21 +128,32 @@ int main(int argc, char **argv)
     double flow_fraction = 0.75;
     const char *backend = "cpu", *out = "gmm2d";
     cli_arg args[] = {
-        {"--components", CLI_INT, &g.components}, {"--radius", CLI_DOUBLE, &g.radius},
-        {"--sigma", CLI_DOUBLE, &g.sigma},        {"--seed", CLI_LONG, &seed},
-        {"--updates", CLI_LONG, &updates},        {"--eval-every", CLI_LONG, &eval_every},
-        {"--hidden", CLI_LONG, &hidden},          {"--depth", CLI_LONG, &depth},
-        {"--threads", CLI_LONG, &threads},        {"--backend", CLI_STRING, &backend},
-        {"--out", CLI_STRING, &out},              {"--lr", CLI_DOUBLE, &lr},
-        {"--batch", CLI_LONG, &batch},            {"--k1", CLI_LONG, &k1},
-        {"--k2", CLI_LONG, &k2},                  {"--time-mean", CLI_DOUBLE, &time_mean},
-        {"--time-std", CLI_DOUBLE, &time_std},    {"--v-min", CLI_DOUBLE, &v_min},
-        {"--v-max", CLI_DOUBLE, &v_max},          {"--probes", CLI_LONG, &probes},
-        {"--flow-fraction", CLI_DOUBLE, &flow_fraction}, {"--flow-steps", CLI_LONG, &flow_steps},
+        { "--components", CLI_INT, &g.components },
+        { "--radius", CLI_DOUBLE, &g.radius },
+        { "--sigma", CLI_DOUBLE, &g.sigma },
+        { "--seed", CLI_LONG, &seed },
+        { "--updates", CLI_LONG, &updates },
+        { "--eval-every", CLI_LONG, &eval_every },
+        { "--hidden", CLI_LONG, &hidden },
+        { "--depth", CLI_LONG, &depth },
+        { "--threads", CLI_LONG, &threads },
+        { "--backend", CLI_STRING, &backend },
+        { "--out", CLI_STRING, &out },
+        { "--lr", CLI_DOUBLE, &lr },
+        { "--batch", CLI_LONG, &batch },
+        { "--k1", CLI_LONG, &k1 },
+        { "--k2", CLI_LONG, &k2 },
+        { "--time-mean", CLI_DOUBLE, &time_mean },
+        { "--time-std", CLI_DOUBLE, &time_std },
+        { "--v-min", CLI_DOUBLE, &v_min },
+        { "--v-max", CLI_DOUBLE, &v_max },
+        { "--probes", CLI_LONG, &probes },
+        { "--flow-fraction", CLI_DOUBLE, &flow_fraction },
+        { "--flow-steps", CLI_LONG, &flow_steps },
     };
     if (cli_parse(argc, argv, args, sizeof args / sizeof args[0]) != 0) return 2;
-    if (g.components < 1 || g.components > 64 || !(g.radius >= 0) || !(g.sigma > 0) || updates < 0 ||
-        eval_every < 1 || hidden < 1 || depth < 1 || flow_steps < 0) {
+    if (g.components < 1 || g.components > 64 || !(g.radius >= 0) || !(g.sigma > 0) || updates < 0 || eval_every < 1 ||
+        hidden < 1 || depth < 1 || flow_steps < 0) {
         fprintf(stderr, "gmm2d: --components must be in [1, 64], --sigma > 0, --updates >= 0, --eval-every >= 1, "
                         "--flow-steps >= 0\n");
         return 2;
@@ -170,17 +193,17 @@ int main(int argc, char **argv)
 
     const size_t n_eval = 10000;
     float *xy = malloc(3 * n_eval * sizeof(float));
-    long first[4] = {-1, -1, -1, -1};
-    double first_s[4] = {0, 0, 0, 0}, train_seconds = 0.0;
+    long first[4] = { -1, -1, -1, -1 };
+    double first_s[4] = { 0, 0, 0, 0 }, train_seconds = 0.0;
     gmm2d_metrics m;
-    mfpo_update_stats st = {.struct_size = sizeof st};
+    mfpo_update_stats st = { .struct_size = sizeof st };
     long done = 0;
     for (;;) {
         if (gmm2d_evaluate(&g, ag, n_eval, 1000 + (uint64_t)seed, GMM2D_LOGP_LIBRARY, &m, xy) != MFPO_OK) {
             fprintf(stderr, "gmm2d: %s\n", mfpo_last_error(ctx));
             return 1;
         }
-        int met[4] = {met_a(&m), met_b(&m), met_c(&m), met_d(&m)};
+        int met[4] = { met_a(&m), met_b(&m), met_c(&m), met_d(&m) };
         for (int i = 0; i < 4; i++)
             if (met[i] && first[i] < 0) {
                 first[i] = done;
@@ -188,9 +211,9 @@ int main(int argc, char **argv)
             }
         printf("updates %6ld  %6.1fs  centre_mass_min %.3f  far %.3f  logp corr %.3f mae %.3f  sampler corr %.3f "
                "mae %.3f  targets %c%c%c%c  critic %.3f (|Q-r| %.2f) actor %.4f div %.4f\n",
-               done, train_seconds, m.centre_mass_min, m.far, m.logp_corr, m.logp_mae, m.sampler_corr,
-               m.sampler_mae, met[0] ? 'a' : '-', met[1] ? 'b' : '-', met[2] ? 'c' : '-', met[3] ? 'd' : '-',
-               (double)st.critic_loss, m.critic_mae, (double)st.actor_loss, (double)st.divergence_loss);
+               done, train_seconds, m.centre_mass_min, m.far, m.logp_corr, m.logp_mae, m.sampler_corr, m.sampler_mae,
+               met[0] ? 'a' : '-', met[1] ? 'b' : '-', met[2] ? 'c' : '-', met[3] ? 'd' : '-', (double)st.critic_loss,
+               m.critic_mae, (double)st.actor_loss, (double)st.divergence_loss);
         if (flow_steps > 0 && flow_diagnosis(&g, ag, &c, (size_t)flow_steps, n_eval, 1000 + (uint64_t)seed, xy) != 0)
             return 1;
         fflush(stdout);
@@ -207,7 +230,7 @@ int main(int argc, char **argv)
         train_seconds += (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
         done += chunk;
     }
-    static const char *names[4] = {"(a) centre mass", "(b) far share", "(c) logp vs mixture", "(d) logp vs sampler"};
+    static const char *names[4] = { "(a) centre mass", "(b) far share", "(c) logp vs mixture", "(d) logp vs sampler" };
     for (int i = 0; i < 4; i++)
         if (first[i] >= 0)
             printf("gmm2d: target %-20s first met at %ld updates, %.1f s of training\n", names[i], first[i],

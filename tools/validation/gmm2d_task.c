@@ -54,7 +54,7 @@ mfpo_status gmm2d_fill_replay(const gmm2d_spec *g, mfpo_replay *replay, size_t n
     uint64_t s = seed * 7919 + 1;
     float obs = 0.0f;
     for (size_t i = 0; i < n; i++) {
-        float a[2] = {(float)(2.0 * uniform(&s) - 1.0), (float)(2.0 * uniform(&s) - 1.0)};
+        float a[2] = { (float)(2.0 * uniform(&s) - 1.0), (float)(2.0 * uniform(&s) - 1.0) };
         float r = (float)gmm2d_log_density(g, a[0], a[1]);
         mfpo_status st = mfpo_replay_add(replay, &obs, a, r, &obs, 1);
         if (st != MFPO_OK) return st;
@@ -128,8 +128,8 @@ static mfpo_status critic_error(const gmm2d_spec *g, mfpo_agent *agent, double *
 mfpo_status gmm2d_evaluate(const gmm2d_spec *g, mfpo_agent *agent, size_t n, uint64_t seed, gmm2d_logp_mode mode,
                            gmm2d_metrics *m, float *xy_logp)
 {
-    mfpo_status st = gmm2d_measure(g, mfpo_agent_policy(agent), mfpo_agent_divergence(agent), n, seed, mode, m,
-                                   xy_logp);
+    mfpo_status st =
+        gmm2d_measure(g, mfpo_agent_policy(agent), mfpo_agent_divergence(agent), n, seed, mode, m, xy_logp);
     return st == MFPO_OK ? critic_error(g, agent, &m->critic_mae) : st;
 }
 
@@ -137,7 +137,7 @@ mfpo_status gmm2d_measure(const gmm2d_spec *g, mfpo_policy *pol, const mfpo_dive
                           gmm2d_logp_mode mode, gmm2d_metrics *m, float *xy_logp)
 {
     const float step = 1e-3f; /* central differences of the noise -> action map, for (d) */
-    size_t rows = 5 * n; /* each sample and its four displaced copies */
+    size_t rows = 5 * n;      /* each sample and its four displaced copies */
     float *obs = calloc(rows, sizeof(float)), *noise = malloc(rows * 2 * sizeof(float));
     float *act = malloc(rows * 2 * sizeof(float)), *logp = malloc(rows * sizeof(float));
     double *lib = malloc(n * sizeof(double)), *exact = malloc(n * sizeof(double));
@@ -153,16 +153,16 @@ mfpo_status gmm2d_measure(const gmm2d_spec *g, mfpo_policy *pol, const mfpo_dive
             b[2 * k] = e0;
             b[2 * k + 1] = e1;
         }
-        b[2] += step;  /* +e0 */
-        b[4] -= step;  /* -e0 */
-        b[7] += step;  /* +e1 */
-        b[9] -= step;  /* -e1 */
+        b[2] += step; /* +e0 */
+        b[4] -= step; /* -e0 */
+        b[7] += step; /* +e1 */
+        b[9] -= step; /* -e1 */
     }
     st = mfpo_policy_transport(pol, div, obs, noise, rows, act, logp);
     if (st != MFPO_OK) goto done;
 
     int k = g->components;
-    size_t within[64] = {0}, far = 0, nd = 0;
+    size_t within[64] = { 0 }, far = 0, nd = 0;
     double r3 = 3.0 * g->sigma;
     for (size_t i = 0; i < n; i++) {
         const float *a = act + 10 * i, *e = noise + 10 * i;

@@ -13,9 +13,9 @@
 #include <mfpo.h>
 
 typedef struct gmm2d_spec {
-    int components;  /* equal-weight components on a circle */
-    double radius;   /* circle radius */
-    double sigma;    /* isotropic std of each component */
+    int components; /* equal-weight components on a circle */
+    double radius;  /* circle radius */
+    double sigma;   /* isotropic std of each component */
 } gmm2d_spec;
 
 /* log-density of the mixture at (x, y) */
@@ -33,13 +33,13 @@ void gmm2d_config(mfpo_agent_config *c, size_t hidden, size_t depth);
 typedef enum { GMM2D_LOGP_LIBRARY, GMM2D_LOGP_NO_DIVERGENCE, GMM2D_LOGP_FLIPPED_DIVERGENCE } gmm2d_logp_mode;
 
 typedef struct gmm2d_metrics {
-    double centre_mass_min;  /* (a) smallest share of samples within 3 sigma of a centre */
+    double centre_mass_min; /* (a) smallest share of samples within 3 sigma of a centre */
     double centre_mass_max;
-    double far;              /* (b) share farther than 3 sigma from every centre */
+    double far;                       /* (b) share farther than 3 sigma from every centre */
     double logp_corr, logp_mae;       /* (c) library log p vs exact mixture log-density */
     double sampler_corr, sampler_mae; /* (d) library log p vs the sampler's exact density */
-    size_t sampler_points;   /* points used for (d): those not clipped at the box */
-    double critic_mae;       /* diagnosis: mean |Q - log-density| on a grid, where log-density > -8 */
+    size_t sampler_points;            /* points used for (d): those not clipped at the box */
+    double critic_mae;                /* diagnosis: mean |Q - log-density| on a grid, where log-density > -8 */
 } gmm2d_metrics;
 
 /* Draws n samples with likelihood from noise of the given seed and measures (a)–(d). If xy_logp is

@@ -49,7 +49,6 @@ const cpu_kernels *be_cpu_kernels(be_backend *be)
     return be->ops == &cpu_ops ? CPU(be)->k : cpu_kernels_select();
 }
 
-
 #define ALIGN 64
 
 static void cpu_destroy(be_backend *be)
@@ -105,8 +104,8 @@ static void cpu_synchronize(be_backend *be)
 }
 
 /* C = alpha op(A) op(B) + beta C on one thread (OpenBLAS is held at one thread: cpu_pool.h) */
-static void gemm_block(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a,
-                       size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
+static void gemm_block(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
+                       const float *b, size_t ldb, float beta, float *c, size_t ldc)
 {
     if (m == 0 || n == 0) return;
     if (k == 0) {
@@ -114,8 +113,8 @@ static void gemm_block(int trans_a, int trans_b, size_t m, size_t n, size_t k, f
             for (size_t j = 0; j < n; j++) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
         return;
     }
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-                (blasint)m, (blasint)n, (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb, beta, c, (blasint)ldc);
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, (blasint)m,
+                (blasint)n, (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb, beta, c, (blasint)ldc);
 }
 
 typedef struct gemm_args {
@@ -139,8 +138,8 @@ static void gemm_chunk(void *args, int chunk, int chunks)
     } else {
         CHUNK_ROWS(g->n);
         const float *b = g->trans_b ? g->b + lo * g->ldb : g->b + lo;
-        gemm_block(g->trans_a, g->trans_b, g->m, hi - lo, g->k, g->alpha, g->a, g->lda, b, g->ldb, g->beta,
-                   g->c + lo, g->ldc);
+        gemm_block(g->trans_a, g->trans_b, g->m, hi - lo, g->k, g->alpha, g->a, g->lda, b, g->ldb, g->beta, g->c + lo,
+                   g->ldc);
     }
 }
 
@@ -150,12 +149,12 @@ static void gemm_chunk(void *args, int chunk, int chunks)
 static void cpu_gemm(be_backend *be, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                      const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
 {
-    gemm_args g = {trans_a, trans_b, m >= n, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c};
+    gemm_args g = { trans_a, trans_b, m >= n, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c };
     int threads = cpu_pool_threads(CPU(be)->pool);
     size_t split = g.split_rows ? m : n;
     int chunks = (double)m * (double)n * (double)k < (double)GEMM_PAR_MIN || split < 2 ? 1
-                 : (size_t)threads < split                                               ? threads
-                                                                                         : (int)split;
+                 : (size_t)threads < split                                             ? threads
+                                                                                       : (int)split;
     be_cpu_run(be, chunks, gemm_chunk, &g);
 }
 
@@ -183,12 +182,12 @@ static void add_rows_chunk(void *args, int chunk, int chunks)
 
 static void cpu_add_rows(be_backend *be, size_t n, size_t cols, float *y, size_t ldy, const float *x, size_t m)
 {
-    add_rows_args a = {n, cols, ldy, m, y, x};
+    add_rows_args a = { n, cols, ldy, m, y, x };
     be_cpu_run_rows(be, n, cols, add_rows_chunk, &a);
 }
 
 HOT static void cpu_fold_rows(be_backend *be, size_t n, size_t cols, const float *g, size_t ldg, float *out, size_t m,
-                          int accumulate)
+                              int accumulate)
 {
     (void)be;
     if (!accumulate) memset(out, 0, m * cols * sizeof(float));
@@ -199,8 +198,8 @@ HOT static void cpu_fold_rows(be_backend *be, size_t n, size_t cols, const float
     }
 }
 
-static void cpu_copy_rows(be_backend *be, size_t n, size_t cols, float *dst, size_t ldd, const float *src,
-                          size_t lds, size_t repeat)
+static void cpu_copy_rows(be_backend *be, size_t n, size_t cols, float *dst, size_t ldd, const float *src, size_t lds,
+                          size_t repeat)
 {
     (void)be;
     for (size_t i = 0; i < n; i++) memcpy(dst + i * ldd, src + (i / repeat) * lds, cols * sizeof(float));
@@ -298,8 +297,18 @@ static void ln_gelu_fwd_chunk(void *args, int chunk, int chunks)
 static void cpu_ln_gelu_fwd(be_backend *be, size_t n, size_t h, float *pre, const float *add, size_t m,
                             const float *scale, const float *shift, float *xhat, float *rstd, float *y, float *act)
 {
-    ln_gelu_args a = {.k = KERN(be), .n = n, .h = h, .m = m, .pre = pre, .add = add, .scale = scale, .shift = shift,
-                      .xhat_out = xhat, .rstd_out = rstd, .y_out = y, .act = act};
+    ln_gelu_args a = { .k = KERN(be),
+                       .n = n,
+                       .h = h,
+                       .m = m,
+                       .pre = pre,
+                       .add = add,
+                       .scale = scale,
+                       .shift = shift,
+                       .xhat_out = xhat,
+                       .rstd_out = rstd,
+                       .y_out = y,
+                       .act = act };
     be_cpu_run_rows(be, n, h, ln_gelu_fwd_chunk, &a);
 }
 
@@ -324,8 +333,18 @@ static void cpu_ln_gelu_bwd(be_backend *be, size_t n, size_t h, const float *g_a
 {
     int chunks = be_cpu_chunks(be, n, h);
     float *part = chunks > 1 ? cpu_scratch(be, (size_t)chunks * 2 * h) : NULL;
-    ln_gelu_args a = {.k = KERN(be), .n = n, .h = h, .g_act = g_act, .xhat = xhat, .rstd = rstd, .y = y,
-                      .scale = scale, .g_pre = g_pre, .g_scale = g_scale, .g_shift = g_shift, .part = part};
+    ln_gelu_args a = { .k = KERN(be),
+                       .n = n,
+                       .h = h,
+                       .g_act = g_act,
+                       .xhat = xhat,
+                       .rstd = rstd,
+                       .y = y,
+                       .scale = scale,
+                       .g_pre = g_pre,
+                       .g_scale = g_scale,
+                       .g_shift = g_shift,
+                       .part = part };
     /* without scratch memory the rows run on one chunk, accumulating directly */
     be_cpu_run(be, part ? chunks : 1, ln_gelu_bwd_chunk, &a);
     if (!part) return;
@@ -346,8 +365,9 @@ static void ln_gelu_jvp_chunk(void *args, int chunk, int chunks)
 static void cpu_ln_gelu_jvp(be_backend *be, size_t n, size_t h, const float *t_pre, const float *xhat,
                             const float *rstd, const float *y, const float *scale, float *t_act)
 {
-    ln_gelu_args a = {.k = KERN(be), .n = n, .h = h, .t_pre = t_pre, .xhat = xhat, .rstd = rstd, .y = y,
-                      .scale = scale, .act = t_act};
+    ln_gelu_args a = {
+        .k = KERN(be), .n = n, .h = h, .t_pre = t_pre, .xhat = xhat, .rstd = rstd, .y = y, .scale = scale, .act = t_act
+    };
     be_cpu_run_rows(be, n, h, ln_gelu_jvp_chunk, &a);
 }
 
@@ -385,13 +405,13 @@ static void normal_chunk(void *args, int chunk, int chunks)
 
 static void cpu_rng_uniform(be_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset)
 {
-    rng_args a = {n, out, key[0], key[1] + offset};
+    rng_args a = { n, out, key[0], key[1] + offset };
     be_cpu_run_rows(be, n, 16, uniform_chunk, &a);
 }
 
 static void cpu_rng_normal(be_backend *be, float *out, size_t n, const uint64_t *key, uint64_t offset)
 {
-    rng_args a = {n, out, key[0], key[1] + offset};
+    rng_args a = { n, out, key[0], key[1] + offset };
     be_cpu_run_rows(be, n, 32, normal_chunk, &a);
 }
 
@@ -415,8 +435,18 @@ static void adam_chunk(void *args, int chunk, int chunks)
 static void cpu_adam(be_backend *be, size_t n, float *p, const float *g, float *m, float *v, float lr, float b1,
                      float b2, float eps, const uint64_t *step)
 {
-    adam_args a = {KERN(be), n, p, m, v, g, lr, b1, b2, eps, 1.0f / (1.0f - powf(b1, (float)*step)),
-                   1.0f / (1.0f - powf(b2, (float)*step))};
+    adam_args a = { KERN(be),
+                    n,
+                    p,
+                    m,
+                    v,
+                    g,
+                    lr,
+                    b1,
+                    b2,
+                    eps,
+                    1.0f / (1.0f - powf(b1, (float)*step)),
+                    1.0f / (1.0f - powf(b2, (float)*step)) };
     be_cpu_run_rows(be, n, 8, adam_chunk, &a);
 }
 

@@ -28,8 +28,8 @@ static void K(gelu_grad_mul)(size_t n, const float *g, const float *x, float *ou
     rows_gelu_grad_mul(n, g, x, out);
 }
 
-static void K(ln_gelu_fwd)(size_t lo, size_t hi, size_t h, float *pre, const float *add, size_t m,
-                           const float *scale, const float *shift, float *xhat, float *rstd, float *y, float *act)
+static void K(ln_gelu_fwd)(size_t lo, size_t hi, size_t h, float *pre, const float *add, size_t m, const float *scale,
+                           const float *shift, float *xhat, float *rstd, float *y, float *act)
 {
     for (size_t i = lo; i < hi; i++)
         rows_ln_gelu(h, pre + i * h, add ? add + (i % m) * h : NULL, scale, shift, xhat ? xhat + i * h : NULL,
@@ -50,8 +50,7 @@ static void K(ln_gelu_jvp)(size_t lo, size_t hi, size_t h, const float *t_pre, c
         rows_ln_gelu_jvp(h, t_pre + i * h, xhat + i * h, rstd[i], y + i * h, scale, t_act + i * h);
 }
 
-static void K(softmax_mean)(size_t lo, size_t hi, size_t atoms, float v_min, float v_max, const float *logits,
-                          float *q)
+static void K(softmax_mean)(size_t lo, size_t hi, size_t atoms, float v_min, float v_max, const float *logits, float *q)
 {
     for (size_t i = lo; i < hi; i++) q[i] = rows_softmax_mean(atoms, v_min, v_max, logits + i * atoms);
 }

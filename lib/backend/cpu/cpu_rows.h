@@ -60,8 +60,7 @@ SIMD_INLINE void rows_ln_jacobian(size_t h, const float *t, const float *xhat, f
     float mt = vf_sum(h, t) / (float)h;
     float mxt = vf_dot(h, xhat, t) / (float)h;
     size_t j = 0;
-    for (; j + SIMD_W <= h; j += SIMD_W)
-        vf_store(out + j, rstd * (vf_load(t + j) - mt - vf_load(xhat + j) * mxt));
+    for (; j + SIMD_W <= h; j += SIMD_W) vf_store(out + j, rstd * (vf_load(t + j) - mt - vf_load(xhat + j) * mxt));
     for (; j < h; j++) out[j] = rstd * (t[j] - mt - xhat[j] * mxt);
 }
 

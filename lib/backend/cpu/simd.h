@@ -29,10 +29,10 @@
 #error "define SIMD_BYTES (16, 32 or 64) before including simd.h"
 #endif
 
-#define SIMD_W (SIMD_BYTES / 4)      /* float lanes of one register */
+#define SIMD_W (SIMD_BYTES / 4)       /* float lanes of one register */
 #define SIMD_NV (MFPO_LANES / SIMD_W) /* registers that hold the 16 partial sums */
 
-_Static_assert(SIMD_W * SIMD_NV == MFPO_LANES, "16 partial sums must fill whole registers");
+_Static_assert(SIMD_W *SIMD_NV == MFPO_LANES, "16 partial sums must fill whole registers");
 
 typedef float vf __attribute__((vector_size(SIMD_BYTES)));
 typedef int32_t vi __attribute__((vector_size(SIMD_BYTES)));
@@ -53,14 +53,14 @@ SIMD_INLINE void vf_store(float *p, vf v)
 
 SIMD_INLINE vf vf_splat(float x)
 {
-    vf zero = {0};
+    vf zero = { 0 };
     return zero + x;
 }
 
 /* The first n < SIMD_W elements of p, the other lanes zero */
 SIMD_INLINE vf vf_load_part(const float *p, size_t n)
 {
-    vf v = {0};
+    vf v = { 0 };
     memcpy(&v, p, n * sizeof(float));
     return v;
 }
