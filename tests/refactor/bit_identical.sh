@@ -28,8 +28,10 @@ export OPENBLAS_CORETYPE=Haswell
 fingerprint() {
     local blas libc comp
     blas=$(dpkg-query -W -f '${Version}' libopenblas0-pthread 2>/dev/null || echo unknown)
-    libc=$(ldd --version 2>/dev/null | head -1 || echo unknown)
-    comp=$(cc --version 2>/dev/null | head -1 || echo unknown)
+    # sed reads all of its input: `head -1` could exit first, and with pipefail the writer's SIGPIPE
+    # would then add "unknown" to the fingerprint on some runs and skip the check by chance
+    libc=$( (ldd --version 2>/dev/null || echo unknown) | sed -n 1p)
+    comp=$( (cc --version 2>/dev/null || echo unknown) | sed -n 1p)
     printf 'openblas=%s coretype=%s avx2=%s libc=%s cc=%s\n' "$blas" "$OPENBLAS_CORETYPE" \
         "$(grep -qw avx2 /proc/cpuinfo && echo yes || echo no)" "$libc" "$comp"
 }
