@@ -8,6 +8,7 @@
 #define MFPO_API_CHECKS_H
 
 #include <mfpo/env.h>
+#include <mfpo/train.h>
 
 #include "../core/ctx.h"
 
@@ -23,6 +24,12 @@
  * `need_callbacks`, reset and step must be set too. Errors are recorded on ctx (NULL: the thread's
  * error text) as "<who>: <name>->field ... " so that the message names the argument and the value.
  */
+/* Copies the caller's training options (of their struct_size) over the defaults into *out and checks
+ * the size and updates_per_step; `name` is how messages call them ("options", "options->train").
+ * NULL gives the defaults. (lib/api/train.c; mfpo_train and mfpo_train_vec share it.) */
+mfpo_status api_train_options_import(mfpo_context *ctx, const char *who, const char *name, const mfpo_train_options *in,
+                                     mfpo_train_options *out);
+
 mfpo_status api_env_validate(mfpo_context *ctx, const char *who, const char *name, const mfpo_env *env,
                              int need_callbacks);
 

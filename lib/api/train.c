@@ -81,22 +81,30 @@ void mfpo_train_options_init(mfpo_train_options *o)
     o->progress_every = 1000;
 }
 
-static mfpo_status import_options(mfpo_context *ctx, const char *who, const mfpo_train_options *in,
-                                  mfpo_train_options *o)
+mfpo_status api_train_options_import(mfpo_context *ctx, const char *who, const char *name, const mfpo_train_options *in,
+                                     mfpo_train_options *o)
 {
     mfpo_train_options_init(o);
     if (!in) return MFPO_OK;
     if (in->struct_size < offsetof(mfpo_train_options, progress_every) + sizeof(uint64_t) ||
         in->struct_size > (1u << 20))
         return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
-                         "%s: options->struct_size = %zu is not a size this library knows (expected %zu; call "
+                         "%s: %s->struct_size = %zu is not a size this library knows (expected %zu; call "
                          "mfpo_train_options_init first)",
-                         who, in->struct_size, sizeof *o);
+                         who, name, in->struct_size, sizeof *o);
     memcpy(o, in, in->struct_size < sizeof *o ? in->struct_size : sizeof *o);
     o->struct_size = sizeof *o;
     if (!(o->updates_per_step > 0.0) || !(o->updates_per_step <= 1e6))
-        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: options->updates_per_step = %g is outside (0, 1e6]", who,
+        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: %s->updates_per_step = %g is outside (0, 1e6]", who, name,
                          o->updates_per_step);
+    return MFPO_OK;
+}
+
+static mfpo_status import_options(mfpo_context *ctx, const char *who, const mfpo_train_options *in,
+                                  mfpo_train_options *o)
+{
+    mfpo_status s = api_train_options_import(ctx, who, "options", in, o);
+    if (s != MFPO_OK) return s;
     if (o->eval_env && o->eval_every > 0 && o->eval_episodes < 1)
         return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
                          "%s: options->eval_episodes = 0 must be >= 1 when options->eval_env is set and "

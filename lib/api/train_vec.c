@@ -45,7 +45,6 @@ static mfpo_status import_vec_options(mfpo_context *ctx, const char *who, const 
                                       mfpo_vec_options *o, mfpo_train_options *t)
 {
     mfpo_vec_options_init(o);
-    mfpo_train_options_init(t);
     if (in) {
         if (in->struct_size < offsetof(mfpo_vec_options, eval_seed) + sizeof(uint64_t) || in->struct_size > (1u << 20))
             return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
@@ -55,21 +54,10 @@ static mfpo_status import_vec_options(mfpo_context *ctx, const char *who, const 
         memcpy(o, in, in->struct_size < sizeof *o ? in->struct_size : sizeof *o);
         o->struct_size = sizeof *o;
     }
-    if (o->train) {
-        const mfpo_train_options *c = o->train;
-        if (c->struct_size < offsetof(mfpo_train_options, progress_every) + sizeof(uint64_t) ||
-            c->struct_size > (1u << 20))
-            return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
-                             "%s: options->train->struct_size = %zu is not a size this library knows (expected %zu; "
-                             "call mfpo_train_options_init first)",
-                             who, c->struct_size, sizeof *t);
-        memcpy(t, c, c->struct_size < sizeof *t ? c->struct_size : sizeof *t);
-        t->struct_size = sizeof *t;
-    }
+    /* the training options inside, checked as mfpo_train checks its own */
+    mfpo_status s = api_train_options_import(ctx, who, "options->train", o->train, t);
     o->train = t;
-    if (!(t->updates_per_step > 0.0) || !(t->updates_per_step <= 1e6))
-        return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT,
-                         "%s: options->train->updates_per_step = %g is outside (0, 1e6]", who, t->updates_per_step);
+    if (s != MFPO_OK) return s;
     if (o->eval_envs && (o->n_eval_envs < 1 || o->n_eval_envs > MAX_INSTANCES))
         return core_fail(ctx, MFPO_ERR_INVALID_ARGUMENT, "%s: options->n_eval_envs = %zu is outside [1, %zu]", who,
                          o->n_eval_envs, MAX_INSTANCES);
