@@ -5,7 +5,7 @@
 #        [--out DIR] [--only libmfpo|official] [--analyze-only] [--max-step N]
 #
 # TASK: pendulum     Pendulum-v1 at examples/pendulum's shipped settings (20 000 steps)
-#       halfcheetah  HalfCheetah-v4 at a reduced size, the same for both (2x128, batch 128; 15 000 steps)
+#       halfcheetah  HalfCheetah-v4 at a reduced size, the same for both (2x128, batch 128; 50 000 steps)
 #       gmm2d        the 2-D mixture at tools/validation/gmm2d's settings (3x128, batch 64, K1/K2 32/64, lr 1e-3)
 #       gmm2d-paper  the 2-D mixture at the official defaults (3x256, batch 256, K1/K2 16/32, lr 3e-4)
 # (--steps counts environment steps, or updates for the 2-D mixture.)
@@ -84,7 +84,7 @@ pendulum)
 $rl_unmatched"
     ;;
 halfcheetah)
-    steps=${steps:-15000}
+    steps=${steps:-50000}
     lib_cmd=(mujoco_locomotion --task HalfCheetah --backend cpu --threads 1 --steps "$steps" --warmup 5000
         --eval-every 2500 --eval-episodes 5 --hidden 128 --depth 2 --batch 128 --k1 16 --k2 32 --lr 3e-4
         --candidates 10 --cdq 0 --model-dir "${MFPO_MUJOCO_MODELS:-$root/../shared/mujoco}")
@@ -147,11 +147,12 @@ if [ "$analyze_only" = 0 ]; then
         exit 1
     }
     rm -f "$jobdir"/*.sh
-    # official runs first: they are the longer ones, so the queue packs better
+    # seed by seed, the official run (the longer one) before libmfpo's: a queue stopped early still
+    # leaves matched pairs of seeds
     n=0
-    for impl in official libmfpo; do
-        [ -n "$only" ] && [ "$only" != "$impl" ] && continue
-        for s in $seeds; do
+    for s in $seeds; do
+        for impl in official libmfpo; do
+            [ -n "$only" ] && [ "$only" != "$impl" ] && continue
             n=$((n + 1))
             job="$jobdir/$(printf %02d "$n")_${impl}_seed$s.sh"
             {

@@ -243,7 +243,13 @@ def gmm_measure(agent, n, seed):
     act, logp = action_sampler_with_logp(agent.actor.apply_fn, agent.actor.params, agent.logp_mvel.apply_fn,
                                          agent.logp_mvel.params, agent.T, jnp.asarray(noise), obs,
                                          agent.clip_sampler)
-    act, logp = np.asarray(act, np.float64), np.asarray(logp, np.float64)
+    return gmm_metrics(np.asarray(act, np.float64), np.asarray(logp, np.float64), e, n, h)
+
+
+def gmm_metrics(act, logp, e, n, h):
+    """(a)-(d) from a sampler's output on the 5 n rows [e; e + h x; e - h x; e + h y; e - h y]:
+    act (5n x 2) and logp (5n), as float64 arrays (also used by same_start.py for libmfpo)."""
+    import numpy as np
     a0, lp = act[:n], logp[:n]
     ang = 2.0 * np.pi * np.arange(GMM_COMPONENTS) / GMM_COMPONENTS
     cx, cy = GMM_RADIUS * np.cos(ang), GMM_RADIUS * np.sin(ang)
