@@ -126,7 +126,7 @@ gmm2d | gmm2d-paper)
 esac
 
 dir="$out/$task"
-jobdir="$dir/jobs-${only:-both}" # per --only, so that two invocations (one per side) can share DIR
+jobdir="$dir/jobs-${only:-both}-$(echo $seeds | tr " " _)" # per --only and seeds: invocations can share DIR
 mkdir -p "$jobdir"
 {
     echo "task $task, $steps $([ "${task#gmm2d}" != "$task" ] && echo updates || echo steps), seeds $seeds"
