@@ -250,10 +250,13 @@ def replay_arrays(task, obs_dim, act_dim, seed):
 
 # ---------------------------------------------------------------- main
 
-# (libmfpo UpdateStats field, official info key, printed name). Close, not identical, definitions:
-# the official learner reports critic 1's loss and mean Q, libmfpo the mean over both critics.
+# (libmfpo UpdateStats field, official value, printed name). The official learner reports each
+# critic's loss and critic 1's mean Q; libmfpo the mean of the two losses and the batch mean of
+# the combined Q (min or mean of the two, §2.3). So the official side's "critic loss" is
+# (c_loss_1 + c_loss_2) / 2 and its "mean Q" is computed here the same way, from the critics
+# before the update (as both libraries report it).
 STAT_KEYS = [
-    ("critic_loss", "c_loss_1", "critic loss"), ("mean_q", "q_mean_1", "mean Q"), ("entropy", "entropy", "entropy"),
+    ("critic_loss", "c_loss", "critic loss"), ("mean_q", "mean_q", "mean Q"), ("entropy", "entropy", "entropy"),
     ("alpha", "temperature", "alpha"), ("actor_loss", "actor_loss", "actor loss"),
     ("divergence_loss", "logp_loss", "divergence loss")]
 
@@ -342,6 +345,14 @@ def main():
     for i in range(REPLAY_ROWS):
         orb.insert(dict(observations=robs[i], actions=racts[i], rewards=float(rrew[i]), masks=0.0 if rterm[i] else 1.0,
                         dones=bool(rterm[i]), next_observations=rnxt[i]))
+    apply_q, atoms = official0.critic_1.apply_fn, np.linspace(t["vmin"], t["vmax"], 101).astype(np.float32)
+
+    @jax.jit
+    def combined_q(p1, p2, obs, act):
+        q1 = (jax.nn.softmax(apply_q({"params": p1}, obs, act), axis=-1) * atoms).sum(-1)
+        q2 = (jax.nn.softmax(apply_q({"params": p2}, obs, act), axis=-1) * atoms).sum(-1)
+        return (jax.numpy.minimum(q1, q2) if t["cdq"] else 0.5 * (q1 + q2)).mean()
+
     out = open(a.out, "w") if a.out else None
     if out:
         out.write("side,rep,update," + ",".join(k[0] for k in STAT_KEYS) + "\n")
@@ -370,7 +381,10 @@ def main():
         orb.seed(rep)
         rows, t0 = [], time.monotonic()
         for u in range(a.updates):
-            ag_o, info = ag_o.update(orb.sample(t["batch"]))
+            batch = orb.sample(t["batch"])
+            mean_q = combined_q(ag_o.critic_1.params, ag_o.critic_2.params, batch["observations"], batch["actions"])
+            ag_o, info = ag_o.update(batch)
+            info = dict(info, c_loss=0.5 * (info["c_loss_1"] + info["c_loss_2"]), mean_q=mean_q)
             rows.append([float(info[k[1]]) for k in STAT_KEYS])
         off_s = time.monotonic() - t0
         series["official"].append(np.asarray(rows))
@@ -387,17 +401,17 @@ def main():
     # ---- the table: per bin, mean over the bin's updates and the repetitions; libmfpo / official
     lib_all, off_all = np.stack(series["libmfpo"]), np.stack(series["official"])  # reps x updates x keys
     print(f"\nper-update statistics from the same start, mean over bins of {a.bin} updates and {a.reps} repetitions "
-          "(libmfpo / official; in brackets the difference over the repetitions' spread: d / sd of a "
-          "repetition's bin mean)")
+          "(libmfpo / official; in brackets Welch's t of the repetitions' bin means: |t| above about 2.2 "
+          "is a difference at the 5 % level for that one cell)")
     print("| updates | " + " | ".join(k[2] for k in STAT_KEYS) + " |")
     print("|---|" + "---|" * len(STAT_KEYS))
     for b0 in range(0, a.updates, a.bin):
         cells = []
         for j in range(len(STAT_KEYS)):
             lm, om = lib_all[:, b0:b0 + a.bin, j].mean(axis=1), off_all[:, b0:b0 + a.bin, j].mean(axis=1)
-            sd = np.sqrt(0.5 * (lm.var(ddof=1) + om.var(ddof=1))) if a.reps > 1 else float("nan")
-            z = (lm.mean() - om.mean()) / sd if sd > 0 else float("nan")
-            cells.append(f"{lm.mean():.4g} / {om.mean():.4g} ({z:+.1f})")
+            se = np.sqrt((lm.var(ddof=1) + om.var(ddof=1)) / a.reps) if a.reps > 1 else float("nan")
+            tw = (lm.mean() - om.mean()) / se if se > 0 else float("nan")  # Welch's t
+            cells.append(f"{lm.mean():.4g} / {om.mean():.4g} ({tw:+.1f})")
         print(f"| {b0 + 1}-{min(b0 + a.bin, a.updates)} | " + " | ".join(cells) + " |")
     if final["libmfpo"]:
         print(f"\nthe 2-D measurements after {a.updates} updates, on the same 10 000 noise draws (libmfpo / official, "
