@@ -2,7 +2,7 @@
  * The checkpoint container (docs/checkpoint-format.md): a 32-byte header (magic, format version,
  * kind, section count, CRC-32 of header and table, file size), a table of up to 16 sections, and
  * the sections' payloads at 8-byte boundaries with zero padding, each with its own CRC-32; all
- * little-endian. It knows nothing of what the sections hold: the codecs (lib/api/checkpoint.c,
+ * little-endian. It knows nothing of what the sections hold: the codecs (lib/algo/checkpoint.c,
  * lib/algo/config_codec.c) say which sections a kind has, what they are called, and what is in
  * them.
  *
