@@ -69,6 +69,11 @@ def parse_args():
     p.add_argument("--tolerance", type=float, default=1e-3,
                    help="largest accepted |difference| of actions, log-likelihoods and Q values at the start")
     p.add_argument("--check-only", action="store_true", help="only the transfer check (steps 1-3)")
+    p.add_argument("--lockstep", type=int, default=0, metavar="N",
+                   help="2-D mixture only: instead of step 4, N updates of both sides on the same batches (each "
+                        "a batch of copies of one replay row, so that sampling cannot differ); the critics' "
+                        "update does not depend on any random draw there (one-step episodes), so their "
+                        "parameters must stay equal up to rounding; prints the drift every N/10 updates")
     p.add_argument("--out", default=None, help="CSV of every update's statistics, both sides")
     return p.parse_args()
 
@@ -248,6 +253,59 @@ def replay_arrays(task, obs_dim, act_dim, seed):
     return obs, acts, rew, nxt, np.zeros(REPLAY_ROWS, bool)
 
 
+# ---------------------------------------------------------------- critics in lockstep
+
+def critic_state(agent, blocks):
+    """libmfpo's critics 1, 2 and their targets from mfpo_agent_get_state (experimental.h), at the
+    offsets of the checkpoint's state section (docs/checkpoint-format.md)."""
+    import ctypes
+    from mfpo import _lib
+    lib = _lib.lib
+    lib.mfpo_agent_state_size.restype = ctypes.c_size_t
+    lib.mfpo_agent_state_size.argtypes = [ctypes.c_void_p]
+    lib.mfpo_agent_get_state.restype = ctypes.c_int
+    lib.mfpo_agent_get_state.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+    n = lib.mfpo_agent_state_size(agent._handle())
+    state = np.empty(n, np.float32)
+    if lib.mfpo_agent_get_state(agent._handle(), state.ctypes.data, n) != 0:
+        raise RuntimeError("mfpo_agent_get_state failed")
+    at = _pad16(blocks["policy"].size) + _pad16(blocks["divergence"].size)
+    nq = blocks["critic1"].size
+    return [state[at + k * _pad16(nq):at + k * _pad16(nq) + nq].astype(np.float64) for k in range(4)]
+
+
+def lockstep_critics(a, t, mfpo, agent, official, blocks):
+    robs, racts, rrew, rnxt, rterm = replay_arrays(a.task, t["obs_dim"], t["act_dim"], a.seed)
+    rows = np.random.default_rng(a.seed + 17).integers(0, REPLAY_ROWS, a.lockstep)
+    rb = mfpo.ReplayBuffer(agent.context, t["obs_dim"], t["act_dim"], 1)  # one row: every batch is its copies
+    B, d = t["batch"], t["depth"]
+    worst = 0.0
+    print(f"lockstep: {a.lockstep} updates, update u on {B} copies of replay row r_u on both sides; critic losses "
+          "and parameters compared (relative: |difference| / largest |parameter|)")
+    print("| updates | critic loss libmfpo / official | max rel. diff critic 1, 2 | targets 1, 2 |")
+    print("|---|---|---|---|")
+    every = max(1, a.lockstep // 10)
+    for u, r in enumerate(rows, 1):
+        rb.add(robs[r], racts[r], float(rrew[r]), rnxt[r], bool(rterm[r]))
+        st = agent.update(rb)
+        rep = lambda x: np.repeat(x[r][None], B, axis=0)  # noqa: E731
+        batch = dict(observations=rep(robs), actions=rep(racts), rewards=rep(rrew),
+                     masks=np.where(rep(rterm), 0.0, 1.0).astype(np.float32), dones=rep(rterm),
+                     next_observations=rep(rnxt))
+        official, info = official.update(batch)
+        if u % every == 0 or u == a.lockstep:
+            lib = critic_state(agent, blocks)
+            off = [critic_vector(c.params, d).astype(np.float64)
+                   for c in (official.critic_1, official.critic_2, official.target_critic_1, official.target_critic_2)]
+            rel = [np.abs(x - y).max() / np.abs(y).max() for x, y in zip(lib, off)]
+            worst = max(worst, *rel)
+            loss_o = 0.5 * (float(info["c_loss_1"]) + float(info["c_loss_2"]))
+            print(f"| {u} | {st.critic_loss:.6g} / {loss_o:.6g} | {rel[0]:.2g}, {rel[1]:.2g} | {rel[2]:.2g}, "
+                  f"{rel[3]:.2g} |", flush=True)
+    print(f"RESULT same_start lockstep={a.lockstep} task={a.task} max_relative_critic_drift={worst:.3g}")
+    return 0 if worst <= a.tolerance else 1
+
+
 # ---------------------------------------------------------------- main
 
 # (libmfpo UpdateStats field, official value, printed name). The official learner reports each
@@ -338,6 +396,11 @@ def main():
     if a.check_only:
         print("RESULT same_start check=ok")
         return 0
+    if a.lockstep:
+        if not a.task.startswith("gmm2d"):
+            sys.exit("same_start: --lockstep needs a 2-D mixture task (one-step episodes)")
+        ctx, ag = libmfpo_agent(ckpt, 0)
+        return lockstep_critics(a, t, mfpo, ag, official0, blocks)
 
     # ---- step 4: training from the same start
     robs, racts, rrew, rnxt, rterm = replay_arrays(a.task, t["obs_dim"], t["act_dim"], a.seed)
