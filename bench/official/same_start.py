@@ -255,9 +255,9 @@ def replay_arrays(task, obs_dim, act_dim, seed):
 
 # ---------------------------------------------------------------- critics in lockstep
 
-def critic_state(agent, blocks):
-    """libmfpo's critics 1, 2 and their targets from mfpo_agent_get_state (experimental.h), at the
-    offsets of the checkpoint's state section (docs/checkpoint-format.md)."""
+def agent_state(agent):
+    """The agent's whole state vector through mfpo_agent_get_state (experimental.h), in the layout of
+    the checkpoint's state section (docs/checkpoint-format.md)."""
     import ctypes
     from mfpo import _lib
     lib = _lib.lib
@@ -269,6 +269,12 @@ def critic_state(agent, blocks):
     state = np.empty(n, np.float32)
     if lib.mfpo_agent_get_state(agent._handle(), state.ctypes.data, n) != 0:
         raise RuntimeError("mfpo_agent_get_state failed")
+    return state
+
+
+def critic_state(agent, blocks):
+    """libmfpo's critics 1, 2 and their targets, at their offsets in agent_state()."""
+    state = agent_state(agent)
     at = _pad16(blocks["policy"].size) + _pad16(blocks["divergence"].size)
     nq = blocks["critic1"].size
     return [state[at + k * _pad16(nq):at + k * _pad16(nq) + nq].astype(np.float64) for k in range(4)]

@@ -21,18 +21,6 @@ def small_config():
                             gaussian_samples=4, fourier_features=4, time_embed_dim=8)
 
 
-def agent_state(agent):
-    lib = _lib.lib
-    lib.mfpo_agent_state_size.restype = ctypes.c_size_t
-    lib.mfpo_agent_state_size.argtypes = [ctypes.c_void_p]
-    lib.mfpo_agent_get_state.restype = ctypes.c_int
-    lib.mfpo_agent_get_state.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
-    n = lib.mfpo_agent_state_size(agent._handle())
-    out = np.empty(n, np.float32)
-    assert lib.mfpo_agent_get_state(agent._handle(), out.ctypes.data, n) == 0
-    return out
-
-
 def blocks_for(agent):
     h = agent._handle()
     n_u, n_d = agent.policy_params().size, agent.divergence_params().size
@@ -51,7 +39,7 @@ def test_rewritten_state_loads_into_the_documented_places(tmp_path):
     ctx = mfpo.Context(seed=1, threads=1)
     agent = mfpo.Agent(small_config(), ctx)
     agent.save(path)
-    before = agent_state(agent)
+    before = same_start.agent_state(agent)
     blocks = blocks_for(agent)
     # the padding must matter: a block whose size is 1..8 above a multiple of 16 (551 critic floats)
     assert any(1 <= v.size % 16 <= 8 for v in blocks.values()), [v.size for v in blocks.values()]
@@ -61,7 +49,7 @@ def test_rewritten_state_loads_into_the_documented_places(tmp_path):
     other.load_state(path)  # a wrong CRC or layout would be refused here
     np.testing.assert_array_equal(other.policy_params(), blocks["policy"])
     np.testing.assert_array_equal(other.divergence_params(), blocks["divergence"])
-    state = agent_state(other)
+    state = same_start.agent_state(other)
     at = 0
     for name in ("policy", "divergence", "critic1", "critic2", "critic1", "critic2"):
         v = blocks[name]
