@@ -6,13 +6,16 @@
  *                     [--eval-every N] [--eval-episodes N] [--seed N] [--threads N]
  *                     [--backend cpu|cuda|auto] [--out PREFIX] [--hidden W] [--depth D] [--batch B]
  *                     [--k1 N] [--k2 N] [--lr LR] [--candidates N] [--cdq 0|1] [--stats PATH]
+ *                     [--save PREFIX]
  *
  * Defaults are the paper's (docs/algorithm.md §2.5, §5): mfpo_agent_config_init() networks and update, 1 000 000
  * steps, 10 000 uniform-random warm-up steps, one update per step, evaluation every 10 000 steps
  * over 10 episodes on a second task instance, time limit 1000; clipped double-Q is off for
  * HalfCheetah only. --hidden/--depth/--batch/--k1/--k2/--lr (all four learning rates)/--candidates/
  * --cdq override those settings (a reduced size for side-by-side runs, bench/official/); --stats PATH
- * writes the last update's statistics every 100 steps after warm-up (CSV).
+ * writes the last update's statistics every 100 steps after warm-up (CSV); --save PREFIX writes the
+ * trained agent and its replay buffer to PREFIX.agent and PREFIX.replay (mfpo_agent_save,
+ * mfpo_replay_save) at the end.
  *
  * The task's MuJoCo model (Gymnasium's XML file, e.g. half_cheetah.xml; not part of libmfpo) is
  * --model PATH, or <file>.xml in the first of: --model-dir DIR, the directory in the environment
@@ -187,6 +190,7 @@ static int on_progress(void *user, const mfpo_progress *p)
 int main(int argc, char **argv)
 {
     const char *task = "HalfCheetah", *model = NULL, *model_dir = NULL, *backend = "auto", *out = NULL, *stats = NULL;
+    const char *save = NULL;
     long steps = 1000000, warmup = 10000, eval_every = 10000, eval_episodes = 10, seed = 0, threads = 0;
     /* NOT_GIVEN / NaN: keep the paper's setting (mfpo_agent_config_init, clipped double-Q off on HalfCheetah) */
     long hidden = NOT_GIVEN, depth = NOT_GIVEN, batch = NOT_GIVEN, k1 = NOT_GIVEN, k2 = NOT_GIVEN;
@@ -213,6 +217,7 @@ int main(int argc, char **argv)
         { "--candidates", CLI_LONG, &candidates },
         { "--cdq", CLI_LONG, &cdq },
         { "--stats", CLI_STRING, &stats },
+        { "--save", CLI_STRING, &save },
     };
     if (cli_parse(argc, argv, args, (int)(sizeof args / sizeof args[0])) != 0) return 2;
     int which = -1;
@@ -353,6 +358,21 @@ int main(int argc, char **argv)
         }
     }
     if (r.stats) fclose(r.stats);
+    /* --save: the trained agent and its replay, to continue from or to inspect (docs/checkpoint-format.md) */
+    if (save && s == MFPO_OK) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s.agent", save);
+        mfpo_status ss = mfpo_agent_save(ag, path);
+        if (ss == MFPO_OK) {
+            snprintf(path, sizeof path, "%s.replay", save);
+            ss = mfpo_replay_save(rb, path);
+        }
+        if (ss != MFPO_OK) {
+            fprintf(stderr, "mujoco_locomotion: --save %s: %s\n", save, mfpo_last_error(ctx));
+            rc = 1;
+        } else
+            printf("mujoco_locomotion: saved %s.agent and %s.replay\n", save, save);
+    }
     char title[64];
     snprintf(title, sizeof title, "MFPO on %s", task);
     curve_finish(&r.curve, title, "evaluation", NULL);
