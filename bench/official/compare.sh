@@ -67,6 +67,10 @@ common_unmatched="- random streams: the same seed number, but JAX's PRNG (initia
 rl_unmatched="- environment: the official side runs Gymnasium 0.29.1's environment (Python, MuJoCo Python bindings for
   HalfCheetah); libmfpo runs its C port of the same environment (examples/common/pendulum_env.c; examples/mujoco
   with libmujoco and the Gymnasium-v4 model file). Same dynamics, reward and time limit; different reset streams.
+- MuJoCo version: the official side runs the mujoco wheel pip resolves for gymnasium 0.29.1 (4.0.0 in the fifth
+  session), libmfpo Debian's libmujoco (2.2.2). One HalfCheetah step from the same state differs by <= 3e-7 in qvel
+  between 4.0.0 and 2.3.1 (bench/official/mujoco_versions.py), and 2.3.1 and libmfpo's 2.2.2 task agree at float32
+  rounding (tests/mujoco/crosscheck.py): rounding, not a different model.
 - evaluation episodes: both reset fresh episodes from seeds no training episode uses, but the seeds differ in value
   (official: Gymnasium reset(seed=10^6 (seed+1) + k); libmfpo: mfpo_train's hashed evaluation seed).
 - training loop: the official train_online.py takes start_training-1 random steps and then updates every step; the
