@@ -476,6 +476,29 @@ def evaluate_halfcheetah(select, episodes, seed0):
     return float(np.mean(returns)), returns
 
 
+def compare_exploration(lib_ag, official, states, draws):
+    """The training-time action (libmfpo's mfpo_agent_act, one call per action as mfpo_train makes
+    it; the official sample_actions, as train_online.py calls it) at each of `states`, `draws` times:
+    prints each side's per-dimension mean and standard deviation and the share of clipped components,
+    with the largest |z| of the mean differences (standard errors from both sides)."""
+    worst = 0.0
+    for k, s in enumerate(states):
+        s = np.ascontiguousarray(s, np.float32)
+        la = np.stack([lib_ag.act(s) for _ in range(draws)]).astype(np.float64)
+        oa = []
+        for _ in range(draws):
+            act, official = official.sample_actions(s)
+            oa.append(np.asarray(act, np.float64))
+        oa = np.stack(oa)
+        z = np.abs(la.mean(0) - oa.mean(0)) / np.sqrt((la.var(0) + oa.var(0)) / draws + 1e-30)
+        worst = max(worst, float(z.max()))
+        print(f"exploration at state {k}: mean libmfpo {np.round(la.mean(0), 3)} official {np.round(oa.mean(0), 3)}; "
+              f"std libmfpo {np.round(la.std(0), 3)} official {np.round(oa.std(0), 3)}; share at +-1 "
+              f"{np.mean(np.abs(la) >= 0.9999):.3f} / {np.mean(np.abs(oa) >= 0.9999):.3f}; max |z| of the means "
+              f"{z.max():.2f}", flush=True)
+    return worst
+
+
 def check_forward(lib_side, off_side, obs, noise, qa, tolerance, name, targets=None):
     """Step 3's comparison of the two forward computations on the same inputs; True when within
     `tolerance` (Q: relative to the largest |Q|). `targets`: (libmfpo agent, official learner) to
@@ -652,6 +675,11 @@ def main():
         noise = rng.standard_normal((n, t["act_dim"])).astype(np.float32)
         ok = check_forward(LibmfpoSide(mfpo, lib_ag), off_side(start), arrays[0][rows], noise, arrays[1][rows],
                            a.tolerance, "the run's state, replay rows", targets=(lib_ag, start))
+        # the actions that collect the data: the same distribution? (3 states, 2 000 draws each; with
+        # 36 means compared, a max |z| above about 3.2 would be unusual by chance)
+        worst = compare_exploration(lib_ag, start.replace(rng=jax.random.PRNGKey(7)),
+                                    arrays[0][rng.integers(0, arrays[0].shape[0], 3)], 2000)
+        print(f"exploration: largest |z| of 36 mean differences {worst:.2f}")
     else:
         # ---- step 3: the transfer check, on the initial parameters and on perturbed ones (at the
         # start biases are 0 and LayerNorm scales 1, so a misplaced bias or scale would not show;
