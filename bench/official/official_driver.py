@@ -123,20 +123,32 @@ def gym_box(space):
     return gym.spaces.Box(low=np.asarray(space.low), high=np.asarray(space.high), dtype=np.float32)
 
 
-def evaluate(agent, env, episodes, seed0, scale):
-    """Mean return of `episodes` fresh episodes reset with seeds seed0, seed0 + 1, ...; actions by the
-    official eval_actions (best of eval_candidate_num candidates under the target critics)."""
+def episode_returns(env, select, episodes, seed0, scale):
+    """Returns of `episodes` fresh episodes of `env` reset with seeds seed0, seed0 + 1, ...; the
+    action is scale(select(obs))."""
     import numpy as np
-    total = 0.0
+    returns = []
     for e in range(episodes):
         obs, _ = env.reset(seed=seed0 + e)
-        done = False
+        total, done = 0.0, False
         while not done:
-            act, agent = agent.eval_actions(np.asarray(obs, dtype=np.float32))
-            obs, r, term, trunc, _ = env.step(scale(np.asarray(act)))
+            obs, r, term, trunc, _ = env.step(scale(np.asarray(select(obs))))
             total += float(r)
             done = term or trunc
-    return total / episodes, agent
+        returns.append(total)
+    return returns
+
+
+def evaluate(agent, env, episodes, seed0, scale):
+    """Mean return of `episodes` fresh episodes (episode_returns); actions by the official
+    eval_actions (best of eval_candidate_num candidates under the target critics)."""
+    import numpy as np
+    box = [agent]
+
+    def select(obs):
+        act, box[0] = box[0].eval_actions(np.asarray(obs, dtype=np.float32))
+        return act
+    return sum(episode_returns(env, select, episodes, seed0, scale)) / episodes, box[0]
 
 
 def run_rl(a, MeanFlowLearner, ReplayBuffer):

@@ -291,9 +291,9 @@ class LibmfpoSide:
             raise RuntimeError(f"mfpo_policy_transport: status {st}: {self.agent.context.last_error}")
         return act.astype(np.float64), logp.astype(np.float64)
 
-    def q(self, obs, act):
-        return self.agent.q_values(np.ascontiguousarray(obs, np.float32),
-                                   np.ascontiguousarray(act, np.float32)).astype(np.float64)
+    def q(self, obs, act, targets=False):
+        return self.agent.q_values(np.ascontiguousarray(obs, np.float32), np.ascontiguousarray(act, np.float32),
+                                   use_targets=targets).astype(np.float64)
 
 
 class OfficialSide:
@@ -460,20 +460,12 @@ def official_from_state(official, state, counters, depth):
 
 
 def evaluate_halfcheetah(select, episodes, seed0):
-    """Mean and per-episode returns of Gymnasium's HalfCheetah-v4 over episodes reset with seeds
-    seed0, seed0 + 1, ...; `select(obs)` gives the action (clipped to [-1, 1] as both drivers do)."""
-    import gymnasium
-    env = gymnasium.make("HalfCheetah-v4")
-    returns = []
-    for k in range(episodes):
-        obs, _ = env.reset(seed=seed0 + k)
-        total, done = 0.0, False
-        while not done:
-            obs, r, term, trunc, _ = env.step(np.clip(np.asarray(select(obs), np.float64), -1.0, 1.0))
-            total += float(r)
-            done = term or trunc
-        returns.append(total)
-    return float(np.mean(returns)), returns
+    """Mean return of Gymnasium's HalfCheetah-v4 over episodes reset with seeds seed0, seed0 + 1,
+    ... (official_driver.episode_returns); `select(obs)` gives the action, clipped to [-1, 1] as
+    both drivers do."""
+    returns = od.episode_returns(od.make_env("halfcheetah"), select, episodes, seed0,
+                                 lambda act: np.clip(np.asarray(act, np.float64), -1.0, 1.0))
+    return float(np.mean(returns))
 
 
 def compare_exploration(lib_ag, official, states, draws):
@@ -499,10 +491,9 @@ def compare_exploration(lib_ag, official, states, draws):
     return worst
 
 
-def check_forward(lib_side, off_side, obs, noise, qa, tolerance, name, targets=None):
+def check_forward(lib_side, off_side, obs, noise, qa, tolerance, name, targets=False):
     """Step 3's comparison of the two forward computations on the same inputs; True when within
-    `tolerance` (Q: relative to the largest |Q|). `targets`: (libmfpo agent, official learner) to
-    compare the target critics' Q too."""
+    `tolerance` (Q: relative to the largest |Q|). `targets`: compare the target critics' Q too."""
     la, ll = lib_side.sample(obs, noise)
     oa, ol = off_side.sample(obs, noise)
     lq, oq = lib_side.q(obs, qa), off_side.q(obs, qa)
@@ -511,11 +502,8 @@ def check_forward(lib_side, off_side, obs, noise, qa, tolerance, name, targets=N
     line = (f"transfer check ({name}) on {obs.shape[0]} (s, noise) and (s, a): max |action diff| {da:.3g} "
             f"(actions span {oa.min():.2f}..{oa.max():.2f}), max |log-likelihood diff| {dl:.3g} (span "
             f"{ol.min():.2f}..{ol.max():.2f}), max |Q diff| {dq:.3g} (span {oq.min():.3g}..{oq.max():.3g})")
-    if targets is not None:
-        lib_ag, official = targets
-        lt = lib_ag.q_values(obs, qa, use_targets=True).astype(np.float64)
-        ot = OfficialSide(official, off_side.cdq, off_side.atoms[0], off_side.atoms[-1], off_side.atoms.size)
-        ot = ot.q(obs, qa, targets=True)
+    if targets:
+        lt, ot = lib_side.q(obs, qa, targets=True), off_side.q(obs, qa, targets=True)
         dt = np.abs(lt - ot).max()
         ok &= bool(dt <= tolerance * max(1.0, np.abs(ot).max()))
         line += f", target critics' max |Q diff| {dt:.3g}"
@@ -523,18 +511,15 @@ def check_forward(lib_side, off_side, obs, noise, qa, tolerance, name, targets=N
     return ok
 
 
-def train_both(a, t, mfpo, ckpt, start, arrays, alpha_start, finish):
+def train_both(a, t, mfpo, ReplayBuffer, spaces, ckpt, start, arrays, alpha_start, finish):
     """Step 4: --reps repetitions of --updates updates on each side from the same start (libmfpo: the
     agent checkpoint `ckpt`; official: the learner `start`) on the same replay rows `arrays`.
     Returns the per-update statistics {side: [reps x updates x STAT_KEYS]} and {side: [finish(side,
     agent) per repetition]}."""
     import jax
-    MeanFlowLearner, ReplayBuffer = od.import_official(a.official)
     robs, racts, rrew, rnxt, rterm = arrays
     rows_n = robs.shape[0]
-    import gym
-    orb = ReplayBuffer(gym.spaces.Box(-1.0, 1.0, (t["obs_dim"],), np.float32),
-                       gym.spaces.Box(-1.0, 1.0, (t["act_dim"],), np.float32), rows_n)
+    orb = ReplayBuffer(*spaces, rows_n)
     for i in range(rows_n):
         orb.insert(dict(observations=robs[i], actions=racts[i], rewards=float(rrew[i]), masks=0.0 if rterm[i] else 1.0,
                         dones=bool(rterm[i]), next_observations=rnxt[i]))
@@ -629,7 +614,7 @@ def main():
     a = parse_args()
     os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
-    MeanFlowLearner, _ReplayBuffer = od.import_official(a.official)
+    MeanFlowLearner, ReplayBuffer = od.import_official(a.official)
     import gym
     import jax
     import mfpo
@@ -674,7 +659,7 @@ def main():
         rows = rng.integers(0, arrays[0].shape[0], n)
         noise = rng.standard_normal((n, t["act_dim"])).astype(np.float32)
         ok = check_forward(LibmfpoSide(mfpo, lib_ag), off_side(start), arrays[0][rows], noise, arrays[1][rows],
-                           a.tolerance, "the run's state, replay rows", targets=(lib_ag, start))
+                           a.tolerance, "the run's state, replay rows", targets=True)
         # the actions that collect the data: the same distribution? (3 states, 2 000 draws each; with
         # 36 means compared, a max |z| above about 3.2 would be unusual by chance)
         worst = compare_exploration(lib_ag, start.replace(rng=jax.random.PRNGKey(7)),
@@ -733,19 +718,17 @@ def main():
             return {}
         if side == "libmfpo":
             return {"eval": evaluate_halfcheetah(lambda o: agent.select_action(np.asarray(o, np.float32)),
-                                                 a.eval_episodes, EVAL_SEED0)[0]}
-        box = [agent]
-
-        def select(o):  # the official eval_actions: best of 10 candidates under the target critics
-            act, box[0] = box[0].eval_actions(np.asarray(o, np.float32))
-            return act
-        return {"eval": evaluate_halfcheetah(select, a.eval_episodes, EVAL_SEED0)[0]}
+                                                 a.eval_episodes, EVAL_SEED0)}
+        # the official eval_actions: best of 10 candidates under the target critics
+        return {"eval": od.evaluate(agent, od.make_env("halfcheetah"), a.eval_episodes, EVAL_SEED0,
+                                    lambda act: np.clip(np.asarray(act, np.float64), -1.0, 1.0))[0]}
 
     if a.from_run:
         print(f"the start's policy on {a.eval_episodes} evaluation episodes: libmfpo "
               f"{finish('libmfpo', lib_ag)['eval']:.1f}, official {finish('official', start)['eval']:.1f}",
               flush=True)
-    series, final = train_both(a, t, mfpo, ckpt, start, arrays, alpha_start, finish)
+    series, final = train_both(a, t, mfpo, ReplayBuffer, (obs_space, act_space), ckpt, start, arrays, alpha_start,
+                               finish)
     print_bins(a, series)
     if final["libmfpo"] and final["libmfpo"][0]:
         print(f"\nat the end of each repetition (libmfpo / official, per repetition; Welch's t of the means)")
